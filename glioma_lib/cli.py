@@ -1,0 +1,118 @@
+"""The ``glioma`` command line: cohort tools, notebooks, benchmarks, the workflow and the book."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from glioma_lib.errors import InputDataError
+
+
+def _cohort_phantom(args: argparse.Namespace) -> None:
+    from glioma_lib.cohort.phantom import PhantomConfig, generate
+
+    config = PhantomConfig(n_mr=args.n_mr, n_scna_only=args.n_scna_only, shape=tuple(args.shape),
+                           seed=args.seed)
+    print(generate(args.out, config))
+
+
+def _cohort_build(args: argparse.Namespace) -> None:
+    from glioma_lib.cohort.manifest import CohortSources, build_manifest, write_manifest
+
+    if args.phantom:
+        sources = CohortSources.phantom(args.phantom)
+    elif args.realdata:
+        sources = CohortSources.realdata(args.realdata, args.brats)
+    else:
+        sources = CohortSources(clinical=args.clinical, name_mapping=args.name_mapping, brats_root=args.brats,
+                                scna_genes=args.scna_genes, scna_arms=args.scna_arms, gene_to_arm=args.gene_to_arm)
+    manifest, report = build_manifest(sources, args.validation_fraction, args.seed, not args.allow_missing_mr)
+    path = write_manifest(manifest, report, args.out)
+    print(f"{len(manifest)} patients, {len(report)} curation issues -> {path}")
+    print(manifest["split"].value_counts().to_string())
+
+
+def _notebook(args: argparse.Namespace) -> None:
+    from glioma_lib.notebook import execute_notebook
+
+    parameters = {key: json.loads(value) if _is_json(value) else value for key, value in args.parameter}
+    print(execute_notebook(args.name, args.out, parameters))
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _bench(args: argparse.Namespace) -> None:
+    from glioma_lib import bench
+
+    if args.what == "phantom":
+        rows = bench.bench_phantom([tuple(s) for s in (args.shape or [[240, 240, 155], [96, 96, 64]])])
+    else:
+        rows = getattr(bench, f"bench_{args.what}")(args)
+    for row in rows:
+        print(json.dumps(row))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="glioma", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    cohort_parser = commands.add_parser("cohort", help="synthetic cohort and manifest")
+    cohort = cohort_parser.add_subparsers(dest="action", required=True)
+    phantom = cohort.add_parser("phantom", help="write a synthetic BraTS+TCGA cohort")
+    phantom.add_argument("--out", required=True, type=Path)
+    phantom.add_argument("--n-mr", type=int, default=60)
+    phantom.add_argument("--n-scna-only", type=int, default=40)
+    phantom.add_argument("--shape", type=int, nargs=3, default=[240, 240, 155], metavar=("X", "Y", "Z"))
+    phantom.add_argument("--seed", type=int, default=0)
+    phantom.set_defaults(func=_cohort_phantom)
+
+    build = cohort.add_parser("build", help="build the cohort manifest from a phantom or real sources")
+    build.add_argument("--out", required=True, type=Path,
+                       help="folder for manifest.parquet/.csv and the curation report")
+    build.add_argument("--phantom", type=Path, help="a folder written by 'glioma cohort phantom'")
+    build.add_argument("--realdata", type=Path, help="a folder laid out like shared/realdata")
+    build.add_argument("--brats", type=Path, help="BraTS 2018 training folder (flat or HGG/LGG)")
+    build.add_argument("--clinical", type=Path, help="Ceccarelli 2016 Table S1A as CSV")
+    build.add_argument("--name-mapping", type=Path)
+    build.add_argument("--scna-genes", type=Path, help="Xena gene-level GISTIC2 table")
+    build.add_argument("--scna-arms", type=Path, help="patients x arms SCNA table")
+    build.add_argument("--gene-to-arm", type=Path)
+    build.add_argument("--allow-missing-mr", action="store_true",
+                       help="report, rather than stop on, mapping rows whose BraTS folder is missing")
+    build.add_argument("--validation-fraction", type=float, default=0.25)
+    build.add_argument("--seed", type=int, default=0)
+    build.set_defaults(func=_cohort_build)
+
+    notebook = commands.add_parser("notebook", help="execute one book notebook with papermill")
+    notebook.add_argument("name", help="e.g. 01_data_curation")
+    notebook.add_argument("--out", required=True, type=Path, help="executed .ipynb")
+    notebook.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"))
+    notebook.set_defaults(func=_notebook)
+
+    bench = commands.add_parser("bench", help="speed benchmarks for the README")
+    bench.add_argument("what", choices=["phantom"])
+    bench.add_argument("--shape", type=int, nargs=3, action="append", metavar=("X", "Y", "Z"))
+    bench.set_defaults(func=_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except InputDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""The cohort manifest: one row per patient, built the same way from the phantom and real sources.
+
+Columns are documented in ``data_manifest/README.md``. A manifest is written only when every
+structural check passes; value faults are kept in the curation report beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from glioma_lib.atomic import write_table
+from glioma_lib.cohort import readers
+from glioma_lib.errors import InputDataError
+from glioma_lib.naming import MODALITIES
+
+MANIFEST_COLUMNS = [
+    "patient_id", "brats_id", "tcga_id", "has_mr", "has_seg_gt", "has_scna",
+    "idh_mutant", "codeleted", "subtype", "grade", "age", "os_days", "os_event", "split",
+    *[f"path_{m}" for m in MODALITIES], "path_seg",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CohortSources:
+    """Where a cohort's inputs live; any may be None when that kind of data is absent."""
+
+    clinical: Path
+    name_mapping: Path | None = None
+    brats_root: Path | None = None
+    scna_genes: Path | None = None
+    scna_arms: Path | None = None
+    gene_to_arm: Path | None = None
+
+    @classmethod
+    def phantom(cls, root: str | Path) -> CohortSources:
+        """The layout written by ``glioma cohort phantom``."""
+        root = Path(root)
+        return cls(clinical=root / "tcga/clinical.csv", name_mapping=root / "brats/name_mapping.csv",
+                   brats_root=root / "brats", scna_genes=root / "tcga/scna_thresholded_by_genes.tsv",
+                   gene_to_arm=root / "tcga/gene_to_arm.csv")  # fmt: skip
+
+    @classmethod
+    def realdata(cls, root: str | Path, brats_root: str | Path | None = None) -> CohortSources:
+        """The layout of ``shared/realdata`` (arm-level SCNA), with an optional BraTS folder."""
+        root = Path(root)
+        return cls(clinical=root / "tcga_clinical/ceccarelli2016_table_s1a.csv",
+                   name_mapping=root / "brats_tcga_mapping/name_mapping.csv",
+                   brats_root=None if brats_root is None else Path(brats_root),
+                   scna_arms=root / "tcga_scna_arm/arm_level_scna_786.csv",
+                   gene_to_arm=root / "tcga_scna_arm/gene_to_arm_23109.csv")  # fmt: skip
+
+
+def load_scna(sources: CohortSources) -> pd.DataFrame | None:
+    """Patients x features SCNA: gene level when available (the paper's input), else arm level."""
+    if sources.scna_genes is not None:
+        return readers.read_xena_gistic(sources.scna_genes)
+    if sources.scna_arms is not None:
+        return readers.read_arm_table(sources.scna_arms)
+    return None
+
+
+def _mr_rows(sources: CohortSources, require_all_mapped: bool, issues: list) -> pd.DataFrame:
+    """One row per BraTS subject: listed in the mapping, found on disk, or both."""
+    mapping = (readers.read_name_mapping(sources.name_mapping) if sources.name_mapping
+               else pd.DataFrame(columns=["brats_id", "tcga_id"]))  # fmt: skip
+    folders = readers.find_brats_subjects(sources.brats_root) if sources.brats_root else {}
+    rows = {r["brats_id"]: {"brats_id": r["brats_id"], "tcga_id": r["tcga_id"]}
+            for r in mapping.to_dict("records")}
+    for subject in folders:
+        rows.setdefault(subject, {"brats_id": subject, "tcga_id": None})
+    if sources.brats_root is not None:
+        for subject in rows:
+            if subject in folders:
+                continue
+            expected = Path(sources.brats_root) / subject
+            if require_all_mapped:
+                raise InputDataError("the name mapping lists a subject whose folder is missing", subject, expected)
+            issues.append(readers.CurationIssue(subject, "mr", str(expected), "folder not found",
+                                                str(sources.name_mapping)))
+    for subject, row in rows.items():
+        row["has_mr"] = subject in folders
+        if subject in folders:
+            paths = readers.subject_paths(subject, folders[subject])
+            readers.validate_subject(subject, paths)
+            row.update({f"path_{k}": None if v is None else str(v.resolve()) for k, v in paths.items()})
+    return pd.DataFrame(list(rows.values()))
+
+
+def _assign_splits(manifest: pd.DataFrame, validation_fraction: float, seed: int) -> pd.Series:
+    """train / validation for labelled patients with MR (stratified by subtype), else their kind."""
+    labelled = manifest["brats_id"].notna() & (manifest["idh_mutant"].notna() | manifest["codeleted"].notna())
+    split = pd.Series(np.where(manifest["brats_id"].notna(), "unlabelled_mr", "scna_only"), index=manifest.index)
+    rng = np.random.default_rng(seed)
+    strata = manifest.loc[labelled, "subtype"].fillna("unknown")
+    for _, members in strata.groupby(strata):
+        ids = members.index.to_numpy()
+        rng.shuffle(ids)
+        n_val = int(round(validation_fraction * len(ids)))
+        split[ids[:n_val]] = "validation"
+        split[ids[n_val:]] = "train"
+    return split
+
+
+def build_manifest(
+    sources: CohortSources,
+    validation_fraction: float = 0.25,
+    seed: int = 0,
+    require_all_mapped: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The manifest and the curation report of one cohort; raises InputDataError on structural faults."""
+    issues: list[readers.CurationIssue] = []
+    clinical, clinical_issues = readers.read_ceccarelli(sources.clinical)
+    issues += clinical_issues
+    mr = _mr_rows(sources, require_all_mapped, issues)
+    scna = load_scna(sources)
+    scna_patients = set() if scna is None else set(scna.index)
+
+    duplicated = mr["tcga_id"].dropna()[mr["tcga_id"].dropna().duplicated()]
+    if len(duplicated):
+        raise InputDataError("two BraTS subjects map to the same TCGA patient", duplicated.iloc[0],
+                             sources.name_mapping)
+    mr_tcga = set(mr["tcga_id"].dropna())
+    scna_only = sorted((scna_patients & set(clinical["tcga_id"])) - mr_tcga)
+    rows = pd.concat([mr, pd.DataFrame({"brats_id": None, "tcga_id": scna_only, "has_mr": False})],
+                     ignore_index=True)  # fmt: skip
+    manifest = rows.merge(clinical, on="tcga_id", how="left")
+    manifest["has_scna"] = manifest["tcga_id"].isin(scna_patients)
+    manifest["has_mr"] = manifest["has_mr"].fillna(False).astype(bool)
+    for column in ["path_" + m for m in (*MODALITIES, "seg")]:
+        if column not in manifest:
+            manifest[column] = None
+    manifest["has_seg_gt"] = manifest["path_seg"].notna()
+    manifest["patient_id"] = manifest["tcga_id"].fillna(manifest["brats_id"])
+    manifest["split"] = _assign_splits(manifest, validation_fraction, seed)
+    manifest = manifest[MANIFEST_COLUMNS].sort_values("patient_id", kind="stable").reset_index(drop=True)
+    text = ["patient_id", "brats_id", "tcga_id", "subtype", "split",
+            *[c for c in MANIFEST_COLUMNS if c.startswith("path_")]]
+    manifest = manifest.astype({c: "string" for c in text} | {"grade": "Int64", "os_event": "Int64"})
+    report = pd.DataFrame([vars(i) for i in issues], columns=readers.CURATION_COLUMNS)
+    report["value"] = report["value"].astype(str)
+    check_manifest(manifest)
+    return manifest, report
+
+
+def check_manifest(manifest: pd.DataFrame) -> None:
+    """Invariants every manifest satisfies (violations are bugs, not user errors)."""
+    assert manifest["patient_id"].is_unique, "patient ids must be unique"
+    assert (manifest.loc[manifest["has_mr"], ["path_" + m for m in MODALITIES]].notna()).all().all()
+    assert not (manifest["has_seg_gt"] & ~manifest["has_mr"]).any()
+    assert (manifest.loc[manifest["split"] == "scna_only", "has_scna"]).all()
+    assert manifest["split"].isin(["train", "validation", "unlabelled_mr", "scna_only"]).all()
+
+
+def write_manifest(manifest: pd.DataFrame, report: pd.DataFrame, out_dir: str | Path) -> Path:
+    """``manifest.parquet``, ``manifest.csv`` and ``curation_report.csv`` in ``out_dir``, atomically."""
+    out_dir = Path(out_dir)
+    write_table(report, out_dir / "curation_report.csv")
+    write_table(manifest, out_dir / "manifest.csv")
+    write_table(manifest, out_dir / "manifest.parquet")
+    return out_dir / "manifest.parquet"
+
+
+def read_manifest(path: str | Path) -> pd.DataFrame:
+    """A manifest written by :func:`write_manifest` (parquet keeps the nullable dtypes)."""
+    return pd.read_parquet(path)

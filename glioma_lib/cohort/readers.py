@@ -1,0 +1,325 @@
+"""Readers for real inputs: BraTS folders and tables, Ceccarelli 2016 S1A, Xena GISTIC2, arm tables.
+
+Structural faults raise :class:`~glioma_lib.errors.InputDataError` naming the patient and file.
+Bad values inside valid tables become missing and are returned as curation issues instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+
+from glioma_lib.errors import InputDataError
+from glioma_lib.naming import BRATS2018_ENHANCING, INTERNAL_ENHANCING, MODALITIES, subtype_from_markers
+
+DAYS_PER_MONTH = 30.4375
+CURATION_COLUMNS = ["patient", "field", "value", "reason", "source"]
+
+
+@dataclass(frozen=True)
+class CurationIssue:
+    """A value that was set missing, and why."""
+
+    patient: str
+    field: str
+    value: object
+    reason: str
+    source: str
+
+
+# ---------------------------------------------------------------- BraTS images
+
+
+def find_brats_subjects(root: str | Path) -> dict[str, Path]:
+    """Subject folders under a BraTS root, flat or inside HGG/LGG subfolders, by subject ID."""
+    root = Path(root)
+    if not root.is_dir():
+        raise InputDataError("BraTS folder not found", path=root)
+    found: dict[str, Path] = {}
+    for t1 in sorted(root.glob("**/*_t1.nii.gz")):
+        folder = t1.parent
+        subject = folder.name
+        if t1.name != f"{subject}_t1.nii.gz" or len(folder.relative_to(root).parts) > 2:
+            continue
+        if subject in found:
+            raise InputDataError("duplicate subject ID in the BraTS folder", subject, folder)
+        found[subject] = folder
+    for folder in sorted(p for p in root.glob("*") if p.is_dir() and p.name not in ("HGG", "LGG")):
+        if folder.name not in found and any(folder.glob("*.nii.gz")):
+            found[folder.name] = folder  # has images but no T1: reported by subject_paths
+    return found
+
+
+def subject_paths(subject: str, folder: Path) -> dict[str, Path | None]:
+    """Paths of the four modalities (all required) and the mask (optional) of one subject."""
+    paths: dict[str, Path | None] = {}
+    for modality in MODALITIES:
+        path = folder / f"{subject}_{modality}.nii.gz"
+        if not path.is_file():
+            raise InputDataError(f"missing {modality} image", subject, path)
+        paths[modality] = path
+    seg = folder / f"{subject}_seg.nii.gz"
+    paths["seg"] = seg if seg.is_file() else None
+    return paths
+
+
+def load_volume(path: str | Path, patient: str) -> nib.Nifti1Image:
+    """Load a NIfTI volume fully (so truncation is caught now), with the patient in any error."""
+    try:
+        image = nib.load(str(path))
+        np.asanyarray(image.dataobj)
+    except Exception as exc:  # nibabel raises several types for corrupt files
+        raise InputDataError(f"unreadable NIfTI ({type(exc).__name__}: {exc})", patient, path) from exc
+    if image.ndim != 3:
+        raise InputDataError(f"expected a 3D volume, got shape {image.shape}", patient, path)
+    return image
+
+
+def detect_label_convention(labels: np.ndarray, patient: str, path: str | Path) -> str:
+    """'brats2018' (enhancing = 4) or 'brats2021' (enhancing = 3); an error for anything else."""
+    values = set(np.unique(labels).astype(int).tolist())
+    if not values <= {0, 1, 2, 3, 4} or {3, 4} <= values:
+        raise InputDataError(f"mask labels {sorted(values)} outside the BraTS conventions", patient, path)
+    return "brats2021" if 3 in values else "brats2018"
+
+
+def to_internal_labels(labels: np.ndarray, convention: str) -> np.ndarray:
+    """BraTS labels to the internal 0/1/2/3 convention."""
+    out = np.asarray(labels).astype(np.uint8)
+    if convention == "brats2018":
+        out = np.where(out == BRATS2018_ENHANCING, INTERNAL_ENHANCING, out).astype(np.uint8)
+    return out
+
+
+def to_brats2018_labels(labels: np.ndarray) -> np.ndarray:
+    """Internal labels back to BraTS 2018 (enhancing tumour 4) for writing."""
+    out = np.asarray(labels).astype(np.uint8)
+    return np.where(out == INTERNAL_ENHANCING, BRATS2018_ENHANCING, out).astype(np.uint8)
+
+
+def read_mask(path: str | Path, patient: str) -> np.ndarray:
+    """A BraTS mask in internal labels (either convention accepted)."""
+    labels = np.asarray(load_volume(path, patient).dataobj)
+    if not np.allclose(labels, np.round(labels)):
+        raise InputDataError("mask has non-integer labels", patient, path)
+    return to_internal_labels(labels, detect_label_convention(labels, patient, path))
+
+
+def validate_subject(subject: str, paths: dict[str, Path | None]) -> None:
+    """Check every file reads, modalities share shape and affine, and the mask's labels are valid."""
+    reference = None
+    for key, path in paths.items():
+        if path is None:
+            continue
+        image = load_volume(path, subject)
+        if reference is None:
+            reference = (image.shape, image.affine, path)
+        elif image.shape != reference[0]:
+            raise InputDataError(f"shape {image.shape} differs from {reference[0]} of {reference[2].name}",
+                                 subject, path)  # fmt: skip
+        elif not np.allclose(image.affine, reference[1], atol=1e-3):
+            raise InputDataError(f"affine differs from that of {reference[2].name}", subject, path)
+        if key == "seg":
+            labels = np.asarray(image.dataobj)
+            detect_label_convention(labels, subject, path)
+
+
+# ---------------------------------------------------------------- BraTS tables
+
+
+def read_name_mapping(path: str | Path) -> pd.DataFrame:
+    """BraTS ``name_mapping.csv``: brats_id (2018), tcga_id (or missing), grade_class (HGG/LGG)."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    required = {"BraTS_2018_subject_ID", "TCGA_TCIA_subject_ID"}
+    if not required <= set(table.columns):
+        raise InputDataError(f"name mapping lacks columns {sorted(required - set(table.columns))}", path=path)
+    table = table[~table["BraTS_2018_subject_ID"].str.strip().isin(["", "NA"])]  # BraTS 2019-only rows
+    out = pd.DataFrame({
+        "brats_id": table["BraTS_2018_subject_ID"].str.strip(),
+        "tcga_id": table["TCGA_TCIA_subject_ID"].str.strip().replace({"NA": None, "": None}),
+        "brats2019_id": table.get("BraTS_2019_subject_ID", pd.Series(dtype=str)),
+        "grade_class": table.get("Grade", pd.Series(dtype=str)),
+    })  # fmt: skip
+    duplicated = out["brats_id"][out["brats_id"].duplicated()]
+    if len(duplicated):
+        raise InputDataError("duplicate BraTS ID in the name mapping", duplicated.iloc[0], path)
+    return out.reset_index(drop=True)
+
+
+_ALIVE = re.compile(r"^ALIVE \((\d+) days later\)$")
+
+
+def parse_brats_survival(value: object) -> tuple[float, float]:
+    """A BraTS survival cell to (days, event): '289' -> (289, 1); 'ALIVE (361 days later)' -> (361, 0)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == "":
+        return np.nan, np.nan
+    text = str(value).strip()
+    alive = _ALIVE.match(text)
+    if alive:
+        return float(alive.group(1)), 0.0
+    try:
+        return float(text), 1.0
+    except ValueError:
+        return np.nan, np.nan
+
+
+def read_brats_survival(path: str | Path) -> tuple[pd.DataFrame, list[CurationIssue]]:
+    """BraTS ``survival_data.csv``: brats2019_id, age, os_days, os_event, resection."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    rows, issues = [], []
+    for rec in table.to_dict("records"):
+        days, event = parse_brats_survival(rec.get("Survival"))
+        if rec.get("Survival", "").strip() and np.isnan(days):
+            issues.append(CurationIssue(rec["BraTS19ID"], "os_days", rec["Survival"], "unparseable", str(path)))
+        elif days <= 0:
+            issues.append(CurationIssue(rec["BraTS19ID"], "os_days", days, "survival <= 0", str(path)))
+            days, event = np.nan, np.nan
+        rows.append({"brats2019_id": rec["BraTS19ID"], "age": pd.to_numeric(rec.get("Age"), errors="coerce"),
+                     "os_days": days, "os_event": event, "resection": rec.get("ResectionStatus") or None})  # fmt: skip
+    return pd.DataFrame(rows), issues
+
+
+# ---------------------------------------------------------------- TCGA clinical
+
+_IDH = {"Mutant": True, "WT": False}
+_CODEL = {"codel": True, "non-codel": False}
+_GRADE = {"G2": 2, "G3": 3, "G4": 4}
+
+
+def _categorical(table: pd.DataFrame, column: str, mapping: dict, field: str, path, issues) -> list:
+    values = []
+    for case, raw in zip(table["Case"], table[column], strict=True):
+        if pd.isna(raw) or str(raw).strip() == "":
+            values.append(None)
+        elif str(raw).strip() in mapping:
+            values.append(mapping[str(raw).strip()])
+        else:
+            issues.append(CurationIssue(case, field, raw, f"unknown {column} value", str(path)))
+            values.append(None)
+    return values
+
+
+def read_ceccarelli(path: str | Path) -> tuple[pd.DataFrame, list[CurationIssue]]:
+    """Ceccarelli 2016 Table S1A (or the phantom's copy of its columns) in the manifest's terms."""
+    table = pd.read_csv(path)
+    needed = ["Case", "Grade", "Age (years at diagnosis)", "Survival (months)",
+              "Vital status (1=dead)", "IDH status", "1p/19q codeletion"]  # fmt: skip
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise InputDataError(f"clinical table lacks columns {missing}", path=path)
+    duplicated = table["Case"][table["Case"].duplicated()]
+    if len(duplicated):
+        raise InputDataError("duplicate patient in the clinical table", duplicated.iloc[0], path)
+    issues: list[CurationIssue] = []
+    idh = _categorical(table, "IDH status", _IDH, "idh", path, issues)
+    codel = _categorical(table, "1p/19q codeletion", _CODEL, "codel", path, issues)
+    grade = _categorical(table, "Grade", _GRADE, "grade", path, issues)
+    months = pd.to_numeric(table["Survival (months)"], errors="coerce")
+    event = pd.to_numeric(table["Vital status (1=dead)"], errors="coerce")
+    age = pd.to_numeric(table["Age (years at diagnosis)"], errors="coerce")
+    for case, raw, value in zip(table["Case"], table["Survival (months)"], months, strict=True):
+        if pd.notna(raw) and pd.isna(value):
+            issues.append(CurationIssue(case, "os_days", raw, "non-numeric survival", str(path)))
+        elif pd.notna(value) and value <= 0:
+            issues.append(CurationIssue(case, "os_days", value, "survival <= 0 months", str(path)))
+    for case, value in zip(table["Case"], event, strict=True):
+        if pd.notna(value) and value not in (0, 1):
+            issues.append(CurationIssue(case, "os_event", value, "vital status not 0/1", str(path)))
+    for case, value in zip(table["Case"], age, strict=True):
+        if pd.notna(value) and not 0 < value < 120:
+            issues.append(CurationIssue(case, "age", value, "age outside 0-120", str(path)))
+    valid_os = months.gt(0) & event.isin([0, 1])
+    out = pd.DataFrame({
+        "tcga_id": table["Case"].astype(str),
+        "grade": pd.array(grade, dtype="Int64"),
+        "age": age.where(age.between(0, 120, inclusive="neither")),
+        "os_days": (months * DAYS_PER_MONTH).where(valid_os),
+        "os_event": event.where(valid_os).astype("Int64"),
+        "idh_mutant": pd.array(idh, dtype="boolean"),
+        "codeleted": pd.array(codel, dtype="boolean"),
+    })  # fmt: skip
+    out["subtype"] = [
+        subtype_from_markers(None if pd.isna(i) else bool(i), None if pd.isna(c) else bool(c))
+        for i, c in zip(out["idh_mutant"], out["codeleted"], strict=True)
+    ]
+    return out, issues
+
+
+# ---------------------------------------------------------------- SCNA
+
+
+def _numeric_matrix(table: pd.DataFrame, path, sample_axis: str) -> pd.DataFrame:
+    """Check every cell is numeric; name the first bad sample and file otherwise."""
+    numeric = table.apply(pd.to_numeric, errors="coerce")
+    bad = numeric.isna() & table.notna()
+    if bad.to_numpy().any():
+        rows, cols = np.nonzero(bad.to_numpy())
+        sample = table.columns[cols[0]] if sample_axis == "columns" else table.index[rows[0]]
+        raw = table.iat[rows[0], cols[0]]
+        raise InputDataError(f"non-numeric SCNA cell {raw!r}", str(sample), path)
+    return numeric
+
+
+def patient_of_barcode(barcode: str) -> str:
+    """TCGA sample barcode (TCGA-XX-XXXX-01) to patient (TCGA-XX-XXXX)."""
+    return "-".join(str(barcode).split("-")[:3])
+
+
+def read_xena_gistic(path: str | Path) -> pd.DataFrame:
+    """Xena gene-level GISTIC2 (genes x samples, thresholded or continuous) as patients x genes.
+
+    Primary tumours (sample type 01) are kept; a patient with several primary samples keeps the first.
+    """
+    table = pd.read_csv(path, sep="\t", index_col=0, dtype=str)
+    table = _numeric_matrix(table, path, sample_axis="columns")
+    samples = [c for c in table.columns if str(c).split("-")[3:4] in (["01"], ["01A"], [])]
+    table = table[samples].T
+    table.index = [patient_of_barcode(s) for s in table.index]
+    table = table[~table.index.duplicated(keep="first")]
+    table.index.name = "tcga_id"
+    table.columns = [str(c).split("|")[0] for c in table.columns]
+    return table
+
+
+def read_arm_table(path: str | Path) -> pd.DataFrame:
+    """A patients x chromosome-arms SCNA table (values -1..1)."""
+    table = pd.read_csv(path, index_col=0, dtype=str)
+    table = _numeric_matrix(table, path, sample_axis="index")
+    if table.index.duplicated().any():
+        raise InputDataError("duplicate patient in the arm-level table",
+                             str(table.index[table.index.duplicated()][0]), path)  # fmt: skip
+    table.index = [patient_of_barcode(s) for s in table.index]
+    table.index.name = "tcga_id"
+    return table
+
+
+def read_gene_to_arm(path: str | Path) -> pd.Series:
+    """Gene symbol (without the ``|chrN`` suffix) to chromosome arm."""
+    table = pd.read_csv(path, dtype=str)
+    symbols = table["Gene Symbol"].str.split("|").str[0]
+    return pd.Series(table["chr_arm"].to_numpy(), index=symbols, name="chr_arm")
+
+
+def genes_to_arms(genes: pd.DataFrame, gene_to_arm: pd.Series) -> pd.DataFrame:
+    """Signed mean of thresholded calls clipped to -1..1 over each arm (the real arm table's recipe)."""
+    arm = gene_to_arm.reindex(genes.columns)
+    known = arm.notna().to_numpy()
+    clipped = genes.loc[:, known].clip(-1, 1)
+    return clipped.T.groupby(arm[known].to_numpy()).mean().T
+
+
+def read_scna_clinical_786(path: str | Path) -> pd.DataFrame:
+    """The clinical file beside the real arm-level table, with WHO subtypes mapped to 2016 names."""
+    table = pd.read_csv(path, index_col=0)
+    names = {"IDH-Wildtype Glioblastoma": "IDH-wildtype", "IDH-Mutant Astrocytoma": "IDH-mutant 1p/19q-intact",
+             "Oligodendroglioma": "1p/19q-codeleted"}  # fmt: skip
+    out = pd.DataFrame({"subtype": table["WHO_2021_Subtype"].map(names), "os_days": table["OS"],
+                        "os_event": table["OS_EVENT"], "grade": table["WHO_2021_Grade"]},
+                       index=table.index)
+    out.index.name = "tcga_id"
+    return out

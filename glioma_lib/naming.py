@@ -1,0 +1,40 @@
+"""Names shared by every step: tasks, input formats, models, subtypes and label conventions."""
+
+from __future__ import annotations
+
+TASKS = ("idh", "codel")
+INPUT_FORMATS = ("all_whole", "all_cropped", "t1ce", "flair", "t1", "t2", "t1ce_minus_t1")
+MODELS = ("cnn", "mtl")
+MODALITIES = ("t1", "t1ce", "t2", "flair")
+
+SUBTYPES = ("IDH-wildtype", "IDH-mutant 1p/19q-intact", "1p/19q-codeleted")
+SPLITS = ("train", "validation", "unlabelled_mr", "scna_only")
+
+# In memory: 0 background, 1 necrosis/non-enhancing core, 2 oedema, 3 enhancing.
+# BraTS 2018 files store enhancing tumour as 4; BraTS 2021+ as 3.
+BRATS2018_ENHANCING = 4
+INTERNAL_ENHANCING = 3
+REGIONS = {"WT": (1, 2, 3), "TC": (1, 3), "ET": (3,)}
+
+
+def run_name(task: str, input_format: str, model: str, use_scna: bool) -> str:
+    """Folder name of one training run, e.g. ``idh-t1ce-mtl-scna``."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
+    if input_format not in INPUT_FORMATS:
+        raise ValueError(f"unknown input format {input_format!r}; expected one of {INPUT_FORMATS}")
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r}; expected one of {MODELS}")
+    return f"{task}-{input_format}-{model}" + ("-scna" if use_scna else "")
+
+
+def subtype_from_markers(idh_mutant: bool | None, codeleted: bool | None) -> str | None:
+    """WHO 2016 subtype from IDH and 1p/19q status; None unless both are known.
+
+    Both markers are required, as in Ceccarelli 2016's ``IDH/codel subtype`` column.
+    """
+    if idh_mutant is None or codeleted is None:
+        return None
+    if not idh_mutant:
+        return SUBTYPES[0]
+    return SUBTYPES[2] if codeleted else SUBTYPES[1]

@@ -1,0 +1,95 @@
+"""The manifest: counts on the real tables, invariants, splits, and no output on faults."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from glioma_lib.cli import main
+from glioma_lib.cohort.manifest import CohortSources, build_manifest, read_manifest, write_manifest
+from glioma_lib.cohort.prepare import prepare_cohort
+from glioma_lib.errors import InputDataError
+
+
+def test_real_brats_tcga_counts(realdata):
+    manifest, report = build_manifest(CohortSources.realdata(realdata))
+    subjects = manifest[manifest["brats_id"].notna() & manifest["tcga_id"].notna()]
+    assert len(subjects) == 167
+    assert subjects["has_scna"].sum() == 108
+    assert subjects["subtype"].fillna("unknown").value_counts().to_dict() == {
+        "IDH-wildtype": 87, "IDH-mutant 1p/19q-intact": 43, "1p/19q-codeleted": 13, "unknown": 24}
+    assert subjects["idh_mutant"].notna().sum() == 148
+    assert subjects["codeleted"].notna().sum() == 161
+    assert subjects["os_days"].notna().sum() == 166
+    assert set(report.loc[report["field"] == "os_days", "patient"]) >= {"TCGA-P5-A5ET", "TCGA-QH-A6CX"}
+    assert len(manifest[manifest["split"] == "scna_only"]) > 600
+
+
+def test_real_mr_case_is_attached(realdata):
+    manifest, report = build_manifest(CohortSources.realdata(realdata, realdata / "brats_mr"),
+                                      require_all_mapped=False)  # fmt: skip
+    row = manifest.set_index("brats_id").loc["Brats18_TCIA12_101_1"]
+    assert row["has_mr"] and row["has_seg_gt"] and row["tcga_id"] == "TCGA-FG-6692"
+    assert row["subtype"] == "IDH-wildtype" and row["grade"] == 3
+    assert (report["reason"] == "folder not found").sum() == 284  # the other mapped subjects
+
+
+def test_mapping_row_without_folder_stops(realdata, tmp_path):
+    with pytest.raises(InputDataError, match="folder is missing"):
+        build_manifest(CohortSources.realdata(realdata, realdata / "brats_mr"))
+
+
+def test_phantom_manifest_invariants(phantom_manifest, phantom_dir):
+    m = phantom_manifest
+    truth = pd.read_csv(phantom_dir / "truth.csv")
+    assert len(m) == len(truth) and m["patient_id"].is_unique
+    assert set(m.loc[m["split"] == "scna_only", "has_mr"]) == {False}
+    assert not m.loc[m["split"] == "unlabelled_mr", "tcga_id"].notna().any()
+    labelled = m[m["split"].isin(["train", "validation"])]
+    assert labelled["has_mr"].all() and (labelled["idh_mutant"].notna() | labelled["codeleted"].notna()).all()
+    assert m["has_seg_gt"].sum() == truth["has_seg"].sum()
+    # Manifest labels agree with the planted truth wherever they were reported.
+    merged = m.merge(truth, on="tcga_id", suffixes=("", "_truth"))
+    known = merged["idh_mutant"].notna()
+    assert (merged.loc[known, "idh_mutant"].astype(bool) == merged.loc[known, "idh_mutant_truth"]).all()
+
+
+def test_splits_are_seeded_and_stratified(phantom_dir):
+    a, _ = build_manifest(CohortSources.phantom(phantom_dir), seed=1)
+    b, _ = build_manifest(CohortSources.phantom(phantom_dir), seed=1)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_write_and_read_round_trip(phantom_manifest, tmp_path):
+    write_manifest(phantom_manifest, pd.DataFrame(columns=["patient"]), tmp_path)
+    again = read_manifest(tmp_path / "manifest.parquet")
+    pd.testing.assert_frame_equal(phantom_manifest, again)
+    assert (tmp_path / "manifest.csv").is_file() and (tmp_path / "curation_report.csv").is_file()
+
+
+def test_structural_fault_writes_nothing(phantom_dir, tmp_path, capsys):
+    source = tmp_path / "src"
+    shutil.copytree(phantom_dir, source)
+    next((source / "brats").glob("*/*_t1ce.nii.gz")).unlink()
+    out = tmp_path / "cohort"
+    assert main(["cohort", "build", "--phantom", str(source), "--out", str(out)]) == 2
+    assert "missing t1ce" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_unknown_source_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown cohort source"):
+        prepare_cohort({"source": "elsewhere"}, tmp_path)
+
+
+def test_duplicate_tcga_mapping_stops(phantom_dir, tmp_path):
+    source = tmp_path / "src"
+    shutil.copytree(phantom_dir, source)
+    mapping = pd.read_csv(source / "brats/name_mapping.csv")
+    labelled = mapping[mapping["TCGA_TCIA_subject_ID"] != "NA"].index
+    mapping.loc[labelled[1], "TCGA_TCIA_subject_ID"] = mapping.loc[labelled[0], "TCGA_TCIA_subject_ID"]
+    mapping.to_csv(source / "brats/name_mapping.csv", index=False)
+    with pytest.raises(InputDataError, match="same TCGA patient"):
+        build_manifest(CohortSources.phantom(source))

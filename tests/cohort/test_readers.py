@@ -1,0 +1,188 @@
+"""Readers on the shared real data, the label conventions, and every structural fault."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+
+from glioma_lib.cohort import readers
+from glioma_lib.errors import InputDataError
+
+REAL_CASE = "Brats18_TCIA12_101_1"
+
+
+def test_ceccarelli_reads_with_five_survival_issues(realdata):
+    clinical, issues = readers.read_ceccarelli(realdata / "tcga_clinical/ceccarelli2016_table_s1a.csv")
+    assert len(clinical) == 1122
+    survival_issues = [i for i in issues if i.field == "os_days"]
+    assert sorted(i.patient for i in survival_issues) == [
+        "TCGA-P5-A5ET", "TCGA-P5-A5EU", "TCGA-QH-A6CU", "TCGA-QH-A6CW", "TCGA-QH-A6CX"]
+    assert clinical.set_index("tcga_id").loc["TCGA-P5-A5ET", "os_days"] is np.nan or pd.isna(
+        clinical.set_index("tcga_id").loc["TCGA-P5-A5ET", "os_days"])
+    assert clinical["subtype"].value_counts().to_dict() == {
+        "IDH-wildtype": 520, "IDH-mutant 1p/19q-intact": 283, "1p/19q-codeleted": 171}
+
+
+def test_brats_tables(realdata):
+    mapping = readers.read_name_mapping(realdata / "brats_tcga_mapping/name_mapping.csv")
+    assert len(mapping) == 285 and mapping["tcga_id"].notna().sum() == 167
+    survival, _ = readers.read_brats_survival(realdata / "brats_tcga_mapping/survival_data.csv")
+    assert len(survival) == 259
+    alive = survival.set_index("brats2019_id").loc["BraTS19_CBICA_BFB_1"]
+    assert (alive["os_days"], alive["os_event"]) == (361.0, 0.0)
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("289", (289.0, 1.0)), ("ALIVE (1029 days later)", (1029.0, 0.0)), ("", (np.nan, np.nan)), (None, (np.nan, np.nan)),
+])  # fmt: skip
+def test_parse_brats_survival(cell, expected):
+    np.testing.assert_equal(readers.parse_brats_survival(cell), expected)
+
+
+def test_arm_tables(realdata):
+    arms = readers.read_arm_table(realdata / "tcga_scna_arm/arm_level_scna_786.csv")
+    assert arms.shape == (786, 40) and arms.abs().max().max() <= 1
+    clinical = readers.read_scna_clinical_786(realdata / "tcga_scna_arm/clinical_786.csv")
+    assert set(clinical["subtype"]) == {"IDH-wildtype", "IDH-mutant 1p/19q-intact", "1p/19q-codeleted"}
+    gene_map = readers.read_gene_to_arm(realdata / "tcga_scna_arm/gene_to_arm_23109.csv")
+    assert len(gene_map) == 23109 and gene_map["CDKN2A"] == "9p"
+
+
+def test_genes_to_arms_is_the_signed_mean():
+    genes = pd.DataFrame({"A": [-2, 0], "B": [-1, 1], "C": [2, 2]}, index=["p1", "p2"])
+    arms = readers.genes_to_arms(genes, pd.Series({"A": "1p", "B": "1p", "C": "7p", "Z": "9p"}))
+    assert arms.loc["p1", "1p"] == -1.0 and arms.loc["p2", "1p"] == 0.5 and arms.loc["p1", "7p"] == 1.0
+
+
+def test_real_subject_reads_in_internal_labels(realdata):
+    folder = realdata / "brats_mr" / REAL_CASE
+    paths = readers.subject_paths(REAL_CASE, folder)
+    readers.validate_subject(REAL_CASE, paths)
+    mask = readers.read_mask(paths["seg"], REAL_CASE)
+    assert set(np.unique(mask)) <= {0, 1, 2, 3} and (mask == 3).any()
+
+
+def test_brats2021_convention_is_normalised(tmp_path):
+    labels = np.zeros((4, 4, 4), np.uint8)
+    labels[0, 0, 0], labels[1, 1, 1], labels[2, 2, 2] = 1, 2, 3
+    nib.save(nib.Nifti1Image(labels, np.eye(4)), tmp_path / "m.nii.gz")
+    np.testing.assert_array_equal(readers.read_mask(tmp_path / "m.nii.gz", "p"), labels)
+    np.testing.assert_array_equal(readers.to_brats2018_labels(labels)[2, 2, 2], 4)
+
+
+def test_xena_non_numeric_cell_names_sample_and_file(tmp_path):
+    path = tmp_path / "x.tsv"
+    path.write_text("Gene Symbol\tTCGA-AA-0001-01\tTCGA-AA-0002-01\nEGFR\t0\t1\nPTEN\tfoo\t0\n")
+    with pytest.raises(InputDataError, match=r"TCGA-AA-0001-01.*x\.tsv"):
+        readers.read_xena_gistic(path)
+
+
+def test_xena_keeps_primary_tumour_and_maps_to_patients(tmp_path):
+    path = tmp_path / "x.tsv"
+    path.write_text("Gene Symbol\tTCGA-AA-0001-01\tTCGA-AA-0001-11\nEGFR|chr7\t2\t0\n")
+    table = readers.read_xena_gistic(path)
+    assert table.loc["TCGA-AA-0001", "EGFR"] == 2 and len(table) == 1
+
+
+def test_bad_clinical_values_are_reported_not_used(tmp_path):
+    path = tmp_path / "c.csv"
+    pd.DataFrame({"Case": ["TCGA-1", "TCGA-2", "TCGA-3"], "Grade": ["G2", "G9", "G4"],
+                  "Age (years at diagnosis)": [40, -3, 50], "Survival (months)": [10, -1, "x"],
+                  "Vital status (1=dead)": [1, 0, 1], "IDH status": ["WT", "maybe", "Mutant"],
+                  "1p/19q codeletion": ["non-codel", "codel", "codel"]}).to_csv(path, index=False)  # fmt: skip
+    clinical, issues = readers.read_ceccarelli(path)
+    fields = {(i.patient, i.field) for i in issues}
+    assert {("TCGA-2", "grade"), ("TCGA-2", "age"), ("TCGA-2", "os_days"), ("TCGA-2", "idh"),
+            ("TCGA-3", "os_days")} <= fields  # fmt: skip
+    row = clinical.set_index("tcga_id").loc["TCGA-2"]
+    assert pd.isna(row["os_days"]) and pd.isna(row["idh_mutant"]) and pd.isna(row["grade"])
+    assert clinical.set_index("tcga_id").loc["TCGA-1", "os_days"] == pytest.approx(304.375)
+
+
+# ---------------------------------------------------------------- structural faults in BraTS folders
+
+
+@pytest.fixture
+def brats_copy(phantom_dir, tmp_path):
+    """A writable copy of the phantom's BraTS folder and one subject with a mask."""
+    root = tmp_path / "brats"
+    shutil.copytree(phantom_dir / "brats", root)
+    subject = next(p.parent.name for p in sorted(root.glob("*/*_seg.nii.gz")))
+    return root, subject
+
+
+def _validate(root, subject):
+    readers.validate_subject(subject, readers.subject_paths(subject, root / subject))
+
+
+def test_missing_modality(brats_copy):
+    root, subject = brats_copy
+    (root / subject / f"{subject}_t2.nii.gz").unlink()
+    with pytest.raises(InputDataError, match=rf"missing t2.*{subject}.*_t2\.nii\.gz"):
+        _validate(root, subject)
+
+
+def test_truncated_nifti(brats_copy):
+    root, subject = brats_copy
+    path = root / subject / f"{subject}_flair.nii.gz"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputDataError, match=rf"unreadable.*{subject}.*flair"):
+        _validate(root, subject)
+
+
+def test_not_gzip_at_all(brats_copy):
+    root, subject = brats_copy
+    (root / subject / f"{subject}_t1.nii.gz").write_bytes(gzip.compress(b"not a nifti"))
+    with pytest.raises(InputDataError, match="unreadable"):
+        _validate(root, subject)
+
+
+def test_shape_mismatch(brats_copy):
+    root, subject = brats_copy
+    path = root / subject / f"{subject}_t1ce.nii.gz"
+    nib.save(nib.Nifti1Image(np.zeros((10, 10, 10), np.int16), np.eye(4)), path)
+    with pytest.raises(InputDataError, match=rf"shape.*{subject}.*t1ce"):
+        _validate(root, subject)
+
+
+def test_affine_mismatch(brats_copy):
+    root, subject = brats_copy
+    path = root / subject / f"{subject}_t2.nii.gz"
+    image = nib.load(path)
+    nib.save(nib.Nifti1Image(np.asarray(image.dataobj), image.affine * 2), path)
+    with pytest.raises(InputDataError, match=rf"affine.*{subject}.*t2"):
+        _validate(root, subject)
+
+
+def test_mask_labels_outside_convention(brats_copy):
+    root, subject = brats_copy
+    path = root / subject / f"{subject}_seg.nii.gz"
+    image = nib.load(path)
+    labels = np.asarray(image.dataobj).copy()
+    labels[0, 0, 0] = 7
+    nib.save(nib.Nifti1Image(labels, image.affine), path)
+    with pytest.raises(InputDataError, match=rf"labels.*7.*{subject}.*seg"):
+        _validate(root, subject)
+
+
+def test_duplicate_subject_ids(brats_copy):
+    root, subject = brats_copy
+    (root / "HGG").mkdir()
+    (root / "LGG").mkdir()
+    shutil.copytree(root / subject, root / "HGG" / subject)
+    shutil.move(root / subject, root / "LGG" / subject)
+    with pytest.raises(InputDataError, match=rf"duplicate.*{subject}"):
+        readers.find_brats_subjects(root)
+
+
+def test_hgg_lgg_layout_is_found(brats_copy):
+    root, subject = brats_copy
+    (root / "LGG").mkdir()
+    shutil.move(root / subject, root / "LGG" / subject)
+    assert readers.find_brats_subjects(root)[subject] == root / "LGG" / subject

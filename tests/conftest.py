@@ -1,0 +1,35 @@
+"""Shared fixtures: a tiny phantom cohort (made once per session) and the shared real data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from glioma_lib.cohort.manifest import CohortSources, build_manifest
+from glioma_lib.cohort.phantom import PhantomConfig, generate
+
+REALDATA = Path(os.environ.get("GLIOMA_REALDATA", Path(__file__).resolve().parents[2] / "shared" / "realdata"))
+TINY_SHAPE = (48, 48, 32)
+
+
+@pytest.fixture(scope="session")
+def realdata() -> Path:
+    """The shared real data folder; tests that need it skip only when it is absent."""
+    if not REALDATA.is_dir():
+        pytest.skip(f"shared real data not found at {REALDATA}")
+    return REALDATA
+
+
+@pytest.fixture(scope="session")
+def phantom_dir(tmp_path_factory) -> Path:
+    """A small synthetic cohort: 12 MR patients, 8 SCNA-only, 48x48x32 voxels."""
+    out = tmp_path_factory.mktemp("phantom") / "cohort"
+    return generate(out, PhantomConfig(n_mr=12, n_scna_only=8, shape=TINY_SHAPE, seed=3), progress=False)
+
+
+@pytest.fixture(scope="session")
+def phantom_manifest(phantom_dir):
+    manifest, _ = build_manifest(CohortSources.phantom(phantom_dir))
+    return manifest
