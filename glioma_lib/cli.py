@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     notebook.set_defaults(func=_notebook)
 
     bench = commands.add_parser("bench", help="speed benchmarks for the README")
-    bench.add_argument("what", choices=["phantom"])
+    bench.add_argument("what", choices=["phantom", "loader"])
     bench.add_argument("--shape", type=int, nargs=3, action="append", metavar=("X", "Y", "Z"))
     bench.set_defaults(func=_bench)
     return parser

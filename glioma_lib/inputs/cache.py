@@ -1,0 +1,122 @@
+"""The preprocessing cache: each (patient, format, spec, sources) computed once, read by memory map.
+
+An entry is a folder ``<cache>/<format>/<key>/`` holding ``image.npy``, ``labels.npy`` and
+``meta.json``. The key hashes every preprocessing parameter and the identity (path, size,
+modification time) of every source file, so a changed parameter or a new weak mask never reuses
+a stale entry. Entries are written to a temporary folder and renamed, so an interrupted build
+leaves nothing that reads as valid; an entry that fails to load is rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from glioma_lib.atomic import atomic_dir
+from glioma_lib.cohort.readers import read_mask
+from glioma_lib.inputs.formats import InputFormat
+from glioma_lib.inputs.preprocess import PreprocessSpec, preprocess
+from glioma_lib.naming import MODALITIES
+
+CACHE_VERSION = 1
+
+
+def _file_identity(path: str | None) -> list | None:
+    if path is None:
+        return None
+    stat = os.stat(path)
+    return [str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns]
+
+
+def cache_key(patient: str, fmt: InputFormat, spec: PreprocessSpec, paths: dict[str, str | None],
+              mask_path: str | None, mask_kind: str) -> str:
+    """A hash of everything that determines the entry's content."""
+    fields = {
+        "version": CACHE_VERSION, "patient": patient, "format": fmt.name, "channels": fmt.channels,
+        "spec": spec.key_fields(), "mask_kind": mask_kind, "mask": _file_identity(mask_path),
+        "images": {m: _file_identity(paths[m]) for m in MODALITIES},
+    }  # fmt: skip
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    folder: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "folder", Path(self.folder))
+
+    def meta(self) -> dict:
+        return json.loads((self.folder / "meta.json").read_text())
+
+    def arrays(self, mmap: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """Image and labels (None when the patient has no mask), memory-mapped by default."""
+        mode = "r" if mmap else None
+        labels_path = self.folder / "labels.npy"
+        labels = np.load(labels_path, mmap_mode=mode) if labels_path.exists() else None
+        return np.load(self.folder / "image.npy", mmap_mode=mode), labels
+
+    def is_valid(self, fmt: InputFormat, spec: PreprocessSpec) -> bool:
+        """True when the entry loads and has the expected shapes; anything else means rebuild."""
+        try:
+            meta = self.meta()
+            image, labels = self.arrays()
+        except Exception:
+            return False
+        if meta["has_labels"] != (labels is not None):
+            return False
+        expected = (fmt.n_channels, *spec.shape)
+        return image.shape == expected and (labels is None or labels.shape == tuple(spec.shape)) and \
+            meta.get("channels") == list(fmt.channels)
+
+
+def mask_source(row: pd.Series, weak_dir: str | Path | None) -> tuple[str | None, str]:
+    """The mask a patient's targets and crop come from: ("gt" | "weak" | "none")."""
+    if pd.notna(row.get("path_seg")):
+        return str(row["path_seg"]), "gt"
+    if weak_dir is not None:
+        weak = Path(weak_dir) / f"{row['patient_id']}_weak4.nii.gz"
+        if weak.is_file():
+            return str(weak), "weak"
+    return None, "none"
+
+
+def build_entry(row: pd.Series, fmt: InputFormat, spec: PreprocessSpec, cache_dir: str | Path,
+                weak_dir: str | Path | None = None) -> tuple[CacheEntry, dict]:
+    """Return the patient's cache entry, computing it when absent or invalid."""
+    patient = str(row["patient_id"])
+    paths = {m: str(row[f"path_{m}"]) for m in MODALITIES}
+    mask_path, mask_kind = mask_source(row, weak_dir)
+    key = cache_key(patient, fmt, spec, paths, mask_path, mask_kind)
+    entry = CacheEntry(Path(cache_dir) / fmt.name / key)
+    if entry.folder.is_dir() and entry.is_valid(fmt, spec):
+        return entry, entry.meta()
+    labels = read_mask(mask_path, patient) if mask_path else None
+    image, resized, record = preprocess(paths, labels, fmt, spec, patient, mask_path)
+    meta = {"patient_id": patient, "format": fmt.name, "channels": list(fmt.channels), "mask_kind": mask_kind,
+            "mask_path": mask_path, "has_labels": resized is not None, "spec": spec.key_fields(), **record}
+    with atomic_dir(entry.folder) as tmp:
+        np.save(tmp / "image.npy", image)
+        if resized is not None:
+            np.save(tmp / "labels.npy", resized)
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
+    return entry, meta
+
+
+def build_cache(manifest: pd.DataFrame, fmt: InputFormat, spec: PreprocessSpec, cache_dir: str | Path,
+                weak_dir: str | Path | None = None, progress: bool = True) -> pd.DataFrame:
+    """Cache every MR patient of the manifest; returns patient_id, entry folder, mask kind, fallback."""
+    rows = []
+    mr = manifest[manifest["has_mr"]]
+    for _, row in tqdm(mr.iterrows(), total=len(mr), desc=f"cache {fmt.name}", disable=not progress):
+        entry, meta = build_entry(row, fmt, spec, cache_dir, weak_dir)
+        rows.append({"patient_id": row["patient_id"], "entry": str(entry.folder), "mask_kind": meta["mask_kind"],
+                     "crop": meta["crop"], "fallback": meta["fallback"]})  # fmt: skip
+    return pd.DataFrame(rows)

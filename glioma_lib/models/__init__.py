@@ -1,0 +1,1 @@
+"""3D-ESPNet segmentation network, its classification branch (MTL) and the CNN baseline."""

@@ -1,0 +1,92 @@
+"""The subtype models: MTL (segmentation + classification branch) and the CNN baseline.
+
+MTL: the classification branch pools the encoder's deepest features (256), optionally joins an
+SCNA embedding (PCA vector -> 200 -> 128 MLP), and passes a hidden layer whose activation is the
+patient embedding used for survival. CNN: the same encoder, no decoder, pooled features -> linear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from glioma_lib.models.espnet import Decoder, Encoder
+from glioma_lib.naming import MODALITIES
+
+
+@dataclass
+class ModelOutput:
+    logits: torch.Tensor  # (B, n_classes) classification logits (softmax is applied once, in the loss)
+    seg_logits: torch.Tensor | None  # (B, n_seg, *size), None for the CNN
+    embedding: torch.Tensor  # (B, hidden) patient embedding
+
+
+class ScnaMLP(nn.Sequential):
+    """SCNA principal components -> 200 -> 128 (the paper's sizes)."""
+
+    def __init__(self, n_in: int, hidden: int = 200, n_out: int = 128, dropout: float = 0.2):
+        super().__init__(nn.Linear(n_in, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, n_out), nn.ReLU())
+
+
+class SubtypeModel(nn.Module):
+    """``kind`` "mtl" (decoder + classification branch) or "cnn" (encoder + linear classifier)."""
+
+    def __init__(self, kind: str, in_channels: int, n_seg_classes: int, n_classes: int = 2,
+                 scna_dim: int = 0, hidden: int = 128, dropout: float = 0.3):
+        super().__init__()
+        if kind not in ("mtl", "cnn"):
+            raise ValueError(f"unknown model kind {kind!r}")
+        self.kind = kind
+        self.encoder = Encoder(in_channels)
+        self.decoder = Decoder(n_seg_classes) if kind == "mtl" else None
+        width = self.encoder.out_channels
+        self.scna = ScnaMLP(scna_dim) if scna_dim > 0 else None
+        joined = width + (128 if self.scna is not None else 0)
+        if kind == "mtl":
+            self.hidden = nn.Sequential(nn.Linear(joined, hidden), nn.ReLU(), nn.Dropout(dropout))
+            self.classifier = nn.Linear(hidden, n_classes)
+        else:
+            self.hidden = nn.Identity()
+            self.classifier = nn.Linear(joined, n_classes)
+
+    def forward(self, image: torch.Tensor, scna: torch.Tensor | None = None) -> ModelOutput:
+        features = self.encoder(image)
+        pooled = features[-1].mean(dim=(2, 3, 4))
+        if self.scna is not None:
+            pooled = torch.cat([pooled, self.scna(scna)], dim=1)
+        embedding = self.hidden(pooled)
+        seg = self.decoder(features, image.shape[2:]) if self.decoder is not None else None
+        return ModelOutput(self.classifier(embedding), seg, embedding)
+
+
+def first_conv_channels(channels: tuple[str, ...]) -> list[int]:
+    """Channels of a four-modality checkpoint's first convolution that a format's input maps to.
+
+    A single modality takes its own channel (the original code always took channel 0, i.e. T1).
+    The subtraction map T1ce - T1 takes T1ce's filters: enhancement is what it shows.
+    """
+    source = {"t1ce_minus_t1": "t1ce"}
+    return [MODALITIES.index(source.get(c, c)) for c in channels]
+
+
+def load_segmentation_weights(model: SubtypeModel, state: dict[str, torch.Tensor],
+                              channels: tuple[str, ...]) -> list[str]:
+    """Initialise from a four-channel segmentation (teacher) state dict; returns the skipped keys.
+
+    Encoder and decoder weights are copied where shapes match; the first convolution is sliced to
+    the format's channels; a segmentation classifier with another class count is left as it is.
+    """
+    own = model.state_dict()
+    stem_key = "encoder.stem.0.weight"
+    updates, skipped = {}, []
+    for key, value in state.items():
+        if key == stem_key and value.shape[1] != own[key].shape[1]:
+            value = value[:, first_conv_channels(channels)]
+        if key in own and own[key].shape == value.shape:
+            updates[key] = value
+        else:
+            skipped.append(key)
+    model.load_state_dict(updates, strict=False)
+    return skipped

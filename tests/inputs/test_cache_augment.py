@@ -1,0 +1,117 @@
+"""Cache keys and rebuilds, joint flips, the multi-task dataset, and the SCNA PCA."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from glioma_lib.inputs.augment import augment, training_augmentation
+from glioma_lib.inputs.cache import CacheEntry, build_cache, build_entry, cache_key
+from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader, task_labels
+from glioma_lib.inputs.formats import FORMATS
+from glioma_lib.inputs.preprocess import PreprocessSpec
+from glioma_lib.inputs.scna import ScnaPCA
+
+SPEC = PreprocessSpec(shape=(12, 12, 12), empty_mask_policy="centre")
+
+
+@pytest.fixture(scope="module")
+def seg_row(phantom_manifest):
+    return phantom_manifest[phantom_manifest["has_seg_gt"]].iloc[0]
+
+
+def test_cache_key_changes_with_every_parameter(seg_row, tmp_path):
+    paths = {m: seg_row[f"path_{m}"] for m in ("t1", "t1ce", "t2", "flair")}
+    base = cache_key("p", FORMATS["t1ce"], SPEC, paths, seg_row["path_seg"], "gt")
+    variants = [
+        cache_key("q", FORMATS["t1ce"], SPEC, paths, seg_row["path_seg"], "gt"),
+        cache_key("p", FORMATS["t1"], SPEC, paths, seg_row["path_seg"], "gt"),
+        cache_key("p", FORMATS["t1ce"], dataclasses.replace(SPEC, shape=(12, 12, 13)), paths, seg_row["path_seg"], "gt"),
+        cache_key("p", FORMATS["t1ce"], dataclasses.replace(SPEC, margin=3), paths, seg_row["path_seg"], "gt"),
+        cache_key("p", FORMATS["t1ce"], dataclasses.replace(SPEC, empty_mask_policy="error"), paths,
+                  seg_row["path_seg"], "gt"),
+        cache_key("p", FORMATS["t1ce"], dataclasses.replace(SPEC, normalisation="other"), paths, seg_row["path_seg"], "gt"),
+        cache_key("p", FORMATS["t1ce"], SPEC, paths, None, "none"),
+        cache_key("p", FORMATS["t1ce"], SPEC, paths, seg_row["path_seg"], "weak"),
+    ]  # fmt: skip
+    assert len({base, *variants}) == len(variants) + 1
+
+
+def test_cache_reuses_and_rebuilds_corrupt_entries(seg_row, tmp_path):
+    entry, meta = build_entry(seg_row, FORMATS["all_cropped"], SPEC, tmp_path)
+    image, labels = (np.array(a) for a in entry.arrays(mmap=False))  # copies: the file is truncated below
+    assert image.shape == (4, 12, 12, 12) and labels.shape == (12, 12, 12) and meta["mask_kind"] == "gt"
+    stamp = (entry.folder / "image.npy").stat().st_mtime_ns
+    again, _ = build_entry(seg_row, FORMATS["all_cropped"], SPEC, tmp_path)
+    assert again.folder == entry.folder and (entry.folder / "image.npy").stat().st_mtime_ns == stamp
+    data = (entry.folder / "image.npy").read_bytes()
+    (entry.folder / "image.npy").write_bytes(data[: len(data) // 3])  # truncated
+    assert not entry.is_valid(FORMATS["all_cropped"], SPEC)
+    rebuilt, _ = build_entry(seg_row, FORMATS["all_cropped"], SPEC, tmp_path)
+    np.testing.assert_array_equal(rebuilt.arrays()[0], image)
+    assert not list(tmp_path.rglob("*.tmp"))  # atomic writes leave no temporary folders
+
+
+def test_flips_keep_image_and_mask_aligned():
+    image = torch.zeros(2, 10, 12, 14)
+    labels = torch.zeros(10, 12, 14, dtype=torch.uint8)
+    image[0, 1:3, 2:5, 9:13] = 5.0  # an asymmetric block in channel 0 only
+    image[1] = 7.0  # channel 1 constant: a channel flip would move it
+    labels[1:3, 2:5, 9:13] = 1
+    transform = training_augmentation(noise_std=0)
+    seen = set()
+    for seed in range(12):
+        out_image, out_labels = augment(image, labels, transform, seed)
+        assert torch.equal(out_image[0] == 5.0, out_labels == 1)
+        assert torch.all(out_image[1] == 7.0)
+        seen.add(tuple(torch.nonzero(out_labels)[0].tolist()))
+    assert len(seen) > 1  # flips actually happened
+    a = augment(image, labels, training_augmentation(), 3)
+    b = augment(image, labels, training_augmentation(), 3)
+    assert torch.equal(a[0], b[0])  # reproducible under a seed, noise included
+
+
+def test_dataset_mixes_labelled_and_unlabelled(phantom_manifest, tmp_path):
+    index = build_cache(phantom_manifest, FORMATS["t2"], SPEC, tmp_path, progress=False)
+    labels = task_labels(phantom_manifest, "idh")
+    scna = pd.DataFrame(np.ones((2, 3)), index=phantom_manifest["patient_id"].iloc[:2])
+    dataset = MultiTaskDataset(index, FORMATS["t2"], labels, scna=scna, transform=training_augmentation())
+    items = [dataset[i] for i in range(len(dataset))]
+    assert {i["label"] for i in items} >= {-1}  # unlabelled MR patients carry -1
+    assert {i["target_kind"] for i in items} == {0, 2}  # ground truth and none (no weak masks yet)
+    for item in items:
+        assert item["image"].shape == (1, 12, 12, 12) and item["scna"].shape == (3,)
+        assert item["has_scna"] == (item["patient_id"] in scna.index)
+        if item["target_kind"] == 2:
+            assert (item["target"] == -1).all()
+    batch = next(iter(make_loader(dataset, batch_size=4, shuffle=True, seed=1)))
+    assert batch["image"].shape == (4, 1, 12, 12, 12) and len(batch["patient_id"]) == 4
+
+
+def test_pca_never_fitted_on_validation(phantom_dir, phantom_manifest, tmp_path):
+    from glioma_lib.cohort.manifest import CohortSources, load_scna
+
+    scna = load_scna(CohortSources.phantom(phantom_dir))
+    manifest = phantom_manifest.copy()
+    with_scna = manifest[manifest["has_scna"]].index
+    manifest.loc[with_scna[:3], "split"] = "validation"
+    validation = set(manifest.loc[with_scna[:3], "patient_id"])
+    pca = ScnaPCA.fit(scna, manifest, n_components=5)
+    assert not validation & set(pca.fitted_patients)
+    perturbed = scna.copy()
+    perturbed.loc[list(validation)] = 2  # changing validation patients changes nothing
+    np.testing.assert_allclose(ScnaPCA.fit(perturbed, manifest, 5).components, pca.components)
+    scores = pca.transform(scna)
+    assert scores.shape == (len(scna), 5) and set(validation) <= set(scores.index)
+    loaded = ScnaPCA.load(pca.save(tmp_path / "pca.npz"))
+    pd.testing.assert_frame_equal(loaded.transform(scna), scores)
+
+
+def test_entry_without_mask_has_no_labels(phantom_manifest, tmp_path):
+    row = phantom_manifest[phantom_manifest["has_mr"] & ~phantom_manifest["has_seg_gt"]].iloc[0]
+    entry, meta = build_entry(row, FORMATS["all_whole"], SPEC, tmp_path)
+    assert meta["mask_kind"] == "none" and CacheEntry(entry.folder).arrays()[1] is None
