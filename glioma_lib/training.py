@@ -243,8 +243,8 @@ def run_trial(data: RunData, config: TrainConfig, trial: int, out_dir: Path, pro
         selection = predict(model, data.selection, device, mixed)
         validation = predict(model, data.validation, device, mixed)
         row = {"trial": trial, "epoch": epoch, **losses,
-               "selection_auc": auc_or_nan(selection["label"], selection["probability"]) if len(selection) else np.nan,
-               "validation_auc": auc_or_nan(validation["label"], validation["probability"]) if len(validation) else np.nan,
+               "selection_auc": auc_or_nan(selection["label"], selection["probability"]),
+               "validation_auc": auc_or_nan(validation["label"], validation["probability"]),
                "seconds": time.perf_counter() - started}  # fmt: skip
         history.append(row)
         predictions.append({"epoch": epoch, "validation": validation.drop(columns="embedding").to_dict("list")})

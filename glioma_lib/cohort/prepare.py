@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from glioma_lib.atomic import write_json
 from glioma_lib.cohort.manifest import CohortSources, build_manifest, write_manifest
 from glioma_lib.cohort.phantom import PhantomConfig, generate
 
@@ -36,4 +37,15 @@ def prepare_cohort(cohort: dict[str, Any], cohort_dir: str | Path) -> Path:
         require_all_mapped=cohort.get("real", {}).get("require_all_mapped", True)
         if cohort["source"] == "real" else True,
     )
-    return write_manifest(manifest, report, cohort_dir)
+    path = write_manifest(manifest, report, cohort_dir)
+    write_json({k: None if v is None else str(Path(v).resolve()) for k, v in vars(sources).items()},
+               Path(cohort_dir) / "sources.json")
+    return path
+
+
+def load_sources(cohort_dir: str | Path) -> CohortSources:
+    """The sources recorded by :func:`prepare_cohort` (so later steps can read SCNA)."""
+    import json
+
+    recorded = json.loads((Path(cohort_dir) / "sources.json").read_text())
+    return CohortSources(**{k: None if v is None else Path(v) for k, v in recorded.items()})

@@ -5,7 +5,8 @@ Encoder: a 7^3 stride-2 convolution to 16 channels, then four stride-2 stages of
 reduces with a 1x1 convolution, runs four parallel 3^3 convolutions with dilations 1, 1, 2, 2,
 fuses them hierarchically (each branch adds the previous one, which removes gridding
 artefacts), concatenates and adds the input. The decoder upsamples and merges the encoder's
-features level by level (concatenation and a 1x1 convolution); a pyramid-pooling head (scales 0.2/0.4/0.6/0.8) refines the mask.
+features level by level (concatenation and a 1x1 convolution); a pyramid-pooling head
+(scales 0.2/0.4/0.6/0.8) refines the mask.
 
 BatchNorm uses momentum 0.05: with batches of 4 volumes, running statistics need a long memory
 (the original code's 0.95 kept almost none).

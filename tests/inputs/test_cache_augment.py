@@ -30,11 +30,9 @@ def test_cache_key_changes_with_every_parameter(seg_row, tmp_path):
     variants = [
         cache_key("q", FORMATS["t1ce"], SPEC, paths, seg_row["path_seg"], "gt"),
         cache_key("p", FORMATS["t1"], SPEC, paths, seg_row["path_seg"], "gt"),
-        cache_key("p", FORMATS["t1ce"], dataclasses.replace(SPEC, shape=(12, 12, 13)), paths, seg_row["path_seg"], "gt"),
-        cache_key("p", FORMATS["t1ce"], dataclasses.replace(SPEC, margin=3), paths, seg_row["path_seg"], "gt"),
-        cache_key("p", FORMATS["t1ce"], dataclasses.replace(SPEC, empty_mask_policy="error"), paths,
-                  seg_row["path_seg"], "gt"),
-        cache_key("p", FORMATS["t1ce"], dataclasses.replace(SPEC, normalisation="other"), paths, seg_row["path_seg"], "gt"),
+        *(cache_key("p", FORMATS["t1ce"], dataclasses.replace(SPEC, **change), paths, seg_row["path_seg"], "gt")
+          for change in ({"shape": (12, 12, 13)}, {"margin": 3}, {"empty_mask_policy": "error"},
+                         {"normalisation": "other"})),
         cache_key("p", FORMATS["t1ce"], SPEC, paths, None, "none"),
         cache_key("p", FORMATS["t1ce"], SPEC, paths, seg_row["path_seg"], "weak"),
     ]  # fmt: skip

@@ -63,8 +63,8 @@ def test_empty_mask_stops_or_falls_back(phantom_manifest):
     spec = pp.PreprocessSpec(shape=(8, 8, 8))
     with pytest.raises(InputDataError, match=f"empty.*{row['patient_id']}"):
         pp.preprocess(paths, empty, FORMATS["t1ce"], spec, row["patient_id"])
-    image, _, record = pp.preprocess(paths, empty, FORMATS["t1ce"], pp.PreprocessSpec((8, 8, 8), empty_mask_policy="centre"),
-                                     row["patient_id"])  # fmt: skip
+    fallback = pp.PreprocessSpec((8, 8, 8), empty_mask_policy="centre")
+    image, _, record = pp.preprocess(paths, empty, FORMATS["t1ce"], fallback, row["patient_id"])
     assert record["crop"] == "centre" and record["fallback"] and image.shape == (1, 8, 8, 8)
 
 
@@ -72,7 +72,7 @@ def test_real_subject_through_every_format(realdata):
     case = "Brats18_TCIA12_101_1"
     paths = subject_paths(case, realdata / "brats_mr" / case)
     labels = read_mask(paths["seg"], case)
-    for name, fmt in FORMATS.items():
+    for fmt in FORMATS.values():
         image, resized, record = pp.preprocess({k: str(v) for k, v in paths.items() if k != "seg"}, labels, fmt,
                                                pp.PreprocessSpec(shape=(24, 24, 24)), case)  # fmt: skip
         assert image.shape == (fmt.n_channels, 24, 24, 24) and np.isfinite(image).all()

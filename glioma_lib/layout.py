@@ -1,0 +1,71 @@
+"""The run folder of one profile (see DESIGN.md): every step finds its inputs and outputs here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from glioma_lib.naming import run_name
+
+
+@dataclass(frozen=True)
+class RunLayout:
+    root: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
+    @property
+    def cohort(self) -> Path:
+        return self.root / "cohort"
+
+    @property
+    def manifest(self) -> Path:
+        return self.cohort / "manifest.parquet"
+
+    @property
+    def sources(self) -> Path:
+        return self.cohort / "sources.json"
+
+    @property
+    def derived(self) -> Path:
+        return self.root / "derived"
+
+    @property
+    def weak_masks(self) -> Path:
+        return self.derived / "weak_masks"
+
+    @property
+    def teacher(self) -> Path:
+        return self.derived / "teacher"
+
+    @property
+    def cache(self) -> Path:
+        return self.derived / "cache"
+
+    @property
+    def scna_pca(self) -> Path:
+        return self.derived / "scna_pca.npz"
+
+    def train(self, task: str, input_format: str, model: str, use_scna: bool) -> Path:
+        return self.root / "train" / run_name(task, input_format, model, use_scna)
+
+    @property
+    def survival(self) -> Path:
+        return self.root / "survival"
+
+    @property
+    def analyses(self) -> Path:
+        return self.root / "analyses"
+
+    @property
+    def results(self) -> Path:
+        return self.root / "results"
+
+    @property
+    def notebooks(self) -> Path:
+        return self.root / "notebooks"
+
+    @property
+    def provenance(self) -> Path:
+        return self.root / "provenance.json"
