@@ -30,3 +30,10 @@ def bootstrap_auc(labels: np.ndarray, scores: np.ndarray, n_boot: int = 1000, se
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(values, [tail, 100 - tail])
     return point, float(low), float(high)
+
+
+def dice(prediction: np.ndarray, truth: np.ndarray, labels: tuple[int, ...]) -> float:
+    """Dice of the region made of ``labels``; 1.0 when both are empty (the BraTS convention)."""
+    p, t = np.isin(prediction, labels), np.isin(truth, labels)
+    total = p.sum() + t.sum()
+    return 1.0 if total == 0 else float(2 * (p & t).sum() / total)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
-from glioma_lib.atomic import write_table
+from glioma_lib.atomic import atomic_path, write_table
 from glioma_lib.cohort.manifest import load_scna, read_manifest
 from glioma_lib.cohort.prepare import load_sources
 from glioma_lib.inputs.cache import build_cache
@@ -58,3 +59,58 @@ def subtype_training(layout: RunLayout, config: TrainConfig, spec: PreprocessSpe
     write_table(index, out_dir / "cache_index.csv")  # crops and fallbacks, per patient
     train_run(manifest, index, config, out_dir, scna, progress)
     return out_dir
+
+
+def weak_labelling(layout: RunLayout, spec: PreprocessSpec, teacher_epochs: int, checkpoint: str | None = None,
+                   held_out_fraction: float = 0.25, seed: int = 0, teacher_lr: float = 2e-3,
+                   progress: bool = True) -> dict:
+    """Teacher (trained or given), weak masks for every scan without ground truth, and Dice tables."""
+    from glioma_lib.weak_labels import (
+        TEACHER_FORMAT,
+        dice_table,
+        load_teacher,
+        teacher_split,
+        train_teacher,
+        write_weak_masks,
+    )
+
+    manifest = read_manifest(layout.manifest)
+    layout.teacher.mkdir(parents=True, exist_ok=True)
+    teacher_path = layout.teacher / "teacher.pt"
+    train_ids, held_out = teacher_split(manifest, held_out_fraction, seed)
+    if checkpoint:
+        model = load_teacher(checkpoint)  # validates before anything is written
+        with atomic_path(teacher_path) as tmp:
+            shutil.copyfile(checkpoint, tmp)
+        held_out = sorted(manifest.loc[manifest["has_seg_gt"], "patient_id"])  # it saw none of ours
+    elif not teacher_path.exists():
+        index = build_cache(manifest, TEACHER_FORMAT, spec, layout.cache, None, progress)
+        curve = train_teacher(index, train_ids, teacher_path, teacher_epochs, seed, lr=teacher_lr,
+                              progress=progress)
+        write_table(curve, layout.teacher / "curve.csv")
+    model = load_teacher(teacher_path)
+    weak = write_weak_masks(model, manifest, spec, layout.cache, layout.weak_masks, teacher_path, progress)
+    by_id = manifest.set_index("patient_id")
+    tables = [dice_table(model, manifest, held_out, spec, layout.cache, by_id["path_seg"].to_dict(),
+                         "ground truth, held out from the teacher")]  # fmt: skip
+    planted = _planted_masks(layout, manifest)
+    if planted:
+        tables.append(dice_table(model, manifest, sorted(planted), spec, layout.cache, planted,
+                                 "planted synthetic truth, every MR patient"))  # fmt: skip
+    quality = pd.concat(tables, ignore_index=True)
+    write_table(quality, layout.teacher / "quality.csv")
+    return {"weak": weak, "quality": quality, "teacher_training": train_ids, "held_out": held_out}
+
+
+def _planted_masks(layout: RunLayout, manifest: pd.DataFrame) -> dict[str, str]:
+    """patient -> planted mask, when the cohort is the synthetic phantom (its truth_masks/ folder)."""
+    sources = load_sources(layout.cohort)
+    folder = None if sources.brats_root is None else Path(sources.brats_root).parent / "truth_masks"
+    if folder is None or not folder.is_dir():
+        return {}
+    out = {}
+    for row in manifest[manifest["has_mr"]].itertuples():
+        path = folder / f"{row.brats_id}_seg.nii.gz"
+        if path.exists():
+            out[row.patient_id] = str(path)
+    return out

@@ -29,7 +29,7 @@ def learning_curves(metrics: pd.DataFrame) -> plt.Figure:
 def roc_figure(predictions: pd.DataFrame, auc: dict) -> plt.Figure:
     """ROC of each trial's selected checkpoint and of the trials' averaged probabilities."""
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
-    for trial, part in predictions.groupby("trial"):
+    for _, part in predictions.groupby("trial"):
         if part["label"].nunique() == 2:
             fpr, tpr, _ = roc_curve(part["label"], part["probability"])
             ax.plot(fpr, tpr, color="grey", alpha=0.4, lw=1)
@@ -37,7 +37,8 @@ def roc_figure(predictions: pd.DataFrame, auc: dict) -> plt.Figure:
     if ensemble["label"].nunique() == 2:
         fpr, tpr, _ = roc_curve(ensemble["label"], ensemble["probability"])
         low, high = auc["honest"]["ci95"]
-        ax.plot(fpr, tpr, color="C0", lw=2, label=f"averaged trials, AUC {auc['honest']['auc']:.2f} [{low:.2f}, {high:.2f}]")
+        label = f"averaged trials, AUC {auc['honest']['auc']:.2f} [{low:.2f}, {high:.2f}]"
+        ax.plot(fpr, tpr, color="C0", lw=2, label=label)
     ax.plot([0, 1], [0, 1], ls=":", color="k")
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from glioma_lib.cohort.manifest import CohortSources, build_manifest
+from glioma_lib.cohort.manifest import CohortSources, build_manifest, write_manifest
 from glioma_lib.cohort.phantom import PhantomConfig, generate
+from glioma_lib.cohort.prepare import record_sources
+from glioma_lib.layout import RunLayout
 
 REALDATA = Path(os.environ.get("GLIOMA_REALDATA", Path(__file__).resolve().parents[2] / "shared" / "realdata"))
 TINY_SHAPE = (48, 48, 32)
@@ -33,3 +35,14 @@ def phantom_dir(tmp_path_factory) -> Path:
 def phantom_manifest(phantom_dir):
     manifest, _ = build_manifest(CohortSources.phantom(phantom_dir))
     return manifest
+
+
+@pytest.fixture(scope="session")
+def phantom_run(phantom_dir, tmp_path_factory) -> RunLayout:
+    """A run folder whose cohort step is done on the small phantom."""
+    layout = RunLayout(tmp_path_factory.mktemp("run"))
+    sources = CohortSources.phantom(phantom_dir)
+    manifest, report = build_manifest(sources)
+    write_manifest(manifest, report, layout.cohort)
+    record_sources(sources, layout.cohort)
+    return layout

@@ -2,7 +2,8 @@
 
 It writes exactly the files a user with real data has (BraTS folders and ``name_mapping.csv``,
 a Ceccarelli-style clinical table, a Xena-style gene-level GISTIC2 table and a gene-to-arm map),
-plus ``truth.csv`` with the planted truth for tests and validation cells only.
+plus ``truth.csv`` and ``truth_masks/`` (the planted mask of every subject) for tests and validation
+cells only: no model ever reads them.
 
 Every planted effect is a field of :class:`PhantomConfig`. The values come from the glioma
 literature (cited in the book's data chapter); they were never tuned to reproduce the paper.
@@ -222,7 +223,7 @@ def _place_tumour(row, tissue: dict[str, np.ndarray], shape, rng: np.random.Gene
     return tuple(float(world[a][tuple(pick)]) for a in range(3))
 
 
-def _write_subject(row, config: PhantomConfig, folder: Path, rng: np.random.Generator) -> dict:
+def _write_subject(row, config: PhantomConfig, folder: Path, truth_masks: Path, rng: np.random.Generator) -> dict:
     """Render and write one subject's four modalities (and its mask when it has one)."""
     shape = tuple(config.shape)
     pose = anatomy.HeadPose(
@@ -250,6 +251,7 @@ def _write_subject(row, config: PhantomConfig, folder: Path, rng: np.random.Gene
     labels = anatomy.to_brats_labels(comp)
     if row.has_seg:
         nib.save(nib.Nifti1Image(labels, affine), subject / f"{row.brats_id}_seg.nii.gz")
+    nib.save(nib.Nifti1Image(labels, affine), truth_masks / f"{row.brats_id}_seg.nii.gz")
     voxel_ml = np.prod(anatomy.BRATS_FOV_MM / np.asarray(shape)) / 1000
     return {
         "centre_x_mm": spec.centre_mm[0], "centre_y_mm": spec.centre_mm[1], "centre_z_mm": spec.centre_mm[2],
@@ -282,12 +284,14 @@ def generate(out: str | Path, config: PhantomConfig | None = None, progress: boo
     with atomic_dir(out) as tmp:
         brats = tmp / "brats"
         brats.mkdir()
+        truth_masks = tmp / "truth_masks"  # planted masks of every subject: validation only
+        truth_masks.mkdir()
         subject_seeds = rng_img.spawn(config.n_mr)
         mr = truth[truth["has_mr"]]
         extras = []
         for row, seed in tqdm(list(zip(mr.itertuples(), subject_seeds, strict=True)),
                               desc="phantom subjects", disable=not progress):  # fmt: skip
-            extras.append(_write_subject(row, config, brats, seed))
+            extras.append(_write_subject(row, config, brats, truth_masks, seed))
         extra = pd.DataFrame(extras, index=mr.index)
         truth = truth.join(extra)
         mapping = pd.DataFrame({

@@ -38,9 +38,14 @@ def prepare_cohort(cohort: dict[str, Any], cohort_dir: str | Path) -> Path:
         if cohort["source"] == "real" else True,
     )
     path = write_manifest(manifest, report, cohort_dir)
-    write_json({k: None if v is None else str(Path(v).resolve()) for k, v in vars(sources).items()},
-               Path(cohort_dir) / "sources.json")
+    record_sources(sources, cohort_dir)
     return path
+
+
+def record_sources(sources: CohortSources, cohort_dir: str | Path) -> Path:
+    """Write ``sources.json`` so later steps (SCNA PCA, weak-mask scoring) find the cohort's inputs."""
+    return write_json({k: None if v is None else str(Path(v).resolve()) for k, v in vars(sources).items()},
+                      Path(cohort_dir) / "sources.json")
 
 
 def load_sources(cohort_dir: str | Path) -> CohortSources:

@@ -39,8 +39,10 @@ def test_cnn_has_no_decoder():
     assert SubtypeModel("cnn", 4, 4).decoder is None
 
 
-@pytest.mark.parametrize("channels, expected", [(("t1",), [0]), (("t1ce",), [1]), (("t2",), [2]), (("flair",), [3]),
-                                                (("t1ce_minus_t1",), [1]), (("t1", "t1ce", "t2", "flair"), [0, 1, 2, 3])])
+@pytest.mark.parametrize("channels, expected", [
+    (("t1",), [0]), (("t1ce",), [1]), (("t2",), [2]), (("flair",), [3]), (("t1ce_minus_t1",), [1]),
+    (("t1", "t1ce", "t2", "flair"), [0, 1, 2, 3]),
+])  # fmt: skip
 def test_first_conv_channel_selection(channels, expected):
     assert first_conv_channels(channels) == expected
 

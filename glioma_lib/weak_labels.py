@@ -1,0 +1,188 @@
+"""Weak labelling: a 3D-ESPNet teacher and weak whole-tumour masks for scans without ground truth.
+
+No pretrained BraTS segmenter can be downloaded here, so the project trains its own teacher on
+the training-split patients with ground-truth masks (whole-brain, four channels), holding some
+of them out to measure its Dice; a user's state-dict checkpoint can replace it. Weak masks are
+written as NIfTI in the run's derived-data folder, in each subject's own geometry and affine,
+never beside the user's inputs; a patient whose prediction is empty is flagged, not given an
+empty mask. The run is resumable: finished patients are skipped.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from glioma_lib.atomic import atomic_path, write_json, write_table
+from glioma_lib.cohort.readers import read_mask, to_brats2018_labels
+from glioma_lib.inputs.augment import item_seed, training_augmentation
+from glioma_lib.inputs.cache import CacheEntry, build_entry
+from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader
+from glioma_lib.inputs.formats import FORMATS
+from glioma_lib.inputs.preprocess import PreprocessSpec
+from glioma_lib.losses import enet_class_weights, multitask_loss
+from glioma_lib.metrics import dice
+from glioma_lib.models.espnet import ESPNet3D
+from glioma_lib.naming import REGIONS
+
+TEACHER_FORMAT = FORMATS["all_whole"]
+PUBLISHED_WT_DICE = {"3D-ESPNet (BraTS 2018 test set)": 0.85, "nnU-Net (BraTS 2018)": 0.89}
+
+
+class TeacherMismatch(ValueError):
+    """A checkpoint that is not a four-channel, four-class 3D-ESPNet state dict."""
+
+
+def file_sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def load_teacher(path: str | Path) -> ESPNet3D:
+    """A teacher from a state-dict checkpoint (loaded with ``weights_only=True``)."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise TeacherMismatch(f"cannot read teacher checkpoint {path}: {exc}") from exc
+    state = state.get("model", state) if isinstance(state, dict) else state
+    model = ESPNet3D(in_channels=TEACHER_FORMAT.n_channels, n_classes=4)
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    wrong = [f"{k}: {tuple(state[k].shape)} vs {tuple(own[k].shape)}" for k in own
+             if k in state and state[k].shape != own[k].shape]  # fmt: skip
+    if missing or unexpected or wrong:
+        details = "; ".join(filter(None, [
+            f"missing {missing[:3]}{'...' if len(missing) > 3 else ''}" if missing else "",
+            f"unexpected {unexpected[:3]}{'...' if len(unexpected) > 3 else ''}" if unexpected else "",
+            f"shape mismatch {wrong[:3]}" if wrong else "",
+        ]))  # fmt: skip
+        raise TeacherMismatch(
+            f"checkpoint {path} is not a 3D-ESPNet with 4 input channels (T1, T1ce, T2, FLAIR) and 4 classes: "
+            f"{details}")
+    model.load_state_dict(state)
+    return model
+
+
+def teacher_split(manifest: pd.DataFrame, held_out_fraction: float, seed: int) -> tuple[list[str], list[str]]:
+    """Training-split patients with ground truth: (teacher training, held out for Dice)."""
+    gt = sorted(manifest.loc[(manifest["split"] == "train") & manifest["has_seg_gt"], "patient_id"])
+    rng = np.random.default_rng(seed)
+    rng.shuffle(gt)
+    n_out = max(1, int(round(held_out_fraction * len(gt)))) if len(gt) > 1 else 0
+    return sorted(gt[n_out:]), sorted(gt[:n_out])
+
+
+def train_teacher(index: pd.DataFrame, patients: list[str], out: str | Path, epochs: int, seed: int = 0,
+                  batch_size: int = 2, lr: float = 2e-3, progress: bool = True) -> pd.DataFrame:
+    """Train a four-class segmenter on ``patients``; writes ``teacher.pt`` and returns the loss curve."""
+    torch.manual_seed(seed)
+    part = index[index["patient_id"].isin(patients) & (index["mask_kind"] == "gt")]
+    labels = pd.Series(-1, index=part["patient_id"])
+    dataset = MultiTaskDataset(part, TEACHER_FORMAT, labels, transform=training_augmentation(), seed=seed)
+    counts = np.zeros(4)
+    for row in part.itertuples():
+        counts += np.bincount(np.asarray(CacheEntry(row.entry).arrays()[1]).ravel(), minlength=4)[:4]
+    weights = enet_class_weights(counts)
+    model = ESPNet3D(TEACHER_FORMAT.n_channels, 4)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    curve = []
+    for epoch in tqdm(range(epochs), desc="teacher epochs", disable=not progress):
+        dataset.set_epoch(epoch)
+        epoch_seed = item_seed(seed, epoch, 1 << 30)
+        torch.manual_seed(epoch_seed)
+        model.train()
+        losses = []
+        for batch in make_loader(dataset, batch_size, shuffle=True, seed=epoch_seed, drop_last=True):
+            seg = model(batch["image"])
+            parts = multitask_loss(torch.zeros(len(seg), 2), batch["label"], torch.ones(2), seg, batch["target"],
+                                   batch["target_kind"], weights, torch.ones(2))  # fmt: skip
+            optimizer.zero_grad(set_to_none=True)
+            parts.total.backward()
+            optimizer.step()
+            losses.append(parts.total.item())
+        curve.append({"epoch": epoch, "loss": float(np.mean(losses)) if losses else np.nan})
+        if progress:
+            print(f"teacher epoch {epoch + 1}/{epochs}: loss {curve[-1]['loss']:.3f}", flush=True)
+    out = Path(out)
+    with atomic_path(out) as tmp:
+        torch.save({"model": model.state_dict()}, tmp)
+    return pd.DataFrame(curve)
+
+
+@torch.no_grad()
+def predict_labels(model: ESPNet3D, entry: CacheEntry, reference: nib.Nifti1Image) -> np.ndarray:
+    """Four-class internal labels in the subject's original grid (the cache entry's crop undone)."""
+    model.eval()
+    image, _ = entry.arrays()
+    meta = entry.meta()
+    logits = model(torch.from_numpy(np.array(image))[None])
+    box = [slice(a, b) for a, b in meta["box"]]
+    size = [s.stop - s.start for s in box]
+    logits = F.interpolate(logits, size=size, mode="trilinear", align_corners=False)
+    labels = np.zeros(reference.shape, dtype=np.uint8)
+    labels[tuple(box)] = logits[0].argmax(0).numpy().astype(np.uint8)
+    return labels
+
+
+def weak_mask_paths(weak_dir: Path, patient: str) -> tuple[Path, Path]:
+    """The four-class argmax and the binary whole-tumour mask of one patient."""
+    return weak_dir / f"{patient}_weak4.nii.gz", weak_dir / f"{patient}_weakwt.nii.gz"
+
+
+def write_weak_masks(model: ESPNet3D, manifest: pd.DataFrame, spec: PreprocessSpec, cache_dir: Path,
+                     weak_dir: Path, teacher_path: Path, progress: bool = True) -> pd.DataFrame:
+    """Weak masks for every MR patient without ground truth; resumes, flags empty predictions."""
+    weak_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    todo = manifest[manifest["has_mr"] & ~manifest["has_seg_gt"]]
+    for _, row in tqdm(todo.iterrows(), total=len(todo), desc="weak masks", disable=not progress):
+        patient = row["patient_id"]
+        four, binary = weak_mask_paths(weak_dir, patient)
+        flag = weak_dir / f"{patient}.empty"
+        if (four.exists() and binary.exists()) or flag.exists():
+            rows.append({"patient_id": patient, "empty": flag.exists(), "resumed": True})
+            continue
+        entry, _ = build_entry(row, TEACHER_FORMAT, spec, cache_dir)
+        reference = nib.load(row["path_t1"])
+        labels = predict_labels(model, entry, reference)
+        if not labels.any():
+            flag.write_text("the teacher predicted no tumour\n")
+            rows.append({"patient_id": patient, "empty": True, "resumed": False})
+            continue
+        for path, data in [(four, to_brats2018_labels(labels)), (binary, (labels > 0).astype(np.uint8))]:
+            with atomic_path(path) as tmp:
+                nib.save(nib.Nifti1Image(data, reference.affine, reference.header), tmp)
+        rows.append({"patient_id": patient, "empty": False, "resumed": False})
+    table = pd.DataFrame(rows, columns=["patient_id", "empty", "resumed"])
+    write_table(table, weak_dir / "weak_masks.csv")
+    write_json({"teacher": str(teacher_path), "teacher_sha256": file_sha256(teacher_path),
+                "input_format": TEACHER_FORMAT.name, "spec": spec.key_fields(), "patients": len(table),
+                "empty_predictions": int(table["empty"].sum()),
+                "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")},
+               weak_dir / "provenance.json")  # fmt: skip
+    return table
+
+
+def dice_table(model: ESPNet3D, manifest: pd.DataFrame, patients: list[str], spec: PreprocessSpec,
+               cache_dir: Path, masks: dict[str, str], source: str) -> pd.DataFrame:
+    """Dice for WT, TC and ET of the teacher against ``masks`` (patient -> mask path)."""
+    rows = []
+    by_id = manifest.set_index("patient_id")
+    for patient in patients:
+        row = by_id.loc[patient].copy()
+        row["patient_id"] = patient
+        entry, _ = build_entry(row, TEACHER_FORMAT, spec, cache_dir)
+        predicted = predict_labels(model, entry, nib.load(row["path_t1"]))
+        truth = read_mask(masks[patient], patient)
+        rows.append({"patient_id": patient, "reference": source,
+                     **{f"dice_{region}": dice(predicted, truth, labels) for region, labels in REGIONS.items()},
+                     "dice_all_background_WT": dice(np.zeros_like(truth), truth, REGIONS["WT"])})  # fmt: skip
+    return pd.DataFrame(rows)
