@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from glioma_lib.atomic import atomic_path, write_table
+from glioma_lib.atomic import atomic_path, write_json, write_table
 from glioma_lib.cohort.manifest import load_scna, read_manifest
 from glioma_lib.cohort.prepare import load_sources
 from glioma_lib.inputs.cache import build_cache
@@ -114,3 +114,31 @@ def _planted_masks(layout: RunLayout, manifest: pd.DataFrame) -> dict[str, str]:
         if path.exists():
             out[row.patient_id] = str(path)
     return out
+
+
+def survival_analysis(layout: RunLayout, runs: list[str] | None = None, penalizer: float = 0.1, k: int = 5,
+                      n_boot: int = 1000, pca_dim: int = 50, seed: int = 0) -> dict[str, pd.DataFrame]:
+    """KM by subtype, Cox on each IDH MTL run's embeddings and on SCNA PCs; tidy tables in survival/."""
+    from glioma_lib import survival
+
+    manifest = read_manifest(layout.manifest)
+    out = layout.survival
+    out.mkdir(parents=True, exist_ok=True)
+    _, km_summary, logrank_p = survival.kaplan_meier_by_subtype(manifest)
+    write_table(km_summary.assign(logrank_p=logrank_p), out / "km_summary.csv")
+    if runs is None:
+        runs = sorted(p.name for p in (layout.root / "train").glob("idh-*-mtl*") if (p / "embeddings.parquet").exists())
+    tables, counts = [], {}
+    for run in runs:
+        embeddings = pd.read_parquet(layout.root / "train" / run / "embeddings.parquet")
+        scored, counts[run] = survival.cox_on_embeddings(embeddings, manifest, penalizer, n_boot, seed)
+        task, input_format, model, *rest = run.split("-")
+        tables.append(scored.assign(model=run, input_format=input_format, use_scna=bool(rest)))
+    scores = scna_embedding(layout, pca_dim)
+    if scores is not None:
+        scored, counts["scna_pca"] = survival.cox_on_scna_pcs(scores, manifest, k, penalizer, n_boot, seed)
+        tables.append(scored.assign(model=f"SCNA PCA (first {k} PCs)", input_format=None, use_scna=True))
+    c_index = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    write_table(c_index, out / "cindex.csv")
+    write_json({"penalizer": penalizer, "k": k, "bootstrap": n_boot, "counts": counts}, out / "survival.json")
+    return {"km": km_summary, "c_index": c_index, "logrank_p": logrank_p, "counts": counts}

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from glioma_lib import paper_values
 from glioma_lib.atomic import atomic_path, write_json, write_table
 from glioma_lib.cohort.readers import read_mask, to_brats2018_labels
 from glioma_lib.inputs.augment import item_seed, training_augmentation
@@ -34,7 +35,7 @@ from glioma_lib.models.espnet import ESPNet3D
 from glioma_lib.naming import REGIONS
 
 TEACHER_FORMAT = FORMATS["all_whole"]
-PUBLISHED_WT_DICE = {"3D-ESPNet (BraTS 2018 test set)": 0.85, "nnU-Net (BraTS 2018)": 0.89}
+PUBLISHED_WT_DICE = paper_values.WT_DICE
 
 
 class TeacherMismatch(ValueError):

@@ -1,0 +1,92 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Survival
+#
+# WHO 2016 subtypes carry very different prognoses (the paper's Fig. 3). The paper asks whether
+# the MTL model's patient embedding predicts survival beyond the subtype it was trained on: a
+# Cox proportional-hazards model is fitted on the training-split embeddings of each IDH model
+# and scored on the validation split with Harrell's C-index, overall and within each subtype.
+# A Cox model on the first SCNA principal components is the baseline.
+
+# %% tags=["parameters"]
+run_dir = "runs/default"
+runs = None  # list of training-run names, or None for every IDH MTL run in the run folder
+penalizer = 0.1
+k = 5
+bootstrap = 1000
+pca_dim = 50
+tcga_clinical = "../shared/realdata/tcga_clinical/ceccarelli2016_table_s1a.csv"  # real table, or None
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import display
+
+from glioma_lib.cohort.manifest import read_manifest
+from glioma_lib.cohort.readers import read_ceccarelli
+from glioma_lib.layout import RunLayout
+from glioma_lib.paper_values import TCGA_MEDIAN_SURVIVAL_MONTHS
+from glioma_lib.steps import survival_analysis
+from glioma_lib.survival import kaplan_meier_by_subtype
+from glioma_lib.survival_figures import forest_figure, km_figure
+from glioma_lib.survival_tables import table_i_survival, table_ii
+
+layout = RunLayout(run_dir)
+result = survival_analysis(layout, runs, penalizer, k, bootstrap, pca_dim)
+
+# %% [markdown]
+# ## Kaplan-Meier by subtype (Fig. 3)
+# First on the real TCGA table (Ceccarelli 2016, Table S1A) when it is available, whose medians
+# the paper quotes, then on this run's cohort.
+
+# %%
+if tcga_clinical and Path(tcga_clinical).exists():
+    clinical, _ = read_ceccarelli(tcga_clinical)
+    fits, summary, p_value = kaplan_meier_by_subtype(clinical)
+    km_figure(fits, "TCGA glioma, Ceccarelli 2016 (real data)", p_value)
+    plt.show()
+    display(summary.assign(paper_median_months=summary["subtype"].map(TCGA_MEDIAN_SURVIVAL_MONTHS)))
+else:
+    print("The real TCGA clinical table is not available here.")
+
+# %%
+fits, summary, p_value = kaplan_meier_by_subtype(read_manifest(layout.manifest))
+km_figure(fits, "this run's cohort", p_value)
+plt.show()
+display(summary)
+
+# %% [markdown]
+# ## C-index overall and within subtypes
+# Each cell is the mean over trials of the C-index of that trial's Cox model, with a bootstrap
+# 95% CI over validation patients. A stratum without events or comparable pairs is undefined.
+
+# %%
+c_index = result["c_index"]
+if len(c_index):
+    forest_figure(c_index)
+    plt.show()
+    print("Table I, survival columns (IDH models):")
+    display(table_i_survival(c_index))
+    print("Table II, C-index per WHO subtype:")
+    display(table_ii(c_index))
+else:
+    print("No IDH MTL run and no SCNA data: nothing to score.")
+
+# %% [markdown]
+# ## Patients left out
+# Patients whose survival was set aside at curation (missing, zero or negative) are left out of
+# every Cox fit and counted here.
+
+# %%
+display(pd.DataFrame(result["counts"]).T)
