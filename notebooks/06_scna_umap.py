@@ -1,0 +1,67 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # UMAP of copy-number profiles
+#
+# The paper's Fig. 5: the three WHO subtypes separate in an unsupervised map of SCNA, which is why
+# SCNA helps subtype prediction (and why feeding it to a 1p/19q classifier is close to giving
+# away the label: co-deletion *is* a copy-number event). Shown for this run's cohort and, when
+# available, for the real arm-level TCGA table (786 patients).
+
+# %% tags=["parameters"]
+run_dir = "runs/default"
+seed = 0
+real_arm_table = "../shared/realdata/tcga_scna_arm/arm_level_scna_786.csv"  # or None
+real_clinical = "../shared/realdata/tcga_scna_arm/clinical_786.csv"
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from IPython.display import display
+
+from glioma_lib.analyses.figures import umap_figure
+from glioma_lib.analyses.pipeline import arm_level_scna, umap_analysis
+from glioma_lib.cohort.manifest import read_manifest
+from glioma_lib.cohort.readers import read_arm_table, read_scna_clinical_786
+from glioma_lib.layout import RunLayout
+
+layout = RunLayout(run_dir)
+layout.analyses.mkdir(parents=True, exist_ok=True)
+
+# %% [markdown]
+# ## This run's cohort
+
+# %%
+arms = arm_level_scna(layout)
+if arms is None:
+    print("This cohort has no SCNA data.")
+else:
+    manifest = read_manifest(layout.manifest).dropna(subset=["tcga_id"]).set_index("tcga_id")
+    cohort = umap_analysis(arms, manifest["subtype"], layout.analyses / "cohort", seed)
+    umap_figure(cohort["coordinates"], f"SCNA of this run's cohort ({len(arms)} patients)")
+    plt.show()
+    display(cohort["silhouettes"])
+
+# %% [markdown]
+# ## Real TCGA arm-level SCNA (786 patients)
+# Subtypes from the table's clinical file (WHO 2021 names mapped to the 2016 subtypes).
+
+# %%
+if real_arm_table and Path(real_arm_table).exists():
+    real = read_arm_table(real_arm_table)
+    subtypes = read_scna_clinical_786(real_clinical)["subtype"]
+    tcga = umap_analysis(real, subtypes, layout.analyses / "tcga_786", seed)
+    umap_figure(tcga["coordinates"], "TCGA glioma arm-level SCNA (real data, 786 patients)")
+    plt.show()
+    display(tcga["silhouettes"])
+else:
+    print("The real arm-level table is not available here.")
