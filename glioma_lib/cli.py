@@ -35,10 +35,28 @@ def _cohort_build(args: argparse.Namespace) -> None:
 
 
 def _notebook(args: argparse.Namespace) -> None:
+    import logging
+
     from glioma_lib.notebook import execute_notebook
 
+    if args.log_output:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
     parameters = {key: json.loads(value) if _is_json(value) else value for key, value in args.parameter}
-    print(execute_notebook(args.name, args.out, parameters))
+    print(execute_notebook(args.name, args.out, parameters, log_output=args.log_output))
+
+
+def _run(args: argparse.Namespace) -> None:
+    from glioma_lib.workflow import run
+
+    print(f"run folder: {run(args.profile, args.cores, args.executor, args.snakemake_args)}")
+
+
+def _book(args: argparse.Namespace) -> None:
+    from glioma_lib.workflow import build_book, run
+
+    if not args.no_run:
+        run(args.profile, args.cores, args.executor, args.snakemake_args)
+    print(f"book: {build_book(args.profile)}")
 
 
 def _is_json(text: str) -> bool:
@@ -94,8 +112,21 @@ def build_parser() -> argparse.ArgumentParser:
     notebook = commands.add_parser("notebook", help="execute one book notebook with papermill")
     notebook.add_argument("name", help="e.g. 01_data_curation")
     notebook.add_argument("--out", required=True, type=Path, help="executed .ipynb")
-    notebook.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"))
+    notebook.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
+                          help="a papermill parameter; VALUE is read as JSON when it parses, else as text")
+    notebook.add_argument("--log-output", action="store_true", help="stream cell output to the terminal")
     notebook.set_defaults(func=_notebook)
+
+    for name, func, text in [("run", _run, "run (or resume) the whole workflow of a profile with Snakemake"),
+                             ("book", _book, "run the workflow, then build the Jupyter Book from its notebooks")]:
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--profile", default="default", help="smoke | default | paper | real, or a YAML file")
+        sub.add_argument("--cores", type=int, default=2)
+        sub.add_argument("--executor", help="a Snakemake executor plugin, e.g. slurm or cluster-generic")
+        sub.add_argument("snakemake_args", nargs="*", help="further Snakemake arguments, after --")
+        if name == "book":
+            sub.add_argument("--no-run", action="store_true", help="build from the existing run folder only")
+        sub.set_defaults(func=func)
 
     bench = commands.add_parser("bench", help="speed benchmarks for the README")
     bench.add_argument("what", choices=["phantom", "loader"])

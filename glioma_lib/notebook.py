@@ -16,7 +16,8 @@ import jupytext
 import nbformat
 import papermill
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
@@ -43,11 +44,30 @@ def find_notebook(name: str) -> Path:
     return path
 
 
+# ipykernel 7 warns on stderr that its TCP transport is unencrypted (a loopback-only kernel here);
+# the warning lands in the first cell's output and would be rendered in the book.
+KERNEL_NOISE = "[IPKernelApp] WARNING | Kernel is running over TCP without encryption"
+
+
+def drop_kernel_noise(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Remove the kernel's transport warning from cell outputs; nothing else is touched."""
+    for cell in notebook.cells:
+        if cell.get("outputs"):
+            cell.outputs = [o for o in cell.outputs
+                            if not (o.get("output_type") == "stream" and KERNEL_NOISE in o.get("text", ""))]
+    return notebook
+
+
 def execute_notebook(
     source: str | Path, output: str | Path, parameters: dict[str, Any] | None = None,
-    cwd: str | Path | None = None, progress: bool = True,
+    cwd: str | Path | None = None, progress: bool = True, log_output: bool = False,
 ) -> Path:
-    """Run a text notebook with papermill parameters; write the executed ``.ipynb`` to ``output``."""
+    """Run a text notebook with papermill parameters; write the executed ``.ipynb`` to ``output``.
+
+    The kernel starts in ``cwd`` (default: the current directory), so relative paths in
+    parameters mean the same inside the notebook as on the command line. ``log_output`` streams
+    cell output (per-epoch lines, progress) to the terminal while it runs.
+    """
     source, output = find_notebook(str(source)), Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     notebook = load_text_notebook(source)
@@ -59,13 +79,14 @@ def execute_notebook(
         try:
             papermill.execute_notebook(
                 input_path, str(partial), parameters=parameters or {}, kernel_name="python3",
-                cwd=str(cwd) if cwd else None, progress_bar=progress,
+                cwd=str(cwd or Path.cwd()), progress_bar=progress, log_output=log_output,
             )
         except papermill.PapermillExecutionError as exc:
             raise NotebookFailed(
                 f"notebook {source.name} failed: {exc.ename}: {exc.evalue}\n"
                 f"the partially executed notebook is {partial}"
             ) from exc
+        nbformat.write(drop_kernel_noise(nbformat.read(partial, as_version=4)), partial)
         os.replace(partial, output)
     finally:
         Path(input_path).unlink(missing_ok=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from glioma_lib.atomic import atomic_path, write_json, write_table
 from glioma_lib.inputs.augment import item_seed, training_augmentation

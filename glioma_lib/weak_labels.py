@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from glioma_lib import paper_values
 from glioma_lib.atomic import atomic_path, write_json, write_table

@@ -65,7 +65,7 @@ print(f"{len(manifest)} patients in the manifest ({cohort_dir})")
 # the most tumour; the mask (red: necrosis / non-enhancing core, green: oedema, yellow: enhancing
 # tumour) over FLAIR.
 
-# %%
+# %% mystnb={"figure": {"caption": "The four MR modalities of one subject on the axial slice with the most tumour, and its mask over FLAIR (red: necrosis and non-enhancing core, green: oedema, yellow: enhancing tumour), as in the paper's Fig. 1A-B.", "name": "fig-subject"}}
 with_mask = manifest[manifest["has_seg_gt"]]
 if len(with_mask):
     row = with_mask.sort_values(["split", "patient_id"]).iloc[0]
@@ -83,6 +83,8 @@ else:
 
 # %%
 display(summary.availability_table(manifest))
+
+# %% mystnb={"figure": {"caption": "Label availability (the paper's Fig. 1C): what each group of patients brings, with counts.", "name": "fig-availability"}}
 summary.availability_figure(manifest)
 plt.show()
 
@@ -91,6 +93,8 @@ plt.show()
 
 # %%
 display(summary.label_distribution(manifest))
+
+# %% mystnb={"figure": {"caption": "WHO grade of the labelled MR patients, and follow-up by subtype (died or censored).", "name": "fig-labels"}}
 labelled = manifest[manifest["split"].isin(["train", "validation"])]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
 labelled["grade"].astype("string").fillna("unknown").value_counts().sort_index().plot.bar(ax=axes[0])

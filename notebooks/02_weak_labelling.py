@@ -50,7 +50,7 @@ print(f"teacher trained on {len(result['teacher_training'])} patients, scored on
 # %% [markdown]
 # ## Training curve
 
-# %%
+# %% mystnb={"figure": {"caption": "Training loss of the segmentation teacher (weighted cross-entropy).", "name": "fig-teacher-curve"}}
 curve_path = layout.teacher / "curve.csv"
 if curve_path.exists():
     curve = pd.read_csv(curve_path)
@@ -90,7 +90,7 @@ display(weak[weak["empty"]])
 # The teacher's four-class prediction over FLAIR for the best- and worst-scoring patients
 # (scored against the planted or held-out mask).
 
-# %%
+# %% mystnb={"figure": {"caption": "The teacher's four-class prediction over FLAIR for the best- and the worst-scoring patient.", "name": "fig-weak-masks"}}
 manifest = read_manifest(layout.manifest).set_index("patient_id")
 ranked = quality.sort_values("dice_WT")
 fig, axes = plt.subplots(1, 2, figsize=(9, 4.5))

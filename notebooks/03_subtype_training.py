@@ -77,14 +77,14 @@ print(f"validation patients: {honest['n_validation']} ({honest['n_positive']} po
 # Training loss, the selection AUC that picks the checkpoint, and the validation AUC (never used
 # for selection) per epoch and trial.
 
-# %%
+# %% mystnb={"figure": {"caption": "Training loss, selection AUC (inner split, used to choose the checkpoint) and validation AUC (never used for selection) per epoch and trial."}}
 learning_curves(metrics)
 plt.show()
 
 # %% [markdown]
 # ## ROC curves
 
-# %%
+# %% mystnb={"figure": {"caption": "Validation ROC curves of each trial's selected checkpoint (grey) and of the trials' averaged probabilities (blue), with the honest AUC and its bootstrap 95% CI."}}
 predictions = pd.read_parquet(out_dir / "validation_predictions.parquet")
 roc_figure(predictions, auc)
 plt.show()

@@ -50,20 +50,25 @@ result = survival_analysis(layout, runs, penalizer, k, bootstrap, pca_dim)
 # First on the real TCGA table (Ceccarelli 2016, Table S1A) when it is available, whose medians
 # the paper quotes, then on this run's cohort.
 
-# %%
+# %% mystnb={"figure": {"caption": "Kaplan-Meier overall survival by WHO 2016 subtype on the real TCGA table (Ceccarelli 2016, Table S1A), with medians, 95% bands and numbers at risk (the paper's Fig. 3).", "name": "fig-km-tcga"}}
 if tcga_clinical and Path(tcga_clinical).exists():
     clinical, _ = read_ceccarelli(tcga_clinical)
     fits, summary, p_value = kaplan_meier_by_subtype(clinical)
     km_figure(fits, "TCGA glioma, Ceccarelli 2016 (real data)", p_value)
     plt.show()
-    display(summary.assign(paper_median_months=summary["subtype"].map(TCGA_MEDIAN_SURVIVAL_MONTHS)))
 else:
     print("The real TCGA clinical table is not available here.")
 
 # %%
+if tcga_clinical and Path(tcga_clinical).exists():
+    display(summary.assign(paper_median_months=summary["subtype"].map(TCGA_MEDIAN_SURVIVAL_MONTHS)))
+
+# %% mystnb={"figure": {"caption": "Kaplan-Meier overall survival by WHO 2016 subtype in this run's cohort.", "name": "fig-km-cohort"}}
 fits, summary, p_value = kaplan_meier_by_subtype(read_manifest(layout.manifest))
 km_figure(fits, "this run's cohort", p_value)
 plt.show()
+
+# %%
 display(summary)
 
 # %% [markdown]
@@ -71,11 +76,14 @@ display(summary)
 # Each cell is the mean over trials of the C-index of that trial's Cox model, with a bootstrap
 # 95% CI over validation patients. A stratum without events or comparable pairs is undefined.
 
-# %%
+# %% mystnb={"figure": {"caption": "Harrell's C-index of each Cox model on the validation split, overall and within subtypes, with bootstrap 95% CIs (undefined strata omitted).", "name": "fig-forest"}}
 c_index = result["c_index"]
 if len(c_index):
     forest_figure(c_index)
     plt.show()
+
+# %%
+if len(c_index):
     print("Table I, survival columns (IDH models):")
     display(table_i_survival(c_index))
     print("Table II, C-index per WHO subtype:")

@@ -48,13 +48,15 @@ agreement = summary["planted_agreement"]
 print("not a synthetic cohort" if agreement is None else
       f"agreement with the planted ring flag: {agreement['agreement']:.1%} of {agreement['patients']} patients "
       f"(by mask source: {agreement['by_mask_source']})")
+
+# %% mystnb={"figure": {"caption": "Distribution of the ring-enhancement score by mask source (ground truth or weak mask).", "name": "fig-ring-scores"}}
 table["ring_score"].hist(by=table["mask_source"], bins=20, figsize=(8, 2.5))
 plt.show()
 
 # %% [markdown]
 # ## Ring enhancement and IDH status (Fig. 4, left)
 
-# %%
+# %% mystnb={"figure": {"caption": "Ring enhancement within IDH-mutant and IDH-wildtype patients (the paper's Fig. 4, left).", "name": "fig-ring-idh"}}
 status_bars(table, "ring", {True: "ring", False: "no ring"}, "ring enhancement")
 plt.show()
 
@@ -78,7 +80,7 @@ print("p-values:", {k: summary[k]["p"] for k in ("ring_vs_idh_wildtype", "grade4
 # %% [markdown]
 # ## WHO grade and IDH status (Fig. 6)
 
-# %%
+# %% mystnb={"figure": {"caption": "WHO grade within IDH-mutant and IDH-wildtype patients (the paper's Fig. 6).", "name": "fig-grade-idh"}}
 status_bars(table, "grade", {2: "grade II", 3: "grade III", 4: "grade IV"}, "WHO grade")
 plt.show()
 
@@ -88,11 +90,15 @@ plt.show()
 # with and without a ring. Red pushes towards the predicted class. The convergence delta is the
 # gap between the attributions' sum and the change in the logit (completeness).
 
-# %%
-if (layout.root / "train" / run / "validation_predictions.parquet").exists():
+# %% mystnb={"figure": {"caption": "Integrated-gradients attributions of the predicted class over T1ce for validation patients classified correctly and wrongly, with and without ring enhancement (the paper's Fig. 4 A-F); red pushes towards the predicted class.", "name": "fig-attributions"}}
+trained = (layout.root / "train" / run / "validation_predictions.parquet").exists()
+if trained:
     attributions = attribution_analysis(layout, run, ig_steps)
-    display(attributions.drop(columns="arrays"))
     attribution_figure(attributions)
     plt.show()
 else:
     print(f"run {run} has not been trained in {run_dir}")
+
+# %%
+if trained:
+    display(attributions.drop(columns="arrays"))

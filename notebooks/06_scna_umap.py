@@ -40,7 +40,7 @@ layout.analyses.mkdir(parents=True, exist_ok=True)
 # %% [markdown]
 # ## This run's cohort
 
-# %%
+# %% mystnb={"figure": {"caption": "UMAP of this run's arm-level SCNA profiles coloured by WHO subtype (the paper's Fig. 5).", "name": "fig-umap-cohort"}}
 arms = arm_level_scna(layout)
 if arms is None:
     print("This cohort has no SCNA data.")
@@ -49,19 +49,25 @@ else:
     cohort = umap_analysis(arms, manifest["subtype"], layout.analyses / "cohort", seed)
     umap_figure(cohort["coordinates"], f"SCNA of this run's cohort ({len(arms)} patients)")
     plt.show()
+
+# %%
+if arms is not None:
     display(cohort["silhouettes"])
 
 # %% [markdown]
 # ## Real TCGA arm-level SCNA (786 patients)
 # Subtypes from the table's clinical file (WHO 2021 names mapped to the 2016 subtypes).
 
-# %%
+# %% mystnb={"figure": {"caption": "UMAP of the real TCGA arm-level SCNA table (786 patients) coloured by WHO subtype.", "name": "fig-umap-tcga"}}
 if real_arm_table and Path(real_arm_table).exists():
     real = read_arm_table(real_arm_table)
     subtypes = read_scna_clinical_786(real_clinical)["subtype"]
     tcga = umap_analysis(real, subtypes, layout.analyses / "tcga_786", seed)
     umap_figure(tcga["coordinates"], "TCGA glioma arm-level SCNA (real data, 786 patients)")
     plt.show()
+
+# %%
+if real_arm_table and Path(real_arm_table).exists():
     display(tcga["silhouettes"])
 else:
     print("The real arm-level table is not available here.")

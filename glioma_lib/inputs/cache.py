@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from glioma_lib.atomic import atomic_dir
 from glioma_lib.cohort.readers import read_mask

@@ -1,0 +1,107 @@
+"""Tables I and II from the runs' outputs, and which of the paper's claims this run supports."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from glioma_lib import paper_values
+from glioma_lib.layout import RunLayout
+from glioma_lib.survival_tables import format_cell, table_i_survival, table_ii
+
+MODEL_LABELS = {("cnn", False): "CNN", ("mtl", False): "MTL", ("mtl", True): "MTL+SCNA", ("cnn", True): "CNN+SCNA"}
+
+
+def collect_aucs(layout: RunLayout, runs: list[str]) -> pd.DataFrame:
+    """One row per training run: honest AUC with CI, the paper-style AUC, validation size."""
+    rows = []
+    for run in runs:
+        path = layout.root / "train" / run / "auc.json"
+        if not path.exists():
+            continue
+        auc = json.loads(path.read_text())
+        task, input_format, model, *scna = run.split("-")
+        honest = auc["honest"]
+        rows.append({"run": run, "task": task, "input_format": input_format, "model": model,
+                     "use_scna": bool(scna), "auc": honest["auc"], "ci_low": honest["ci95"][0],
+                     "ci_high": honest["ci95"][1], "paper_style_auc": auc["paper_max_over_epochs"]["mean"],
+                     "n_validation": honest["n_validation"]})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def table_i(aucs: pd.DataFrame, c_index: pd.DataFrame | None) -> pd.DataFrame:
+    """Table I: per input format, the AUC of each model on each task (honest, with CI; paper-style
+    beside it), the paper's values, and the survival C-index columns of the IDH MTL models."""
+    rows = []
+    for input_format, part in aucs.groupby("input_format", sort=False):
+        row = {"input format": input_format}
+        for record in part.itertuples():
+            label = f"{record.task.upper()} {MODEL_LABELS[(record.model, record.use_scna)]}"
+            row[f"{label} AUC [95% CI]"] = format_cell(record.auc, record.ci_low, record.ci_high)
+            row[f"{label} max-over-epochs AUC"] = f"{record.paper_style_auc:.3f}"
+            reference = paper_values.reference(paper_values.TABLE_I_AUC, record.run)
+            row[f"{label} (paper)"] = "not transcribed" if reference is None else f"{reference:.3f}"
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if c_index is not None and len(c_index):
+        table = table.merge(table_i_survival(c_index), on="input format", how="left")
+    return table
+
+
+def _mean_difference(aucs: pd.DataFrame, task: str, a: tuple[str, bool], b: tuple[str, bool]) -> tuple[float, int, int]:
+    """Mean over input formats of AUC(a) - AUC(b) for a task, how many formats, and in how many a > b."""
+    def pick(model: tuple[str, bool]) -> pd.Series:
+        chosen = aucs[(aucs["task"] == task) & (aucs["model"] == model[0]) & (aucs["use_scna"] == model[1])]
+        return chosen.set_index("input_format")["auc"]
+
+    joined = pd.concat({"a": pick(a), "b": pick(b)}, axis=1, join="inner").dropna()
+    if joined.empty:
+        return float("nan"), 0, 0
+    diff = joined["a"] - joined["b"]
+    return float(diff.mean()), len(diff), int((diff > 0).sum())
+
+
+def claims(aucs: pd.DataFrame, c_index: pd.DataFrame | None) -> pd.DataFrame:
+    """The paper's main claims, each judged on this run's honest numbers."""
+    rows = []
+    for task, name in [("idh", "IDH"), ("codel", "1p/19q")]:
+        mean, n, wins = _mean_difference(aucs, task, ("mtl", False), ("cnn", False))
+        verdict = "not tested" if n == 0 else "supported" if mean > 0 and wins > n / 2 else "not supported"
+        rows.append({"claim": f"MTL (with unlabelled scans) beats the CNN baseline on {name}",
+                     "evidence": f"mean honest AUC difference {mean:+.3f}; MTL higher in {wins} of {n} formats"
+                     if n else "no paired runs", "verdict": verdict})  # fmt: skip
+    optimism = (aucs["paper_style_auc"] - aucs["auc"]).dropna()
+    rows.append({"claim": "Selecting the epoch on the validation set inflates AUCs (the original protocol)",
+                 "evidence": f"max-over-epochs minus honest AUC: mean {optimism.mean():+.3f} over {len(optimism)} runs"
+                 if len(optimism) else "no runs", "verdict": "supported" if len(optimism) and optimism.mean() > 0
+                 else "not supported" if len(optimism) else "not tested"})  # fmt: skip
+    if c_index is not None and len(c_index):
+        overall = c_index[c_index["stratum"] == "overall"]
+        scna = overall[overall["input_format"].isna()]["c_index"]
+        mtl_scna = overall[overall["input_format"].notna() & overall["use_scna"]]["c_index"]
+        if len(scna) and len(mtl_scna) and np.isfinite(scna.iloc[0]) and mtl_scna.notna().any():
+            best = mtl_scna.max()
+            rows.append({"claim": "MTL MR+SCNA embeddings predict survival better than SCNA PCs alone",
+                         "evidence": f"best MTL MR+SCNA C-index {best:.3f} vs SCNA PCA {scna.iloc[0]:.3f}",
+                         "verdict": "supported" if best > scna.iloc[0] else "not supported"})  # fmt: skip
+        else:
+            rows.append({"claim": "MTL MR+SCNA embeddings predict survival better than SCNA PCs alone",
+                         "evidence": "a C-index was undefined", "verdict": "not tested"})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def results_tables(layout: RunLayout, runs: list[str]) -> dict[str, pd.DataFrame]:
+    """Table I, Table II and the claims, written under results/."""
+    from glioma_lib.atomic import write_table
+
+    aucs = collect_aucs(layout, runs)
+    c_path = layout.survival / "cindex.csv"
+    c_index = pd.read_csv(c_path) if c_path.exists() else None
+    tables = {"aucs": aucs, "table_i": table_i(aucs, c_index),
+              "table_ii": table_ii(c_index) if c_index is not None and len(c_index) else pd.DataFrame(),
+              "claims": claims(aucs, c_index)}  # fmt: skip
+    for name, table in tables.items():
+        write_table(table, layout.results / f"{name}.csv")
+    return tables

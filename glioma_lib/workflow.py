@@ -1,0 +1,117 @@
+"""Front doors: run the Snakemake workflow of a profile, and build the Jupyter Book from its run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from glioma_lib.atomic import write_json
+from glioma_lib.layout import RunLayout
+from glioma_lib.notebook import PROJECT_ROOT
+from glioma_lib.provenance import provenance
+
+WORKFLOW = PROJECT_ROOT / "workflow"
+BOOK = PROJECT_ROOT / "book"
+
+
+def profile_path(profile: str) -> Path:
+    path = Path(profile)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return path.resolve()
+    path = WORKFLOW / "profiles" / f"{profile}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in (WORKFLOW / "profiles").glob("*.yaml"))
+        raise FileNotFoundError(f"no profile {profile!r}; known profiles: {known}")
+    return path
+
+
+def load_profile(profile: str) -> dict:
+    return yaml.safe_load(profile_path(profile).read_text())
+
+
+def snakemake_command(profile: str, cores: int, executor: str | None = None,
+                      extra: list[str] | None = None) -> list[str]:
+    """The snakemake invocation for a profile (local by default; an executor plugin on clusters)."""
+    command = [sys.executable, "-m", "snakemake", "-s", str(WORKFLOW / "Snakefile"),
+               "--configfile", str(profile_path(profile)), "--cores", str(cores),
+               "--rerun-incomplete", "--printshellcmds", "--show-failed-logs"]  # fmt: skip
+    if executor == "slurm":
+        command += ["--executor", "slurm", "--workflow-profile", str(WORKFLOW / "slurm")]
+    elif executor:
+        command += ["--executor", executor]
+    return command + list(extra or [])
+
+
+def run(profile: str, cores: int = 2, executor: str | None = None, extra: list[str] | None = None) -> Path:
+    """Run (or resume) the whole pipeline of a profile; writes provenance.json in the run folder."""
+    config = load_profile(profile)
+    layout = RunLayout(PROJECT_ROOT / config["run_dir"])
+    started = time.perf_counter()
+    result = subprocess.run(snakemake_command(profile, cores, executor, extra), cwd=PROJECT_ROOT)
+    if result.returncode != 0:
+        raise SystemExit(f"the workflow stopped (exit {result.returncode}); finished steps are kept and a rerun "
+                         "continues from there. A failed notebook's partial copy is in "
+                         f"{layout.notebooks} (*.partial.ipynb).")  # fmt: skip
+    record = provenance(PROJECT_ROOT, config.get("profile", profile), config, layout.root,
+                        time.perf_counter() - started)  # fmt: skip
+    write_json(record, layout.provenance)
+    return layout.root
+
+
+def _retitle(path: Path, title: str) -> None:
+    """Give a copied training notebook a title naming its run (they share one source)."""
+    notebook = nbformat.read(path, as_version=4)
+    first = notebook.cells[0]
+    lines = first.source.splitlines()
+    first.source = "\n".join([f"# {title}", *lines[1:]])
+    nbformat.write(notebook, path)
+
+
+def reproducibility_page(record: dict) -> str:
+    """The appendix: commit, profile and config, machine, package versions, run times."""
+    dirty = " (with uncommitted changes)" if record["git"]["dirty"] else ""
+    lines = ["# Reproducibility", "",
+             "Everything this book shows was computed by the run described here.", "",
+             f"- Created: {record['created']}",
+             f"- Git commit: `{record['git']['commit']}`{dirty}",
+             f"- Profile: `{record['profile']}`",
+             f"- Machine: {record['machine']['platform']}, Python {record['machine']['python']}",
+             f"- Workflow wall time: {record['workflow_wall_seconds'] or 0:.0f} s", "",
+             "## Configuration", "", "```yaml", yaml.safe_dump(record["config"], sort_keys=False).strip(), "```", "",
+             "## Package versions", "", "| package | version |", "|---|---|"]  # fmt: skip
+    lines += [f"| {name} | {version} |" for name, version in record["packages"].items()]
+    lines += ["", "## Notebook run times", "", "| notebook | seconds |", "|---|---|"]
+    lines += [f"| {row['notebook']} | {row['seconds']} |" for row in record["notebooks"]]
+    return "\n".join(lines) + "\n"
+
+
+def build_book(profile: str) -> Path:
+    """Copy the run's executed notebooks into the book and build its HTML (never re-executing)."""
+    config = load_profile(profile)
+    layout = RunLayout(PROJECT_ROOT / config["run_dir"])
+    chapters = BOOK / "chapters"
+    if chapters.exists():
+        shutil.rmtree(chapters)
+    chapters.mkdir(parents=True)
+    for path in sorted(layout.notebooks.glob("*.ipynb")):
+        if path.name.endswith(".partial.ipynb"):
+            continue
+        target = chapters / path.name
+        shutil.copyfile(path, target)
+        if path.stem.startswith("03_subtype_training-"):
+            _retitle(target, f"Subtype training: {path.stem.split('-', 1)[1]}")
+    record = json.loads(layout.provenance.read_text())
+    (chapters / "reproducibility.md").write_text(reproducibility_page(record))
+    build = BOOK / "_build"
+    result = subprocess.run([str(Path(sys.executable).with_name("jupyter-book")), "build", str(BOOK), "--path-output",
+                             str(BOOK)], cwd=PROJECT_ROOT)  # fmt: skip
+    if result.returncode != 0:
+        raise SystemExit(f"the book build failed (exit {result.returncode})")
+    return build / "html" / "index.html"
