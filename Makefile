@@ -3,11 +3,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= default
 
-.PHONY: book test lab lint clean-runs
+.PHONY: book test lab
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	# torch is pinned in pyproject.toml; installing it in the same command keeps pip on the CPU wheel.
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
@@ -19,9 +18,11 @@ test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q
 
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+
 lab: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e ".[lab]"
-	$(VENV)/bin/jupyter lab --ContentsManager.preferred_jupytext_formats_read=py:percent notebooks/
-
-clean-runs:
-	rm -rf runs/smoke
+	# Open .py notebooks as notebooks (jupytext); notebooks/jupytext.toml keeps them text-only on save.
+	mkdir -p $(dir $(LAB_SETTINGS))
+	echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)
+	$(VENV)/bin/jupyter lab --notebook-dir=.

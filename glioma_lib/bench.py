@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import tempfile
 import time
@@ -79,3 +80,115 @@ def bench_loader(args) -> list[dict]:
     for row in results:
         row["machine"] = machine()
     return pd.DataFrame(results).to_dict("records")
+
+
+def _training_step_rate(shape: tuple[int, int, int], device: str, mixed: bool, steps: int, batch: int = 4,
+                        compile_model: bool = False) -> float:
+    """Samples/s of MTL training steps (segmentation + classification, Eq. 1) on random data."""
+    from glioma_lib.losses import multitask_loss
+    from glioma_lib.models.heads import SubtypeModel
+
+    dev = torch.device(device)
+    model = SubtypeModel("mtl", 4, 4).to(dev)
+    channels_last = mixed and dev.type == "cuda"
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last_3d)
+    step_model = torch.compile(model) if compile_model else model
+    optimizer = torch.optim.Adam(model.parameters(), lr=5e-4)
+    image = torch.randn(batch, 4, *shape, device=dev)
+    if channels_last:
+        image = image.contiguous(memory_format=torch.channels_last_3d)
+    target = torch.randint(0, 4, (batch, *shape), device=dev)
+    labels = torch.tensor([0, 1, -1, 1][:batch], device=dev)
+    kinds = torch.zeros(batch, dtype=torch.long, device=dev)
+    ones2, ones4 = torch.ones(2, device=dev), torch.ones(4, device=dev)
+
+    def step() -> None:
+        context = torch.autocast("cuda", dtype=torch.bfloat16) if channels_last else contextlib.nullcontext()
+        with context:
+            out = step_model(image)
+        loss = multitask_loss(out.logits.float(), labels, ones2, out.seg_logits, target, kinds, ones4, ones2).total
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    step()  # warm-up (and compilation)
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    return batch * steps / (time.perf_counter() - start)
+
+
+def _concurrent_worker(queue, shape, device, mixed, steps) -> None:
+    queue.put(_training_step_rate(shape, device, mixed, steps))
+
+
+def _concurrent_rate(processes: int, shape, device: str, mixed: bool, steps: int) -> float:
+    """Aggregate samples/s of ``processes`` independent trainings sharing the device."""
+    import torch.multiprocessing as mp
+
+    context = mp.get_context("spawn")
+    queue = context.Queue()
+    workers = [context.Process(target=_concurrent_worker, args=(queue, shape, device, mixed, steps))
+               for _ in range(processes)]  # fmt: skip
+    for worker in workers:
+        worker.start()
+    rates = [queue.get() for _ in workers]
+    for worker in workers:
+        worker.join()
+    return float(sum(rates))
+
+
+def bench_train(args) -> list[dict]:
+    """Training samples/s at 64^3 and 144^3 (batch 4): plain fp32 eager vs the project's default path.
+
+    The default path is bf16 autocast with channels-last 3D on CUDA; on a CPU the two are the
+    same code, so the figure is reported once. ``--compile`` adds a torch.compile variant, and
+    ``--concurrent K`` the aggregate rate of K independent trainings sharing the device (the
+    paper's grid is many independent trainings).
+    """
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    rows = []
+    for shape in [tuple(s) for s in (args.shape or [[64, 64, 64], [144, 144, 144]])]:
+        mixed = device == "cuda"
+        variants = [("fp32 eager", False, False)]
+        if mixed:
+            variants.append(("bf16 autocast + channels-last", True, False))
+        if args.compile:
+            variants.append(("torch.compile" + (" + bf16" if mixed else ""), mixed, True))
+        for name, use_mixed, compiled in variants:
+            rate = _training_step_rate(shape, device, use_mixed, args.steps, compile_model=compiled)
+            rows.append({"benchmark": "train", "variant": name, "shape": "x".join(map(str, shape)), "batch": 4,
+                         "samples_per_s": round(rate, 2), "machine": machine()})  # fmt: skip
+        if getattr(args, "concurrent", 0) and args.concurrent > 1:
+            rate = _concurrent_rate(args.concurrent, shape, device, mixed, args.steps)
+            rows.append({"benchmark": "train", "variant": f"{args.concurrent} concurrent trainings (aggregate)",
+                         "shape": "x".join(map(str, shape)), "batch": 4, "samples_per_s": round(rate, 2),
+                         "machine": machine()})  # fmt: skip
+    return rows
+
+
+def bench_weak(args) -> list[dict]:
+    """Teacher inference volumes/s (whole brain, four channels, no gradients) at each shape."""
+    from glioma_lib.models.espnet import ESPNet3D
+
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model = ESPNet3D(4, 4).to(device).eval()
+    rows = []
+    for shape in [tuple(s) for s in (args.shape or [[32, 32, 32], [144, 144, 144]])]:
+        image = torch.randn(2, 4, *shape, device=device)
+        with torch.no_grad():
+            model(image)
+            start = time.perf_counter()
+            for _ in range(args.steps):
+                model(image)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+        rate = 2 * args.steps / (time.perf_counter() - start)
+        rows.append({"benchmark": "weak-label inference", "shape": "x".join(map(str, shape)), "batch": 2,
+                     "volumes_per_s": round(rate, 2), "machine": machine()})  # fmt: skip
+    return rows

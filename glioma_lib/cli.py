@@ -129,8 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(func=func)
 
     bench = commands.add_parser("bench", help="speed benchmarks for the README")
-    bench.add_argument("what", choices=["phantom", "loader"])
+    bench.add_argument("what", choices=["phantom", "loader", "train", "weak"])
     bench.add_argument("--shape", type=int, nargs=3, action="append", metavar=("X", "Y", "Z"))
+    bench.add_argument("--steps", type=int, default=3, help="timed steps per figure (train, weak)")
+    bench.add_argument("--compile", action="store_true", help="also time a torch.compile variant (train)")
+    bench.add_argument("--concurrent", type=int, default=0, help="also time K trainings sharing the device (train)")
     bench.set_defaults(func=_bench)
     return parser
 

@@ -11,7 +11,15 @@ from glioma_lib import paper_values
 from glioma_lib.layout import RunLayout
 from glioma_lib.survival_tables import format_cell, table_i_survival, table_ii
 
+AUC_COLUMNS = ["run", "task", "input_format", "model", "use_scna", "auc", "ci_low", "ci_high", "paper_style_auc",
+               "n_validation"]  # fmt: skip
 MODEL_LABELS = {("cnn", False): "CNN", ("mtl", False): "MTL", ("mtl", True): "MTL+SCNA", ("cnn", True): "CNN+SCNA"}
+
+
+def discover_runs(layout: RunLayout) -> list[str]:
+    """Every finished training run of a run folder."""
+    train = layout.root / "train"
+    return sorted(p.name for p in train.iterdir() if (p / "auc.json").exists()) if train.is_dir() else []
 
 
 def collect_aucs(layout: RunLayout, runs: list[str]) -> pd.DataFrame:
@@ -28,7 +36,7 @@ def collect_aucs(layout: RunLayout, runs: list[str]) -> pd.DataFrame:
                      "use_scna": bool(scna), "auc": honest["auc"], "ci_low": honest["ci95"][0],
                      "ci_high": honest["ci95"][1], "paper_style_auc": auc["paper_max_over_epochs"]["mean"],
                      "n_validation": honest["n_validation"]})  # fmt: skip
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=AUC_COLUMNS)
 
 
 def table_i(aucs: pd.DataFrame, c_index: pd.DataFrame | None) -> pd.DataFrame:

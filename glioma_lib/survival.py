@@ -153,6 +153,20 @@ def embedding_matrix(embeddings: pd.DataFrame, trial: int) -> pd.DataFrame:
     return matrix
 
 
+def validation_risk(table: pd.DataFrame, features: list[str], train_rows: pd.Series,
+                    penalizer: float) -> tuple[pd.Series | None, dict, str | None]:
+    """Fit a Cox model on ``train_rows`` of ``table``; risks of its validation rows, counts, failure reason."""
+    train, left_train = usable_survival(table[train_rows])
+    validation, left_val = usable_survival(table[table["split"] == "validation"])
+    counts = {"train_patients": len(train), "validation_patients": len(validation),
+              "left_out_without_survival": left_train + left_val}  # fmt: skip
+    try:
+        model, scaling = fit_cox(train[features], train["os_days"], train["os_event"], penalizer)
+    except CoxFailed as exc:
+        return None, counts, str(exc)
+    return pd.Series(cox_risk(model, scaling, validation[features]), index=validation.index), counts, None
+
+
 def cox_on_embeddings(embeddings: pd.DataFrame, manifest: pd.DataFrame, penalizer: float, n_boot: int,
                       seed: int = 0) -> tuple[pd.DataFrame, dict]:
     """Fit a Cox model per trial on training-split embeddings; score validation; mean over trials."""
@@ -160,16 +174,11 @@ def cox_on_embeddings(embeddings: pd.DataFrame, manifest: pd.DataFrame, penalize
     risks, counts = {}, {}
     for trial in sorted(embeddings["trial"].unique()):
         matrix = embedding_matrix(embeddings, trial).join(clinical)
-        train, left_train = usable_survival(matrix[matrix["split"] == "train"])
-        validation, left_val = usable_survival(matrix[matrix["split"] == "validation"])
         features = [c for c in matrix.columns if c.startswith("e")]
-        counts = {"train_patients": len(train), "validation_patients": len(validation),
-                  "left_out_without_survival": left_train + left_val}  # fmt: skip
-        try:
-            model, scaling = fit_cox(train[features], train["os_days"], train["os_event"], penalizer)
-        except CoxFailed as exc:
-            return undefined_strata(str(exc)), counts
-        risks[f"risk_trial{trial}"] = pd.Series(cox_risk(model, scaling, validation[features]), index=validation.index)
+        risk, counts, failure = validation_risk(matrix, features, matrix["split"] == "train", penalizer)
+        if failure:
+            return undefined_strata(failure), counts
+        risks[f"risk_trial{trial}"] = risk
     scored = clinical.loc[risks[next(iter(risks))].index].join(pd.DataFrame(risks))
     return score_by_subtype(scored, list(risks), n_boot, seed), counts
 
@@ -189,14 +198,8 @@ def cox_on_scna_pcs(scores: pd.DataFrame, manifest: pd.DataFrame, k: int, penali
     """
     clinical = manifest.set_index("patient_id")[["split", "subtype", "os_days", "os_event"]]
     table = scores.iloc[:, :k].join(clinical, how="inner")
-    train, left_train = usable_survival(table[table["split"] != "validation"])
-    validation, left_val = usable_survival(table[table["split"] == "validation"])
-    features = list(scores.columns[:k])
-    counts = {"train_patients": len(train), "validation_patients": len(validation),
-              "left_out_without_survival": left_train + left_val}  # fmt: skip
-    try:
-        model, scaling = fit_cox(train[features], train["os_days"], train["os_event"], penalizer)
-    except CoxFailed as exc:
-        return undefined_strata(str(exc)), counts
-    validation = validation.assign(risk=cox_risk(model, scaling, validation[features]))
-    return score_by_subtype(validation, ["risk"], n_boot, seed), counts
+    risk, counts, failure = validation_risk(table, list(scores.columns[:k]), table["split"] != "validation", penalizer)
+    if failure:
+        return undefined_strata(failure), counts
+    scored = table.loc[risk.index].assign(risk=risk)
+    return score_by_subtype(scored, ["risk"], n_boot, seed), counts

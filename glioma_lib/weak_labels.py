@@ -119,18 +119,26 @@ def train_teacher(index: pd.DataFrame, patients: list[str], out: str | Path, epo
 
 
 @torch.no_grad()
-def predict_labels(model: ESPNet3D, entry: CacheEntry, reference: nib.Nifti1Image) -> np.ndarray:
-    """Four-class internal labels in the subject's original grid (the cache entry's crop undone)."""
+def predict_labels(model: ESPNet3D, entries: list[CacheEntry], references: list[nib.Nifti1Image]) -> list[np.ndarray]:
+    """Four-class internal labels of a batch of whole-brain volumes, each back in its subject's
+    original grid (the cache entry's crop and resize undone); one forward pass, no gradients."""
     model.eval()
-    image, _ = entry.arrays()
-    meta = entry.meta()
-    logits = model(torch.from_numpy(np.array(image))[None])
-    box = [slice(a, b) for a, b in meta["box"]]
-    size = [s.stop - s.start for s in box]
-    logits = F.interpolate(logits, size=size, mode="trilinear", align_corners=False)
-    labels = np.zeros(reference.shape, dtype=np.uint8)
-    labels[tuple(box)] = logits[0].argmax(0).numpy().astype(np.uint8)
-    return labels
+    images = torch.stack([torch.from_numpy(np.array(entry.arrays()[0])) for entry in entries])
+    logits = model(images)
+    out = []
+    for entry, reference, item in zip(entries, references, logits, strict=True):
+        box = [slice(a, b) for a, b in entry.meta()["box"]]
+        resized = F.interpolate(item[None], size=[s.stop - s.start for s in box], mode="trilinear",
+                                align_corners=False)  # fmt: skip
+        labels = np.zeros(reference.shape, dtype=np.uint8)
+        labels[tuple(box)] = resized[0].argmax(0).numpy().astype(np.uint8)
+        out.append(labels)
+    return out
+
+
+def _batches(rows: list, size: int):
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
 
 
 def weak_mask_paths(weak_dir: Path, patient: str) -> tuple[Path, Path]:
@@ -139,29 +147,33 @@ def weak_mask_paths(weak_dir: Path, patient: str) -> tuple[Path, Path]:
 
 
 def write_weak_masks(model: ESPNet3D, manifest: pd.DataFrame, spec: PreprocessSpec, cache_dir: Path,
-                     weak_dir: Path, teacher_path: Path, progress: bool = True) -> pd.DataFrame:
+                     weak_dir: Path, teacher_path: Path, progress: bool = True, batch_size: int = 4) -> pd.DataFrame:
     """Weak masks for every MR patient without ground truth; resumes, flags empty predictions."""
     weak_dir.mkdir(parents=True, exist_ok=True)
-    rows = []
-    todo = manifest[manifest["has_mr"] & ~manifest["has_seg_gt"]]
-    for _, row in tqdm(todo.iterrows(), total=len(todo), desc="weak masks", disable=not progress):
-        patient = row["patient_id"]
-        four, binary = weak_mask_paths(weak_dir, patient)
-        flag = weak_dir / f"{patient}.empty"
+    rows, todo = [], []
+    for _, row in manifest[manifest["has_mr"] & ~manifest["has_seg_gt"]].iterrows():
+        four, binary = weak_mask_paths(weak_dir, row["patient_id"])
+        flag = weak_dir / f"{row['patient_id']}.empty"
         if (four.exists() and binary.exists()) or flag.exists():
-            rows.append({"patient_id": patient, "empty": flag.exists(), "resumed": True})
-            continue
-        entry, _ = build_entry(row, TEACHER_FORMAT, spec, cache_dir)
-        reference = nib.load(row["path_t1"])
-        labels = predict_labels(model, entry, reference)
-        if not labels.any():
-            flag.write_text("the teacher predicted no tumour\n")
-            rows.append({"patient_id": patient, "empty": True, "resumed": False})
-            continue
-        for path, data in [(four, to_brats2018_labels(labels)), (binary, (labels > 0).astype(np.uint8))]:
-            with atomic_path(path) as tmp:
-                nib.save(nib.Nifti1Image(data, reference.affine, reference.header), tmp)
-        rows.append({"patient_id": patient, "empty": False, "resumed": False})
+            rows.append({"patient_id": row["patient_id"], "empty": flag.exists(), "resumed": True})
+        else:
+            todo.append(row)
+    with tqdm(total=len(todo), desc="weak masks", disable=not progress) as bar:
+        for batch in _batches(todo, batch_size):
+            entries = [build_entry(row, TEACHER_FORMAT, spec, cache_dir)[0] for row in batch]
+            references = [nib.load(row["path_t1"]) for row in batch]
+            for row, reference, labels in zip(batch, references, predict_labels(model, entries, references),
+                                              strict=True):  # fmt: skip
+                patient = row["patient_id"]
+                four, binary = weak_mask_paths(weak_dir, patient)
+                if not labels.any():
+                    (weak_dir / f"{patient}.empty").write_text("the teacher predicted no tumour\n")
+                else:
+                    for path, data in [(four, to_brats2018_labels(labels)), (binary, (labels > 0).astype(np.uint8))]:
+                        with atomic_path(path) as tmp:
+                            nib.save(nib.Nifti1Image(data, reference.affine, reference.header), tmp)
+                rows.append({"patient_id": patient, "empty": not labels.any(), "resumed": False})
+            bar.update(len(batch))
     table = pd.DataFrame(rows, columns=["patient_id", "empty", "resumed"])
     write_table(table, weak_dir / "weak_masks.csv")
     write_json({"teacher": str(teacher_path), "teacher_sha256": file_sha256(teacher_path),
@@ -176,14 +188,13 @@ def dice_table(model: ESPNet3D, manifest: pd.DataFrame, patients: list[str], spe
                cache_dir: Path, masks: dict[str, str], source: str) -> pd.DataFrame:
     """Dice for WT, TC and ET of the teacher against ``masks`` (patient -> mask path)."""
     rows = []
-    by_id = manifest.set_index("patient_id")
-    for patient in patients:
-        row = by_id.loc[patient].copy()
-        row["patient_id"] = patient
-        entry, _ = build_entry(row, TEACHER_FORMAT, spec, cache_dir)
-        predicted = predict_labels(model, entry, nib.load(row["path_t1"]))
-        truth = read_mask(masks[patient], patient)
-        rows.append({"patient_id": patient, "reference": source,
-                     **{f"dice_{region}": dice(predicted, truth, labels) for region, labels in REGIONS.items()},
-                     "dice_all_background_WT": dice(np.zeros_like(truth), truth, REGIONS["WT"])})  # fmt: skip
+    by_id = manifest.set_index("patient_id", drop=False)
+    for batch in _batches(list(patients), 4):
+        entries = [build_entry(by_id.loc[p], TEACHER_FORMAT, spec, cache_dir)[0] for p in batch]
+        references = [nib.load(by_id.loc[p, "path_t1"]) for p in batch]
+        for patient, predicted in zip(batch, predict_labels(model, entries, references), strict=True):
+            truth = read_mask(masks[patient], patient)
+            rows.append({"patient_id": patient, "reference": source,
+                         **{f"dice_{region}": dice(predicted, truth, labels) for region, labels in REGIONS.items()},
+                         "dice_all_background_WT": dice(np.zeros_like(truth), truth, REGIONS["WT"])})  # fmt: skip
     return pd.DataFrame(rows)

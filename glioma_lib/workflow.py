@@ -92,11 +92,48 @@ def reproducibility_page(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_book(profile: str) -> Path:
-    """Copy the run's executed notebooks into the book and build its HTML (never re-executing)."""
+def _exists(book_dir: Path, entry: dict) -> bool:
+    if "glob" in entry:
+        return any(book_dir.glob(entry["glob"] + ".*"))
+    return any((book_dir / f"{entry['file']}{suffix}").exists() for suffix in (".md", ".ipynb"))
+
+
+def _kept(book_dir: Path, entries: list[dict]) -> list[dict]:
+    """Entries whose files exist; a chapter whose sections all vanished goes too."""
+    kept = []
+    for entry in entries:
+        if not _exists(book_dir, entry):
+            continue
+        if "sections" in entry:
+            sections = _kept(book_dir, entry["sections"])
+            if not sections:
+                continue
+            entry = {**entry, "sections": sections}
+        kept.append(entry)
+    return kept
+
+
+def filtered_toc(toc: dict, book_dir: Path) -> dict:
+    """The book's table of contents without the chapters this run did not produce (e.g. the MR
+    chapters of a clinical/SCNA-only run)."""
+    parts = [{**part, "chapters": _kept(book_dir, part["chapters"])} for part in toc["parts"]]
+    return {**toc, "parts": [part for part in parts if part["chapters"]]}
+
+
+def build_book(profile: str, book_dir: Path = BOOK) -> Path:
+    """Copy the run's executed notebooks into the book and build its HTML (never re-executing).
+
+    ``book_dir`` other than the project's ``book/`` gets a copy of the book's sources first (tests
+    build there, leaving the user's book alone).
+    """
     config = load_profile(profile)
     layout = RunLayout(PROJECT_ROOT / config["run_dir"])
-    chapters = BOOK / "chapters"
+    book_dir = Path(book_dir)
+    if book_dir.resolve() != BOOK.resolve():
+        book_dir.mkdir(parents=True, exist_ok=True)
+        for source in [*BOOK.glob("*.md"), BOOK / "_config.yml", BOOK / "_toc.yml"]:
+            shutil.copyfile(source, book_dir / source.name)
+    chapters = book_dir / "chapters"
     if chapters.exists():
         shutil.rmtree(chapters)
     chapters.mkdir(parents=True)
@@ -109,9 +146,12 @@ def build_book(profile: str) -> Path:
             _retitle(target, f"Subtype training: {path.stem.split('-', 1)[1]}")
     record = json.loads(layout.provenance.read_text())
     (chapters / "reproducibility.md").write_text(reproducibility_page(record))
-    build = BOOK / "_build"
-    result = subprocess.run([str(Path(sys.executable).with_name("jupyter-book")), "build", str(BOOK), "--path-output",
-                             str(BOOK)], cwd=PROJECT_ROOT)  # fmt: skip
+    toc = chapters / "_toc.yml"
+    toc.write_text(yaml.safe_dump(filtered_toc(yaml.safe_load((book_dir / "_toc.yml").read_text()), book_dir),
+                                  sort_keys=False))  # fmt: skip
+    build = book_dir / "_build"
+    result = subprocess.run([str(Path(sys.executable).with_name("jupyter-book")), "build", str(book_dir),
+                             "--toc", str(toc)], cwd=PROJECT_ROOT)  # fmt: skip
     if result.returncode != 0:
         raise SystemExit(f"the book build failed (exit {result.returncode})")
     return build / "html" / "index.html"

@@ -71,7 +71,8 @@ if len(with_mask):
     row = with_mask.sort_values(["split", "patient_id"]).iloc[0]
     images = {m: nib.load(row[f"path_{m}"]).get_fdata() for m in MODALITIES}
     mask = readers.read_mask(row["path_seg"], row["patient_id"])
-    fig = modality_panel(images, mask, f"{row['patient_id']} ({row['subtype'] or 'subtype unknown'})")
+    subtype = row["subtype"] if pd.notna(row["subtype"]) else "subtype unknown"
+    fig = modality_panel(images, mask, f"{row['patient_id']} ({subtype})")
     plt.show()
 else:
     print("No subject in this cohort has MR images with a ground-truth mask on disk.")

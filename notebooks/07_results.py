@@ -27,10 +27,10 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from glioma_lib.layout import RunLayout
-from glioma_lib.results import results_tables
+from glioma_lib.results import discover_runs, results_tables
 
 layout = RunLayout(run_dir)
-runs = runs or sorted(p.name for p in (layout.root / "train").iterdir() if (p / "auc.json").exists())
+runs = runs or discover_runs(layout)
 tables = results_tables(layout, runs)
 
 # %% [markdown]

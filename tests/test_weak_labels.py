@@ -37,7 +37,8 @@ class PlantedTeacher(torch.nn.Module):
         if not self.empty:
             stripes = torch.arange(size[1])[None, :, None].remainder(4)
             classes[: size[0] // 2] = stripes.expand(size[0] // 2, -1, size[2])
-        return torch.nn.functional.one_hot(classes, 4).permute(3, 0, 1, 2)[None].float() * 10
+        logits = torch.nn.functional.one_hot(classes, 4).permute(3, 0, 1, 2).float() * 10
+        return logits.expand(len(x), *logits.shape)
 
 
 @pytest.fixture
@@ -96,9 +97,9 @@ def test_mismatched_checkpoint_gives_a_clear_error(tmp_path):
 def test_teacher_beats_all_background(manifest, tmp_path):
     index = build_cache(manifest, TEACHER_FORMAT, SPEC, tmp_path / "cache", None, progress=False)
     gt = sorted(manifest.loc[manifest["has_seg_gt"], "patient_id"])
-    train_teacher(index, gt, tmp_path / "teacher.pt", epochs=25, lr=2e-3, progress=False)
+    train_teacher(index, gt, tmp_path / "teacher.pt", epochs=40, lr=2e-3, progress=False)
     model = load_teacher(tmp_path / "teacher.pt")
     quality = dice_table(model, manifest, gt, SPEC, tmp_path / "cache", manifest.set_index("patient_id")["path_seg"],
                          "gt")  # fmt: skip
     assert quality["dice_all_background_WT"].max() == 0
-    assert quality["dice_WT"].mean() > 0.3
+    assert quality["dice_WT"].mean() > 0.5  # a mask of the whole brain scores about 0.16 here
