@@ -83,8 +83,12 @@ def bench_loader(args) -> list[dict]:
 
 
 def _training_step_rate(shape: tuple[int, int, int], device: str, mixed: bool, steps: int, batch: int = 4,
-                        compile_model: bool = False) -> float:
-    """Samples/s of MTL training steps (segmentation + classification, Eq. 1) on random data."""
+                        compile_model: bool = False, barrier=None) -> float:
+    """Samples/s of MTL training steps (segmentation + classification, Eq. 1) on random data.
+
+    With a ``barrier``, timing starts when every process sharing the device has warmed up, so
+    their timed windows overlap and the rates add up to an aggregate.
+    """
     from glioma_lib.losses import multitask_loss
     from glioma_lib.models.heads import SubtypeModel
 
@@ -115,6 +119,8 @@ def _training_step_rate(shape: tuple[int, int, int], device: str, mixed: bool, s
     step()  # warm-up (and compilation)
     if dev.type == "cuda":
         torch.cuda.synchronize()
+    if barrier is not None:
+        barrier.wait()
     start = time.perf_counter()
     for _ in range(steps):
         step()
@@ -123,8 +129,8 @@ def _training_step_rate(shape: tuple[int, int, int], device: str, mixed: bool, s
     return batch * steps / (time.perf_counter() - start)
 
 
-def _concurrent_worker(queue, shape, device, mixed, steps) -> None:
-    queue.put(_training_step_rate(shape, device, mixed, steps))
+def _concurrent_worker(queue, barrier, shape, device, mixed, steps) -> None:
+    queue.put(_training_step_rate(shape, device, mixed, steps, barrier=barrier))
 
 
 def _concurrent_rate(processes: int, shape, device: str, mixed: bool, steps: int) -> float:
@@ -132,8 +138,8 @@ def _concurrent_rate(processes: int, shape, device: str, mixed: bool, steps: int
     import torch.multiprocessing as mp
 
     context = mp.get_context("spawn")
-    queue = context.Queue()
-    workers = [context.Process(target=_concurrent_worker, args=(queue, shape, device, mixed, steps))
+    queue, barrier = context.Queue(), context.Barrier(processes)
+    workers = [context.Process(target=_concurrent_worker, args=(queue, barrier, shape, device, mixed, steps))
                for _ in range(processes)]  # fmt: skip
     for worker in workers:
         worker.start()

@@ -61,6 +61,10 @@ plt.show()
 
 # %% [markdown]
 # ## Which of the paper's claims does this run support?
+# A claim is **supported** when this run's honest numbers point the paper's way *and* at least one
+# comparison's 95% intervals do not overlap; **inconclusive** when they point the paper's way
+# inside overlapping intervals (the usual outcome with tens of validation patients); **not
+# supported** when they point the other way; **not tested** when the run lacks the models.
 
 # %%
 claims = tables["claims"]

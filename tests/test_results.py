@@ -1,13 +1,10 @@
-"""Tables I and II, the claims verdicts, the reproducibility page and the benchmarks' plumbing."""
+"""Tables I and II, the claims verdicts and the reproducibility page."""
 
 from __future__ import annotations
-
-import argparse
 
 import numpy as np
 import pandas as pd
 
-from glioma_lib import bench
 from glioma_lib.results import claims, table_i
 from glioma_lib.survival_tables import format_cell, table_ii
 from glioma_lib.workflow import reproducibility_page
@@ -15,7 +12,7 @@ from glioma_lib.workflow import reproducibility_page
 
 def _aucs():
     rows = []
-    for fmt, (cnn, mtl) in {"t1ce": (0.70, 0.80), "all_cropped": (0.75, 0.72), "flair": (0.60, 0.70)}.items():
+    for fmt, (cnn, mtl) in {"t1ce": (0.60, 0.85), "all_cropped": (0.75, 0.72), "flair": (0.60, 0.70)}.items():
         for model, value in [("cnn", cnn), ("mtl", mtl)]:
             rows.append({"run": f"idh-{fmt}-{model}", "task": "idh", "input_format": fmt, "model": model,
                          "use_scna": False, "auc": value, "ci_low": value - 0.1, "ci_high": value + 0.1,
@@ -36,18 +33,30 @@ def _c_index():
     return pd.DataFrame(rows)
 
 
-def test_claims_are_judged_on_honest_numbers():
+def test_claims_are_judged_on_honest_numbers_and_their_intervals():
     verdicts = claims(_aucs(), _c_index()).set_index("claim")["verdict"]
-    assert verdicts["MTL (with unlabelled scans) beats the CNN baseline on IDH"] == "supported"  # 2 of 3 formats
+    # MTL higher in 2 of 3 formats, and on t1ce its interval clears the CNN's
+    assert verdicts["MTL (with unlabelled scans) beats the CNN baseline on IDH"] == "supported"
     assert verdicts["MTL (with unlabelled scans) beats the CNN baseline on 1p/19q"] == "not tested"
     assert verdicts["Selecting the epoch on the validation set inflates AUCs (the original protocol)"] == "supported"
-    assert verdicts["MTL MR+SCNA embeddings predict survival better than SCNA PCs alone"] == "supported"
+    # 0.75 [0.65, 0.85] against 0.65 [0.55, 0.75]: the right direction, inside overlapping intervals
+    assert verdicts["MTL MR+SCNA embeddings predict survival better than SCNA PCs alone"] == "inconclusive"
+
+
+def test_a_direction_inside_overlapping_intervals_is_inconclusive():
+    aucs = _aucs()
+    aucs = aucs[aucs["input_format"] != "t1ce"]  # flair: MTL higher, intervals overlap; all_cropped: CNN higher
+    verdicts = claims(aucs, None).set_index("claim")["verdict"]
+    assert verdicts["MTL (with unlabelled scans) beats the CNN baseline on IDH"] == "not supported"  # 1 of 2
+    aucs = aucs[aucs["input_format"] == "flair"]
+    verdicts = claims(aucs, None).set_index("claim")["verdict"]
+    assert verdicts["MTL (with unlabelled scans) beats the CNN baseline on IDH"] == "inconclusive"
 
 
 def test_table_i_has_cis_paper_style_and_reference_columns():
     table = table_i(_aucs(), _c_index()).set_index("input format")
-    assert table.loc["t1ce", "IDH MTL AUC [95% CI]"] == "0.800 [0.70, 0.90]"
-    assert table.loc["t1ce", "IDH MTL max-over-epochs AUC"] == "0.850"
+    assert table.loc["t1ce", "IDH MTL AUC [95% CI]"] == "0.850 [0.75, 0.95]"
+    assert table.loc["t1ce", "IDH MTL max-over-epochs AUC"] == "0.900"
     assert table.loc["t1ce", "IDH MTL (paper)"] == "0.884"  # quoted in the paper's Section IV
     assert table.loc["flair", "IDH MTL (paper)"] == "not transcribed"
     assert table.loc["t1ce", "MTL MR+SCNA C-index [95% CI]"] == "0.750 [0.65, 0.85]"
@@ -69,11 +78,3 @@ def test_reproducibility_page_lists_commit_config_versions_and_times():
     })  # fmt: skip
     for text in ("abc123", "uncommitted", "run_dir: runs/smoke", "| torch | 2.13.0 |", "| 01_data_curation | 3.5 |"):
         assert text in page
-
-
-def test_benchmarks_run_at_tiny_shapes():
-    args = argparse.Namespace(shape=[[16, 16, 16]], steps=1, compile=False)
-    train = bench.bench_train(args)
-    weak = bench.bench_weak(args)
-    assert train[0]["samples_per_s"] > 0 and train[0]["variant"] == "fp32 eager"
-    assert weak[0]["volumes_per_s"] > 0 and "machine" in weak[0]
