@@ -60,6 +60,7 @@ def multitask_loss(
 ) -> LossParts:
     """Eq. 1 averaged over the batch: L_C over labelled samples, L_S over samples with a mask."""
     zero = logits.sum() * 0.0  # finite, and keeps every parameter in the graph
+    target = None if target is None else target.long()  # loaders deliver int8 targets
     labelled = labels >= 0
     classification = (F.cross_entropy(logits[labelled], labels[labelled], weight=class_weights.to(logits.device))
                       if labelled.any() else zero)  # fmt: skip

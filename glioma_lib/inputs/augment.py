@@ -13,11 +13,15 @@ import torchio as tio
 
 
 def training_augmentation(noise_std: float = 0.05) -> tio.Compose:
-    """Random flips along each spatial axis and mild Gaussian noise on the image."""
+    """Random flips along each spatial axis and mild Gaussian noise on the image.
+
+    ``copy=False``: torchio would otherwise deep-copy every subject; ``augment`` builds a fresh one
+    per item, and the flips and noise return new tensors, so the cache is never written.
+    """
     return tio.Compose([
-        tio.RandomFlip(axes=(0, 1, 2), flip_probability=0.5),
-        tio.RandomNoise(std=(0, noise_std), p=0.5 if noise_std > 0 else 0.0),
-    ])  # fmt: skip
+        tio.RandomFlip(axes=(0, 1, 2), flip_probability=0.5, copy=False),
+        tio.RandomNoise(std=(0, noise_std), p=0.5 if noise_std > 0 else 0.0, copy=False),
+    ], copy=False)  # fmt: skip
 
 
 def item_seed(seed: int, epoch: int, index: int) -> int:

@@ -57,8 +57,11 @@ class CacheEntry:
         return json.loads((self.folder / "meta.json").read_text())
 
     def arrays(self, mmap: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-        """Image and labels (None when the patient has no mask), memory-mapped by default."""
-        mode = "r" if mmap else None
+        """Image and labels (None when the patient has no mask), memory-mapped by default.
+
+        The maps are copy-on-write: a reader may change its arrays without touching the cache.
+        """
+        mode = "c" if mmap else None
         labels_path = self.folder / "labels.npy"
         labels = np.load(labels_path, mmap_mode=mode) if labels_path.exists() else None
         return np.load(self.folder / "image.npy", mmap_mode=mode), labels

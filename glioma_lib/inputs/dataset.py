@@ -6,7 +6,6 @@ the subtype label or -1 when missing, the SCNA embedding or zeros with a flag, a
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import torch
 import torchio as tio
@@ -52,14 +51,14 @@ class MultiTaskDataset(Dataset):
 
     def __getitem__(self, i: int) -> dict:
         row = self.rows[i]
-        image_np, labels_np = CacheEntry(row["entry"]).arrays()
-        image = torch.from_numpy(np.array(image_np))
-        labels = None if labels_np is None else torch.from_numpy(np.array(labels_np))
+        image_np, labels_np = CacheEntry(row["entry"]).arrays()  # copy-on-write maps: collation copies once
+        image = torch.from_numpy(image_np)
+        labels = None if labels_np is None else torch.from_numpy(labels_np)
         if self.transform is not None:
             image, labels = augment(image, labels, self.transform, item_seed(self.seed, self.epoch, i))
         kind = row["mask_kind"] if labels is not None else "none"
         if labels is None:
-            target = torch.full(image.shape[1:], IGNORE, dtype=torch.int64)
+            target = torch.full(image.shape[1:], IGNORE, dtype=torch.int8)
         else:
             target = torch.from_numpy(segmentation_target(labels.numpy(), self.fmt, kind))
         patient = row["patient_id"]

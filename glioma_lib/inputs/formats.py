@@ -48,7 +48,8 @@ def get_format(name: str) -> InputFormat:
 
 
 def segmentation_target(labels: np.ndarray, fmt: InputFormat, kind: str) -> np.ndarray:
-    """The format's target from internal labels (0..3).
+    """The format's target from internal labels (0..3), as int8 (the loss widens it on the device,
+    so the loader moves an eighth of the bytes of int64).
 
     ``kind`` is "gt" (labels hold 0..3) or "weak" (labels hold the teacher's 4-class argmax).
     For four-class formats a weak target is the binary whole tumour (the paper's weak masks),
@@ -57,9 +58,9 @@ def segmentation_target(labels: np.ndarray, fmt: InputFormat, kind: str) -> np.n
     """
     labels = np.asarray(labels)
     if fmt.target == "whole_tumour" or (kind == "weak" and fmt.target == "four_class"):
-        return (labels > 0).astype(np.int64)
+        return (labels > 0).astype(np.int8)
     if fmt.target == "four_class":
-        return labels.astype(np.int64)
-    target = np.isin(labels, (1, 3)).astype(np.int64)  # tumour core
+        return labels.astype(np.int8)
+    target = np.isin(labels, (1, 3)).astype(np.int8)  # tumour core
     target[labels == 2] = IGNORE  # oedema: not the task's business
     return target

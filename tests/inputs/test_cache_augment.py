@@ -90,6 +90,18 @@ def test_dataset_mixes_labelled_and_unlabelled(phantom_manifest, tmp_path):
     assert batch["image"].shape == (4, 1, 12, 12, 12) and len(batch["patient_id"]) == 4
 
 
+def test_reading_and_augmenting_never_changes_the_cache(phantom_manifest, tmp_path):
+    index = build_cache(phantom_manifest, FORMATS["all_cropped"], SPEC, tmp_path, progress=False)
+    before = {e: (tmp_path / e / "image.npy").read_bytes() for e in index["entry"]}
+    dataset = MultiTaskDataset(index, FORMATS["all_cropped"], task_labels(phantom_manifest, "idh"),
+                               transform=training_augmentation(noise_std=0.5))  # fmt: skip
+    for epoch in range(3):
+        dataset.set_epoch(epoch)
+        for item in dataset:
+            item["image"].mul_(0)  # a careless consumer, writing into its batch
+    assert {e: (tmp_path / e / "image.npy").read_bytes() for e in index["entry"]} == before
+
+
 def test_pca_never_fitted_on_validation(phantom_dir, phantom_manifest, tmp_path):
     from glioma_lib.cohort.manifest import CohortSources, load_scna
 
