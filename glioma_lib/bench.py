@@ -129,7 +129,8 @@ def _training_step_rate(shape: tuple[int, int, int], device: str, mixed: bool, s
     return batch * steps / (time.perf_counter() - start)
 
 
-def _concurrent_worker(queue, barrier, shape, device, mixed, steps) -> None:
+def _concurrent_worker(queue, barrier, shape, device, mixed, steps, threads) -> None:
+    torch.set_num_threads(threads)
     queue.put(_training_step_rate(shape, device, mixed, steps, barrier=barrier))
 
 
@@ -139,7 +140,9 @@ def _concurrent_rate(processes: int, shape, device: str, mixed: bool, steps: int
 
     context = mp.get_context("spawn")
     queue, barrier = context.Queue(), context.Barrier(processes)
-    workers = [context.Process(target=_concurrent_worker, args=(queue, barrier, shape, device, mixed, steps))
+    # On a CPU the processes split the cores (as the workflow's trainings do); on a GPU each keeps its own.
+    threads = max(1, torch.get_num_threads() // processes) if device == "cpu" else torch.get_num_threads()
+    workers = [context.Process(target=_concurrent_worker, args=(queue, barrier, shape, device, mixed, steps, threads))
                for _ in range(processes)]  # fmt: skip
     for worker in workers:
         worker.start()
