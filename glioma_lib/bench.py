@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import platform
 import tempfile
 import time
@@ -84,37 +83,25 @@ def bench_loader(args) -> list[dict]:
 
 def _training_step_rate(shape: tuple[int, int, int], device: str, mixed: bool, steps: int, batch: int = 4,
                         compile_model: bool = False, barrier=None) -> float:
-    """Samples/s of MTL training steps (segmentation + classification, Eq. 1) on random data.
+    """Samples/s of the trainer's own MTL step (``training.training_step``) on random data.
 
     With a ``barrier``, timing starts when every process sharing the device has warmed up, so
     their timed windows overlap and the rates add up to an aggregate.
     """
-    from glioma_lib.losses import multitask_loss
+    from glioma_lib.inputs.dataset import TARGET_KINDS
     from glioma_lib.models.heads import SubtypeModel
+    from glioma_lib.training import place_model, training_step
 
     dev = torch.device(device)
-    model = SubtypeModel("mtl", 4, 4).to(dev)
-    channels_last = mixed and dev.type == "cuda"
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last_3d)
+    model = place_model(SubtypeModel("mtl", 4, 4), dev, mixed)
     step_model = torch.compile(model) if compile_model else model
     optimizer = torch.optim.Adam(model.parameters(), lr=5e-4)
-    image = torch.randn(batch, 4, *shape, device=dev)
-    if channels_last:
-        image = image.contiguous(memory_format=torch.channels_last_3d)
-    target = torch.randint(0, 4, (batch, *shape), device=dev)
-    labels = torch.tensor([0, 1, -1, 1][:batch], device=dev)
-    kinds = torch.zeros(batch, dtype=torch.long, device=dev)
-    ones2, ones4 = torch.ones(2, device=dev), torch.ones(4, device=dev)
+    data = {"image": torch.randn(batch, 4, *shape), "target": torch.randint(0, 4, (batch, *shape), dtype=torch.int8),
+            "target_kind": torch.full((batch,), TARGET_KINDS["gt"]), "label": torch.tensor([0, 1, -1, 1][:batch])}
+    weights = (torch.ones(2), torch.ones(4), torch.ones(2))
 
     def step() -> None:
-        context = torch.autocast("cuda", dtype=torch.bfloat16) if channels_last else contextlib.nullcontext()
-        with context:
-            out = step_model(image)
-        loss = multitask_loss(out.logits.float(), labels, ones2, out.seg_logits, target, kinds, ones4, ones2).total
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        training_step(step_model, data, optimizer, weights, dev, mixed)
 
     step()  # warm-up (and compilation)
     if dev.type == "cuda":

@@ -28,9 +28,9 @@ from glioma_lib.atomic import atomic_path, write_json, write_table
 from glioma_lib.inputs.augment import item_seed, training_augmentation
 from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader, task_labels
 from glioma_lib.inputs.formats import IGNORE, InputFormat, get_format
-from glioma_lib.losses import balanced_class_weights, enet_class_weights, multitask_loss
+from glioma_lib.losses import LossParts, balanced_class_weights, enet_class_weights, multitask_loss
 from glioma_lib.metrics import auc_or_nan, bootstrap_auc
-from glioma_lib.models.heads import SubtypeModel, load_segmentation_weights
+from glioma_lib.models.heads import ModelOutput, SubtypeModel, load_segmentation_weights
 
 
 @dataclass
@@ -149,22 +149,41 @@ def _to_device(batch: dict, device: torch.device, channels_last: bool) -> dict:
     return out
 
 
+def _forward(model: SubtypeModel, batch: dict, device: torch.device, mixed: bool) -> tuple[dict, ModelOutput]:
+    """The batch on the device and the model's output on it (bf16 autocast on the CUDA mixed path)."""
+    batch = _to_device(batch, device, device.type == "cuda" and mixed)
+    with _autocast(device, mixed):
+        return batch, model(batch["image"], batch["scna"] if model.scna is not None else None)
+
+
+def place_model(model: SubtypeModel, device: torch.device, mixed: bool) -> SubtypeModel:
+    """The model on ``device``, channels-last 3D when the CUDA mixed-precision path is on."""
+    model = model.to(device)
+    return model.to(memory_format=torch.channels_last_3d) if device.type == "cuda" and mixed else model
+
+
+def training_step(model: SubtypeModel, batch: dict, optimizer, weights: tuple[torch.Tensor, ...],
+                  device: torch.device, mixed: bool) -> LossParts:
+    """One optimiser step on a loader batch (Eq. 1); ``weights`` = (class, segmentation, weak)."""
+    batch, out = _forward(model, batch, device, mixed)
+    class_weights, seg_weights, weak_weights = weights
+    parts = multitask_loss(out.logits.float(), batch["label"], class_weights, out.seg_logits, batch["target"],
+                           batch["target_kind"], seg_weights, weak_weights)  # fmt: skip
+    optimizer.zero_grad(set_to_none=True)
+    parts.total.backward()
+    optimizer.step()
+    return parts
+
+
 def train_one_epoch(model: SubtypeModel, loader, optimizer, data: RunData, device: torch.device,
                     mixed: bool, progress: bool = True, desc: str = "") -> dict:
     """One pass over the training loader; returns mean losses."""
     model.train()
     sums = {"loss": 0.0, "classification_loss": 0.0, "segmentation_loss": 0.0}
     steps = 0
-    channels_last = device.type == "cuda" and mixed
+    weights = (data.class_weights, data.seg_weights, data.weak_weights)
     for batch in tqdm(loader, desc=desc, leave=False, disable=not progress):
-        batch = _to_device(batch, device, channels_last)
-        with _autocast(device, mixed):
-            out = model(batch["image"], batch["scna"] if model.scna is not None else None)
-        parts = multitask_loss(out.logits.float(), batch["label"], data.class_weights, out.seg_logits,
-                               batch["target"], batch["target_kind"], data.seg_weights, data.weak_weights)  # fmt: skip
-        optimizer.zero_grad(set_to_none=True)
-        parts.total.backward()
-        optimizer.step()
+        parts = training_step(model, batch, optimizer, weights, device, mixed)
         sums["loss"] += parts.total.item()
         sums["classification_loss"] += parts.classification.item()
         sums["segmentation_loss"] += parts.segmentation.item()
@@ -181,9 +200,7 @@ def predict(model: SubtypeModel, dataset: MultiTaskDataset, device: torch.device
     if len(dataset) == 0:
         return pd.DataFrame(columns=["patient_id", "label", "probability", "embedding"])
     for batch in make_loader(dataset, batch_size, shuffle=False):
-        batch = _to_device(batch, device, device.type == "cuda" and mixed)
-        with _autocast(device, mixed):
-            out = model(batch["image"], batch["scna"] if model.scna is not None else None)
+        batch, out = _forward(model, batch, device, mixed)
         probability = torch.softmax(out.logits.float(), dim=1)[:, 1].cpu().numpy()
         embedding = out.embedding.float().cpu().numpy()
         for i, patient in enumerate(batch["patient_id"]):
@@ -218,9 +235,7 @@ def run_trial(data: RunData, config: TrainConfig, trial: int, out_dir: Path, pro
     ckpt_dir = out_dir / "checkpoints" / f"trial{trial}"
     last = ckpt_dir / "last.pt"
     torch.manual_seed(trial_seed)
-    model = make_model(config, data.fmt, data.train.scna_dim).to(device)
-    if mixed:
-        model = model.to(memory_format=torch.channels_last_3d)
+    model = place_model(make_model(config, data.fmt, data.train.scna_dim), device, mixed)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     history: list[dict] = []
     predictions: list[dict] = []

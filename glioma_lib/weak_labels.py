@@ -35,6 +35,7 @@ from glioma_lib.models.espnet import ESPNet3D
 from glioma_lib.naming import REGIONS
 
 TEACHER_FORMAT = FORMATS["all_whole"]
+INFERENCE_BATCH = 4  # whole-brain volumes per forward pass when writing weak masks and scoring Dice
 PUBLISHED_WT_DICE = paper_values.WT_DICE
 
 
@@ -123,7 +124,7 @@ def predict_labels(model: ESPNet3D, entries: list[CacheEntry], references: list[
     """Four-class internal labels of a batch of whole-brain volumes, each back in its subject's
     original grid (the cache entry's crop and resize undone); one forward pass, no gradients."""
     model.eval()
-    images = torch.stack([torch.from_numpy(np.array(entry.arrays()[0])) for entry in entries])
+    images = torch.stack([torch.from_numpy(entry.arrays()[0]) for entry in entries])
     logits = model(images)
     out = []
     for entry, reference, item in zip(entries, references, logits, strict=True):
@@ -136,7 +137,7 @@ def predict_labels(model: ESPNet3D, entries: list[CacheEntry], references: list[
     return out
 
 
-def _batches(rows: list, size: int):
+def _batches(rows: list, size: int = INFERENCE_BATCH):
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
 
@@ -147,7 +148,8 @@ def weak_mask_paths(weak_dir: Path, patient: str) -> tuple[Path, Path]:
 
 
 def write_weak_masks(model: ESPNet3D, manifest: pd.DataFrame, spec: PreprocessSpec, cache_dir: Path,
-                     weak_dir: Path, teacher_path: Path, progress: bool = True, batch_size: int = 4) -> pd.DataFrame:
+                     weak_dir: Path, teacher_path: Path, progress: bool = True,
+                     batch_size: int = INFERENCE_BATCH) -> pd.DataFrame:
     """Weak masks for every MR patient without ground truth; resumes, flags empty predictions."""
     weak_dir.mkdir(parents=True, exist_ok=True)
     rows, todo = [], []
@@ -166,13 +168,14 @@ def write_weak_masks(model: ESPNet3D, manifest: pd.DataFrame, spec: PreprocessSp
                                               strict=True):  # fmt: skip
                 patient = row["patient_id"]
                 four, binary = weak_mask_paths(weak_dir, patient)
-                if not labels.any():
+                empty = not labels.any()
+                if empty:
                     (weak_dir / f"{patient}.empty").write_text("the teacher predicted no tumour\n")
                 else:
                     for path, data in [(four, to_brats2018_labels(labels)), (binary, (labels > 0).astype(np.uint8))]:
                         with atomic_path(path) as tmp:
                             nib.save(nib.Nifti1Image(data, reference.affine, reference.header), tmp)
-                rows.append({"patient_id": patient, "empty": not labels.any(), "resumed": False})
+                rows.append({"patient_id": patient, "empty": empty, "resumed": False})
             bar.update(len(batch))
     table = pd.DataFrame(rows, columns=["patient_id", "empty", "resumed"])
     write_table(table, weak_dir / "weak_masks.csv")
@@ -189,7 +192,7 @@ def dice_table(model: ESPNet3D, manifest: pd.DataFrame, patients: list[str], spe
     """Dice for WT, TC and ET of the teacher against ``masks`` (patient -> mask path)."""
     rows = []
     by_id = manifest.set_index("patient_id", drop=False)
-    for batch in _batches(list(patients), 4):
+    for batch in _batches(list(patients)):
         entries = [build_entry(by_id.loc[p], TEACHER_FORMAT, spec, cache_dir)[0] for p in batch]
         references = [nib.load(by_id.loc[p, "path_t1"]) for p in batch]
         for patient, predicted in zip(batch, predict_labels(model, entries, references), strict=True):
