@@ -175,7 +175,7 @@ def bench_weak(args) -> list[dict]:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model = ESPNet3D(4, 4).to(device).eval()
     rows = []
-    for shape in [tuple(s) for s in (args.shape or [[32, 32, 32], [144, 144, 144]])]:
+    for shape in [tuple(s) for s in (args.shape or [[48, 48, 48], [144, 144, 144]])]:  # default and paper profiles
         image = torch.randn(2, 4, *shape, device=device)
         with torch.no_grad():
             model(image)
