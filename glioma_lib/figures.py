@@ -1,9 +1,10 @@
-"""Figures shared by several notebooks: modality panels and mask overlays."""
+"""Figures shared by several notebooks: modality panels, mask overlays and forest plots."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.colors import ListedColormap
 
 from glioma_lib.naming import MODALITIES
@@ -38,5 +39,21 @@ def modality_panel(images: dict[str, np.ndarray], mask: np.ndarray | None, title
     for ax in axes:
         ax.axis("off")
     fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def interval_rows(values: pd.Series, lows: pd.Series, highs: pd.Series, labels: pd.Series, reference: float,
+                  xlabel: str, colours: list[str] | None = None) -> plt.Figure:
+    """A forest plot: one row per estimate with its interval, and a dotted line at ``reference``."""
+    n = len(values)
+    fig, ax = plt.subplots(figsize=(8.5, 0.38 * n + 1.5))
+    for i, (value, low, high) in enumerate(zip(values, lows, highs, strict=True)):
+        ax.errorbar(value, i, xerr=[[value - low], [high - value]], fmt="o", capsize=3,
+                    color=None if colours is None else colours[i])  # fmt: skip
+    ax.axvline(reference, ls=":", color="k")
+    ax.set_yticks(range(n), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
     fig.tight_layout()
     return fig

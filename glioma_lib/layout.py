@@ -47,8 +47,22 @@ class RunLayout:
     def scna_pca(self) -> Path:
         return self.derived / "scna_pca.npz"
 
-    def train(self, task: str, input_format: str, model: str, use_scna: bool) -> Path:
-        return self.root / "train" / run_name(task, input_format, model, use_scna)
+    def train(self, task: str, input_format: str, model: str, use_scna: bool,
+              labelled_limit: int | None = None) -> Path:
+        return self.train_root / run_name(task, input_format, model, use_scna, labelled_limit)
+
+    @property
+    def train_root(self) -> Path:
+        return self.root / "train"
+
+    def run(self, name: str) -> Path:
+        """The folder of the training run called ``name`` (see :func:`glioma_lib.naming.run_name`)."""
+        return self.train_root / name
+
+    def finished_runs(self, marker: str = "auc.json") -> list[str]:
+        """Names of the training runs that have written ``marker`` (``auc.json`` comes last)."""
+        root = self.train_root
+        return sorted(p.name for p in root.iterdir() if (p / marker).exists()) if root.is_dir() else []
 
     @property
     def survival(self) -> Path:

@@ -17,15 +17,34 @@ INTERNAL_ENHANCING = 3
 REGIONS = {"WT": (1, 2, 3), "TC": (1, 3), "ET": (3,)}
 
 
-def run_name(task: str, input_format: str, model: str, use_scna: bool) -> str:
-    """Folder name of one training run, e.g. ``idh-t1ce-mtl-scna``."""
+def run_name(task: str, input_format: str, model: str, use_scna: bool, labelled_limit: int | None = None) -> str:
+    """Folder name of one training run, e.g. ``idh-t1ce-mtl-scna``, or ``idh-t1ce-cnn-n20`` for a run
+    restricted to 20 labelled training patients (the label-efficiency runs)."""
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
     if input_format not in INPUT_FORMATS:
         raise ValueError(f"unknown input format {input_format!r}; expected one of {INPUT_FORMATS}")
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; expected one of {MODELS}")
-    return f"{task}-{input_format}-{model}" + ("-scna" if use_scna else "")
+    return (f"{task}-{input_format}-{model}" + ("-scna" if use_scna else "")
+            + ("" if labelled_limit is None else f"-n{int(labelled_limit)}"))
+
+
+def parse_run_name(name: str) -> dict:
+    """The inverse of :func:`run_name`.
+
+    Example:
+        >>> parse_run_name("codel-t1ce_minus_t1-mtl-scna-n40")
+        {'task': 'codel', 'input_format': 't1ce_minus_t1', 'model': 'mtl', 'use_scna': True, 'labelled_limit': 40}
+    """
+    task, input_format, model, *rest = name.split("-")
+    use_scna = "scna" in rest
+    limits = [int(r[1:]) for r in rest if r.startswith("n") and r[1:].isdigit()]
+    parsed = {"task": task, "input_format": input_format, "model": model, "use_scna": use_scna,
+              "labelled_limit": limits[0] if limits else None}
+    if run_name(**parsed) != name:
+        raise ValueError(f"{name!r} is not a training-run name such as 'idh-t1ce-mtl-scna' or 'idh-t1ce-cnn-n20'")
+    return parsed
 
 
 def subtype_from_markers(idh_mutant: bool | None, codeleted: bool | None) -> str | None:

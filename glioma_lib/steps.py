@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pandas as pd
@@ -16,19 +16,20 @@ from glioma_lib.inputs.formats import get_format
 from glioma_lib.inputs.preprocess import PreprocessSpec
 from glioma_lib.inputs.scna import ScnaPCA
 from glioma_lib.layout import RunLayout
+from glioma_lib.metrics import PAIRED_COLUMNS
+from glioma_lib.naming import parse_run_name, run_name
 from glioma_lib.training import TrainConfig, train_run
 
 
 def scna_embedding(layout: RunLayout, n_components: int = 50) -> pd.DataFrame | None:
-    """SCNA principal components of every SCNA patient (PCA fitted once per run, without validation)."""
+    """SCNA principal components of every SCNA patient (PCA fitted without validation patients; the
+    fit is saved to ``derived/scna_pca.npz`` and replaced whenever the dimension or patients change)."""
     manifest = read_manifest(layout.manifest)
     scna = load_scna(load_sources(layout.cohort))
     if scna is None:
         return None
-    if layout.scna_pca.exists():
-        pca = ScnaPCA.load(layout.scna_pca)
-    else:
-        pca = ScnaPCA.fit(scna, manifest, n_components)
+    pca = ScnaPCA.fit(scna, manifest, n_components)  # deterministic and cheap: the saved copy is provenance
+    if not layout.scna_pca.exists() or not ScnaPCA.load(layout.scna_pca).same_as(pca):
         pca.save(layout.scna_pca)
     scores = pca.transform(scna)
     ids = manifest.dropna(subset=["tcga_id"]).set_index("tcga_id")["patient_id"]
@@ -46,18 +47,21 @@ def cache_format(layout: RunLayout, input_format: str, spec: PreprocessSpec, pro
 
 
 def subtype_training(layout: RunLayout, config: TrainConfig, spec: PreprocessSpec, pca_dim: int = 50,
-                     progress: bool = True) -> Path:
-    """Train one (task, format, model, SCNA) run; returns its folder."""
-    out_dir = layout.train(config.task, config.input_format, config.model, config.use_scna)
+                     progress: bool = True, restart: bool = False) -> Path:
+    """Train one (task, format, model, SCNA, labelled limit) run; returns its folder.
+
+    ``restart`` discards checkpoints made with other settings instead of stopping on them.
+    """
+    out_dir = layout.train(config.task, config.input_format, config.model, config.use_scna, config.labelled_limit)
     manifest = read_manifest(layout.manifest)
     index = cache_format(layout, config.input_format, spec, progress)
     scna = scna_embedding(layout, pca_dim) if config.use_scna else None
     teacher = layout.teacher / "teacher.pt"
-    if config.teacher_checkpoint is None and teacher.exists():
+    if config.init_from_teacher and config.teacher_checkpoint is None and teacher.exists():
         config = replace(config, teacher_checkpoint=str(teacher))
     out_dir.mkdir(parents=True, exist_ok=True)
     write_table(index, out_dir / "cache_index.csv")  # crops and fallbacks, per patient
-    train_run(manifest, index, config, out_dir, scna, progress)
+    train_run(manifest, index, config, out_dir, scna, progress, restart)
     return out_dir
 
 
@@ -117,8 +121,11 @@ def _planted_masks(layout: RunLayout, manifest: pd.DataFrame) -> dict[str, str]:
 
 
 def survival_analysis(layout: RunLayout, runs: list[str] | None = None, penalizer: float = 0.1, k: int = 5,
-                      n_boot: int = 1000, pca_dim: int = 50, seed: int = 0) -> dict[str, pd.DataFrame]:
-    """KM by subtype, Cox on each IDH MTL run's embeddings and on SCNA PCs; tidy tables in survival/."""
+                      n_boot: int = 1000, pca_dim: int = 50, seed: int = 0,
+                      comparison_format: str = "t1ce") -> dict[str, pd.DataFrame]:
+    """KM by subtype, Cox on each IDH MTL run's embeddings and on SCNA PCs, and the paired C-index
+    comparisons of the format fixed in advance (``comparison_format``, the paper's T1ce): MR+SCNA
+    against SCNA PCs alone and against MR alone, on the same validation patients."""
     from glioma_lib import survival
 
     manifest = read_manifest(layout.manifest)
@@ -127,18 +134,34 @@ def survival_analysis(layout: RunLayout, runs: list[str] | None = None, penalize
     _, km_summary, logrank_p = survival.kaplan_meier_by_subtype(manifest)
     write_table(km_summary.assign(logrank_p=logrank_p), out / "km_summary.csv")
     if runs is None:
-        runs = sorted(p.name for p in (layout.root / "train").glob("idh-*-mtl*") if (p / "embeddings.parquet").exists())
-    tables, counts = [], {}
+        runs = [name for name in layout.finished_runs("embeddings.parquet")
+                if (lambda p: p["task"] == "idh" and p["model"] == "mtl" and p["labelled_limit"] is None)(
+                    parse_run_name(name))]
+    tables, counts, risks = [], {}, {}
     for run in runs:
-        embeddings = pd.read_parquet(layout.root / "train" / run / "embeddings.parquet")
-        scored, counts[run] = survival.cox_on_embeddings(embeddings, manifest, penalizer, n_boot, seed)
-        task, input_format, model, *rest = run.split("-")
-        tables.append(scored.assign(model=run, input_format=input_format, use_scna=bool(rest)))
+        embeddings = pd.read_parquet(layout.run(run) / "embeddings.parquet")
+        risks[run], counts[run], failure = survival.embedding_risks(embeddings, manifest, penalizer)
+        parsed = parse_run_name(run)
+        tables.append(survival.score_risks(risks[run], manifest, failure, n_boot, seed).assign(
+            model=run, input_format=parsed["input_format"], use_scna=parsed["use_scna"]))
     scores = scna_embedding(layout, pca_dim)
+    scna_model = f"SCNA PCA (first {k} PCs)"
     if scores is not None:
-        scored, counts["scna_pca"] = survival.cox_on_scna_pcs(scores, manifest, k, penalizer, n_boot, seed)
-        tables.append(scored.assign(model=f"SCNA PCA (first {k} PCs)", input_format=None, use_scna=True))
+        risks[scna_model], counts["scna_pca"], failure = survival.scna_risks(scores, manifest, k, penalizer)
+        tables.append(survival.score_risks(risks[scna_model], manifest, failure, n_boot, seed).assign(
+            model=scna_model, input_format=None, use_scna=True))
     c_index = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    mr, mr_scna = (run_name("idh", comparison_format, "mtl", scna) for scna in (False, True))
+    paired = []
+    for a, b in [(mr_scna, scna_model), (mr_scna, mr)]:
+        if risks.get(a) is not None and risks.get(b) is not None:
+            result = survival.paired_c_index(manifest, risks[a], risks[b], n_boot, seed)
+            paired.append({"comparison": f"C-index: {a} - {b}", "model_a": a, "model_b": b, **asdict(result)})
+    paired_table = pd.DataFrame(paired, columns=PAIRED_COLUMNS)
     write_table(c_index, out / "cindex.csv")
-    write_json({"penalizer": penalizer, "k": k, "bootstrap": n_boot, "counts": counts}, out / "survival.json")
-    return {"km": km_summary, "c_index": c_index, "logrank_p": logrank_p, "counts": counts}
+    write_table(paired_table, out / "paired_cindex.csv")
+    write_json({"penalizer": penalizer, "k": k, "bootstrap": n_boot, "counts": counts,
+                "comparison_format": comparison_format}, out / "survival.json")
+    return {"km": km_summary, "c_index": c_index, "logrank_p": logrank_p, "counts": counts, "paired": paired_table}
+
+

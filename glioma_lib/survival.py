@@ -17,6 +17,7 @@ from lifelines.exceptions import ConvergenceError
 from lifelines.statistics import multivariate_logrank_test
 from lifelines.utils import concordance_index, median_survival_times
 
+from glioma_lib.metrics import PairedDifference, paired_difference
 from glioma_lib.naming import SUBTYPES
 
 DAYS_PER_MONTH = 30.4375
@@ -167,9 +168,9 @@ def validation_risk(table: pd.DataFrame, features: list[str], train_rows: pd.Ser
     return pd.Series(cox_risk(model, scaling, validation[features]), index=validation.index), counts, None
 
 
-def cox_on_embeddings(embeddings: pd.DataFrame, manifest: pd.DataFrame, penalizer: float, n_boot: int,
-                      seed: int = 0) -> tuple[pd.DataFrame, dict]:
-    """Fit a Cox model per trial on training-split embeddings; score validation; mean over trials."""
+def embedding_risks(embeddings: pd.DataFrame, manifest: pd.DataFrame,
+                    penalizer: float) -> tuple[pd.DataFrame | None, dict, str | None]:
+    """Per trial, a Cox model fitted on training-split embeddings; validation risks (patients x trials)."""
     clinical = manifest.set_index("patient_id")[["split", "subtype", "os_days", "os_event"]]
     risks, counts = {}, {}
     for trial in sorted(embeddings["trial"].unique()):
@@ -177,10 +178,31 @@ def cox_on_embeddings(embeddings: pd.DataFrame, manifest: pd.DataFrame, penalize
         features = [c for c in matrix.columns if c.startswith("e")]
         risk, counts, failure = validation_risk(matrix, features, matrix["split"] == "train", penalizer)
         if failure:
-            return undefined_strata(failure), counts
+            return None, counts, failure
         risks[f"risk_trial{trial}"] = risk
-    scored = clinical.loc[risks[next(iter(risks))].index].join(pd.DataFrame(risks))
-    return score_by_subtype(scored, list(risks), n_boot, seed), counts
+    return pd.DataFrame(risks), counts, None
+
+
+def scna_risks(scores: pd.DataFrame, manifest: pd.DataFrame, k: int,
+               penalizer: float) -> tuple[pd.DataFrame | None, dict, str | None]:
+    """Baseline: Cox on the first ``k`` SCNA principal components (PCA fitted without validation).
+
+    Trained on every non-validation patient with SCNA and survival (training split and SCNA-only);
+    the validation risks of patients with SCNA, as a one-column table.
+    """
+    clinical = manifest.set_index("patient_id")[["split", "subtype", "os_days", "os_event"]]
+    table = scores.iloc[:, :k].join(clinical, how="inner")
+    risk, counts, failure = validation_risk(table, list(scores.columns[:k]), table["split"] != "validation", penalizer)
+    return (None if failure else risk.to_frame("risk")), counts, failure
+
+
+def score_risks(risks: pd.DataFrame | None, manifest: pd.DataFrame, failure: str | None, n_boot: int,
+                seed: int = 0) -> pd.DataFrame:
+    """C-index overall and within subtypes of validation ``risks`` (every stratum undefined on failure)."""
+    if risks is None:
+        return undefined_strata(failure or "no model")
+    clinical = manifest.set_index("patient_id")[["subtype", "os_days", "os_event"]]
+    return score_by_subtype(clinical.loc[risks.index].join(risks), list(risks.columns), n_boot, seed)
 
 
 def undefined_strata(reason: str) -> pd.DataFrame:
@@ -189,17 +211,27 @@ def undefined_strata(reason: str) -> pd.DataFrame:
                           "events": 0, "undefined_because": reason} for s in ("overall", *SUBTYPES)])
 
 
-def cox_on_scna_pcs(scores: pd.DataFrame, manifest: pd.DataFrame, k: int, penalizer: float, n_boot: int,
-                    seed: int = 0) -> tuple[pd.DataFrame, dict]:
-    """Baseline: Cox on the first ``k`` SCNA principal components (PCA fitted without validation).
+def _mean_c_index(time: np.ndarray, event: np.ndarray, risks: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Per resample row of ``idx``: the mean over risk columns of Harrell's C (NaN where undefined)."""
+    out = np.empty(len(idx))
+    for b, rows in enumerate(idx):
+        values = [harrell_c(time[rows], risk[rows], event[rows]) for risk in risks.T]
+        out[b] = np.nan if any(why for _, why in values) else np.mean([v for v, _ in values])
+    return out
 
-    Trained on every non-validation patient with SCNA and survival (training split and SCNA-only),
-    scored on validation patients with SCNA.
-    """
-    clinical = manifest.set_index("patient_id")[["split", "subtype", "os_days", "os_event"]]
-    table = scores.iloc[:, :k].join(clinical, how="inner")
-    risk, counts, failure = validation_risk(table, list(scores.columns[:k]), table["split"] != "validation", penalizer)
-    if failure:
-        return undefined_strata(failure), counts
-    scored = table.loc[risk.index].assign(risk=risk)
-    return score_by_subtype(scored, ["risk"], n_boot, seed), counts
+
+def paired_c_index(manifest: pd.DataFrame, risks_a: pd.DataFrame, risks_b: pd.DataFrame, n_boot: int = 1000,
+                   seed: int = 0) -> PairedDifference:
+    """C-index of risks ``a`` minus that of ``b`` on the validation patients both scored (with usable
+    survival), with a paired bootstrap stratified by event status; each side is the mean over its
+    columns (trials)."""
+    clinical, _ = usable_survival(manifest.set_index("patient_id")[["os_days", "os_event"]])
+    common = clinical.index.intersection(risks_a.index).intersection(risks_b.index)
+    time = clinical.loc[common, "os_days"].to_numpy(float)
+    event = clinical.loc[common, "os_event"].to_numpy(bool)
+
+    def statistic(risks: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return _mean_c_index(time, event, risks, idx)
+
+    return paired_difference(statistic, risks_a.loc[common].to_numpy(float), risks_b.loc[common].to_numpy(float),
+                             event, n_boot, seed)

@@ -7,6 +7,8 @@ import pandas as pd
 from lifelines import KaplanMeierFitter
 from lifelines.plotting import add_at_risk_counts
 
+from glioma_lib.figures import interval_rows
+
 
 def km_figure(fits: dict[str, KaplanMeierFitter], title: str, logrank_p: float) -> plt.Figure:
     """KM curves per subtype with 95% bands, medians in the legend, numbers at risk below."""
@@ -22,16 +24,8 @@ def km_figure(fits: dict[str, KaplanMeierFitter], title: str, logrank_p: float) 
 
 
 def forest_figure(c_index: pd.DataFrame) -> plt.Figure:
-    """C-index with 95% CI per model and stratum; undefined strata are left out and listed."""
+    """C-index with 95% CI per model and stratum; undefined strata are left out."""
     defined = c_index.dropna(subset=["c_index"]).reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(defined) + 1.5))
-    labels = defined["model"] + " | " + defined["stratum"]
-    ax.errorbar(defined["c_index"], range(len(defined)),
-                xerr=[defined["c_index"] - defined["ci_low"], defined["ci_high"] - defined["c_index"]],
-                fmt="o", capsize=3)  # fmt: skip
-    ax.axvline(0.5, ls=":", color="k")
-    ax.set_yticks(range(len(defined)), labels, fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlabel("Harrell's C-index (validation split), 95% bootstrap CI")
-    fig.tight_layout()
-    return fig
+    return interval_rows(defined["c_index"], defined["ci_low"], defined["ci_high"],
+                         defined["model"] + " | " + defined["stratum"], 0.5,
+                         "Harrell's C-index (validation split), 95% bootstrap CI")  # fmt: skip

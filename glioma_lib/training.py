@@ -1,20 +1,28 @@
-"""Training the subtype models: trials, per-epoch metrics, honest model selection, resumable runs.
+"""Training the subtype models: update-matched trials, honest model selection, resumable runs.
+
+Training is budgeted in optimiser updates. The MTL model also iterates over unlabelled scans, so
+an epoch budget would give it several times the CNN's steps; with ``updates`` both models take
+the same number of steps, and ``evaluations`` checkpoints, evenly spaced, are scored on the
+selection and validation splits (the paper's per-epoch metric at a coarser grain).
 
 Two AUCs are reported side by side. The paper's: for each trial the maximum validation AUC over
-epochs, averaged over trials; it selects on the evaluation set and is shown for comparison only.
-The honest one: each trial's checkpoint is chosen on an inner split of the training patients
-(the selection set), and only that checkpoint's validation predictions count; the trials'
-probabilities are averaged and the AUC gets a bootstrap 95% CI.
+evaluations, averaged over trials; it selects on the evaluation set and is shown for comparison
+only. The honest one: each trial's checkpoint is chosen on an inner split of the training
+patients (the selection set), and only that checkpoint's validation predictions count; the
+trials' probabilities are averaged and the AUC gets a class-stratified bootstrap 95% CI.
 
-Every epoch's checkpoint is written atomically. Each epoch's shuffling, augmentation and dropout
-are seeded from (seed, trial, epoch), so a killed run resumed from its last checkpoint ends, on
-CPU, with the same metrics as an uninterrupted one.
+Every evaluation's checkpoint is written atomically with a fingerprint of everything the run
+depends on (its settings and the identity of its data). Resuming with another configuration
+stops with the differing keys named, or starts afresh when asked to; resuming with the same one
+ends, on CPU, with the same metrics as an uninterrupted run.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,33 +34,55 @@ from tqdm import tqdm
 
 from glioma_lib.atomic import atomic_path, write_json, write_table
 from glioma_lib.inputs.augment import item_seed, training_augmentation
-from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader, task_labels
+from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader, task_labels, update_batches
 from glioma_lib.inputs.formats import IGNORE, InputFormat, get_format
 from glioma_lib.losses import LossParts, balanced_class_weights, enet_class_weights, multitask_loss
 from glioma_lib.metrics import auc_or_nan, bootstrap_auc
+from glioma_lib.models.espnet import DEFAULT_NORM
 from glioma_lib.models.heads import ModelOutput, SubtypeModel, load_segmentation_weights
+
+INFERENCE_BATCH = 16  # volumes per forward pass when scoring (no gradients, no decoder)
+# Settings that do not change what a trial computes: they stay out of its fingerprint.
+NOT_FINGERPRINTED = ("trials", "bootstrap", "device")
 
 
 @dataclass
 class TrainConfig:
-    """Everything one training run depends on (saved beside its outputs)."""
+    """Everything one training run depends on (saved beside its outputs as ``config.json``)."""
 
     task: str = "idh"
     input_format: str = "t1ce"
     model: str = "mtl"
     use_scna: bool = False
-    epochs: int = 50
+    updates: int = 1400  # optimiser steps per trial, the same for CNN and MTL
+    evaluations: int = 50  # checkpoints scored per trial, evenly spaced over the updates
     trials: int = 10
     seed: int = 0
     batch_size: int = 4
     lr: float = 5e-4
+    norm: str = DEFAULT_NORM  # "group" (default) or "batch" (the paper's)
+    labelled_limit: int | None = None  # keep only this many labelled training patients (label efficiency)
     selection_fraction: float = 0.2  # inner split of labelled training patients for model selection
     bootstrap: int = 1000
     device: str = "auto"
     mixed_precision: bool = True  # bf16 autocast and channels-last 3D, on CUDA only
     augment: bool = True
+    init_from_teacher: bool = False  # start the encoder and decoder from the weak-label teacher's weights
     teacher_checkpoint: str | None = None
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.updates < 1 or not 1 <= self.evaluations <= self.updates:
+            raise ValueError(f"need 1 <= evaluations <= updates; got evaluations={self.evaluations}, "
+                             f"updates={self.updates}")
+
+    def evaluation_points(self) -> list[int]:
+        """The update counts after which the model is scored: evenly spaced, the last at ``updates``."""
+        return [int(round(self.updates * (k + 1) / self.evaluations)) for k in range(self.evaluations)]
+
+
+class StaleCheckpoint(RuntimeError):
+    """A checkpoint made under another configuration than the one asked for now."""
 
 
 def choose_device(name: str = "auto") -> torch.device:
@@ -73,6 +103,20 @@ def selection_split(labels: pd.Series, train_patients: list[str], fraction: floa
     return sorted(chosen)
 
 
+def labelled_subset(labels: pd.Series, patients: list[str], limit: int, seed: int) -> list[str]:
+    """``limit`` of the labelled ``patients``, stratified by label; smaller subsets nest in larger ones."""
+    rng = np.random.default_rng([seed, 7])
+    by_class = {v: sorted(p for p in patients if labels.get(p, -1) == v) for v in (0, 1)}
+    for members in by_class.values():
+        rng.shuffle(members)
+    total = sum(len(m) for m in by_class.values())
+    if limit > total:
+        raise ValueError(f"labelled_limit {limit} exceeds the {total} labelled training patients")
+    # Each patient gets a rank within its class; taking the lowest ranks keeps the class ratio at every size.
+    ranked = sorted((rank / len(members), p) for members in by_class.values() for rank, p in enumerate(members))
+    return sorted(p for _, p in ranked[:limit])
+
+
 @dataclass
 class RunData:
     """The datasets of one run."""
@@ -85,6 +129,17 @@ class RunData:
     class_weights: torch.Tensor
     seg_weights: torch.Tensor
     weak_weights: torch.Tensor
+    identity: str = ""  # a hash of which patients, cache entries and SCNA values each split holds
+
+
+def _data_identity(parts: dict[str, pd.DataFrame], scna: pd.DataFrame | None) -> str:
+    digest = hashlib.sha256()
+    for name, part in parts.items():
+        rows = part[["patient_id", "entry", "mask_kind", "label"]].astype(str).sort_values("patient_id")
+        digest.update(name.encode() + rows.to_csv(index=False).encode())
+    if scna is not None:
+        digest.update(pd.util.hash_pandas_object(scna.sort_index(), index=True).to_numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 def build_run_data(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainConfig,
@@ -97,18 +152,24 @@ def build_run_data(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainCon
     train_ids = index.loc[index["split"] == "train", "patient_id"].tolist()
     selection_ids = set(selection_split(labels, train_ids, config.selection_fraction, config.seed))
     in_train = (index["split"].isin(["train", "unlabelled_mr"])) & ~index["patient_id"].isin(selection_ids)
+    if config.labelled_limit is not None:  # the others leave the run; the unlabelled pool stays the same
+        labelled = index.loc[in_train & (index["label"] >= 0), "patient_id"].tolist()
+        kept = set(labelled_subset(labels, labelled, config.labelled_limit, config.seed))
+        in_train &= (index["label"] < 0) | index["patient_id"].isin(kept)
     if config.model == "cnn":  # without a segmentation task, unlabelled scans teach nothing
         in_train &= index["label"] >= 0
     train_index = index[in_train]
+    selection_index = index[index["patient_id"].isin(selection_ids)]
+    validation_index = index[(index["split"] == "validation") & (index["label"] >= 0)]
+    used_scna = scna if config.use_scna else None
 
     def dataset(part: pd.DataFrame, augment: bool) -> MultiTaskDataset:
-        return MultiTaskDataset(part, fmt, labels, scna=scna if config.use_scna else None,
+        return MultiTaskDataset(part, fmt, labels, scna=used_scna,
                                 transform=training_augmentation() if augment else None, seed=config.seed)
 
-    train = dataset(train_index, config.augment)
+    plain = dataset(train_index, False)
     counts = np.zeros(fmt.n_seg_classes)
     weak_counts = np.zeros(2)
-    plain = dataset(train_index, False)
     for i, row in enumerate(plain.rows):
         if row["mask_kind"] == "none":
             continue
@@ -118,17 +179,16 @@ def build_run_data(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainCon
             counts += binc[: fmt.n_seg_classes]
         else:
             weak_counts += np.bincount(target[target != IGNORE].clip(0, 1), minlength=2)
-    if counts.sum() == 0:
-        counts = np.ones(fmt.n_seg_classes)
-    if weak_counts.sum() == 0:
-        weak_counts = np.ones(2)
+    identity = _data_identity({"train": train_index, "selection": selection_index, "validation": validation_index},
+                              used_scna)  # fmt: skip
     return RunData(
-        fmt=fmt, train=train,
-        selection=dataset(index[index["patient_id"].isin(selection_ids)], False),
-        validation=dataset(index[(index["split"] == "validation") & (index["label"] >= 0)], False),
+        fmt=fmt, train=dataset(train_index, config.augment),
+        selection=dataset(selection_index, False), validation=dataset(validation_index, False),
         everyone=dataset(index, False),
         class_weights=balanced_class_weights(train_index["label"].to_numpy()),
-        seg_weights=enet_class_weights(counts), weak_weights=enet_class_weights(weak_counts),
+        seg_weights=enet_class_weights(counts if counts.sum() else np.ones(fmt.n_seg_classes)),
+        weak_weights=enet_class_weights(weak_counts if weak_counts.sum() else np.ones(2)),
+        identity=identity,
     )  # fmt: skip
 
 
@@ -149,11 +209,12 @@ def _to_device(batch: dict, device: torch.device, channels_last: bool) -> dict:
     return out
 
 
-def _forward(model: SubtypeModel, batch: dict, device: torch.device, mixed: bool) -> tuple[dict, ModelOutput]:
+def _forward(model: SubtypeModel, batch: dict, device: torch.device, mixed: bool,
+             segment: bool = True) -> tuple[dict, ModelOutput]:
     """The batch on the device and the model's output on it (bf16 autocast on the CUDA mixed path)."""
     batch = _to_device(batch, device, device.type == "cuda" and mixed)
     with _autocast(device, mixed):
-        return batch, model(batch["image"], batch["scna"] if model.scna is not None else None)
+        return batch, model(batch["image"], batch["scna"] if model.scna is not None else None, segment=segment)
 
 
 def place_model(model: SubtypeModel, device: torch.device, mixed: bool) -> SubtypeModel:
@@ -175,32 +236,32 @@ def training_step(model: SubtypeModel, batch: dict, optimizer, weights: tuple[to
     return parts
 
 
-def train_one_epoch(model: SubtypeModel, loader, optimizer, data: RunData, device: torch.device,
-                    mixed: bool, progress: bool = True, desc: str = "") -> dict:
-    """One pass over the training loader; returns mean losses."""
+def train_updates(model: SubtypeModel, optimizer, data: RunData, config: TrainConfig, trial_seed: int,
+                  start: int, stop: int, device: torch.device, mixed: bool, progress: bool = True,
+                  desc: str = "") -> dict:
+    """Updates ``start`` to ``stop - 1`` of a trial; returns their mean losses."""
     model.train()
     sums = {"loss": 0.0, "classification_loss": 0.0, "segmentation_loss": 0.0}
-    steps = 0
     weights = (data.class_weights, data.seg_weights, data.weak_weights)
-    for batch in tqdm(loader, desc=desc, leave=False, disable=not progress):
+    batches = update_batches(data.train, config.batch_size, trial_seed, start, stop)
+    for batch in tqdm(batches, total=stop - start, desc=desc, leave=False, disable=not progress):
         parts = training_step(model, batch, optimizer, weights, device, mixed)
         sums["loss"] += parts.total.item()
         sums["classification_loss"] += parts.classification.item()
         sums["segmentation_loss"] += parts.segmentation.item()
-        steps += 1
-    return {k: v / max(steps, 1) for k, v in sums.items()}
+    return {k: v / max(stop - start, 1) for k, v in sums.items()}
 
 
 @torch.no_grad()
 def predict(model: SubtypeModel, dataset: MultiTaskDataset, device: torch.device, mixed: bool,
-            batch_size: int = 4) -> pd.DataFrame:
-    """Per patient: label, P(class 1) (one softmax, on the logits) and the embedding."""
+            batch_size: int = INFERENCE_BATCH) -> pd.DataFrame:
+    """Per patient: label, P(class 1) (one softmax, on the logits) and the embedding; no decoder."""
     model.eval()
     rows = []
     if len(dataset) == 0:
         return pd.DataFrame(columns=["patient_id", "label", "probability", "embedding"])
     for batch in make_loader(dataset, batch_size, shuffle=False):
-        batch, out = _forward(model, batch, device, mixed)
+        batch, out = _forward(model, batch, device, mixed, segment=False)
         probability = torch.softmax(out.logits.float(), dim=1)[:, 1].cpu().numpy()
         embedding = out.embedding.float().cpu().numpy()
         for i, patient in enumerate(batch["patient_id"]):
@@ -220,89 +281,131 @@ def _load_checkpoint(path: Path) -> dict:
 
 def make_model(config: TrainConfig, fmt: InputFormat, scna_dim: int) -> SubtypeModel:
     """A fresh model for the run, initialised from the teacher when one is given."""
-    model = SubtypeModel(config.model, fmt.n_channels, fmt.n_seg_classes, scna_dim=scna_dim if config.use_scna else 0)
+    model = SubtypeModel(config.model, fmt.n_channels, fmt.n_seg_classes,
+                         scna_dim=scna_dim if config.use_scna else 0, norm=config.norm)  # fmt: skip
     if config.teacher_checkpoint:
         state = _load_checkpoint(Path(config.teacher_checkpoint))
         load_segmentation_weights(model, state.get("model", state), fmt.channels)
     return model
 
 
-def run_trial(data: RunData, config: TrainConfig, trial: int, out_dir: Path, progress: bool = True) -> pd.DataFrame:
-    """Train (or resume) one trial; returns its per-epoch metrics. Predictions go to the checkpoints."""
+def load_trained_model(run_dir: str | Path, trial: int = 0, checkpoint: str = "best.pt") -> SubtypeModel:
+    """A trained run's model (from its ``config.json`` and one trial's checkpoint), on the CPU, in eval mode."""
+    run_dir = Path(run_dir)
+    settings = json.loads((run_dir / "config.json").read_text())
+    config = TrainConfig(**{**settings, "teacher_checkpoint": None})
+    state = _load_checkpoint(run_dir / "checkpoints" / f"trial{trial}" / checkpoint)["model"]
+    scna_dim = state["scna.0.weight"].shape[1] if "scna.0.weight" in state else 0
+    model = make_model(config, get_format(config.input_format), scna_dim)
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def run_settings(config: TrainConfig, data: RunData) -> dict:
+    """What a trial's results depend on: its settings (less those in NOT_FINGERPRINTED), the data's
+    identity and the teacher's content."""
+    settings = {k: v for k, v in asdict(config).items() if k not in NOT_FINGERPRINTED}
+    settings["data"] = data.identity
+    if config.teacher_checkpoint:
+        settings["teacher_checkpoint"] = hashlib.sha256(Path(config.teacher_checkpoint).read_bytes()).hexdigest()[:16]
+    return json.loads(json.dumps(settings, default=str))
+
+
+def _check_resumable(saved: dict, current: dict, path: Path) -> None:
+    differing = sorted(k for k in saved.keys() | current.keys() if saved.get(k) != current.get(k))
+    if differing:
+        details = ", ".join(f"{k}: {saved.get(k)!r} -> {current.get(k)!r}" for k in differing)
+        raise StaleCheckpoint(f"{path} was made with other settings ({details}); use another run folder, "
+                              f"or restart=True (`-p restart true`) to discard it and train afresh")
+
+
+def run_trial(data: RunData, config: TrainConfig, trial: int, out_dir: Path, progress: bool = True,
+              restart: bool = False) -> pd.DataFrame:
+    """Train (or resume) one trial; returns its per-evaluation metrics. Predictions go to the checkpoints.
+
+    A checkpoint made with other settings stops the run (:class:`StaleCheckpoint`) unless
+    ``restart``, which discards the trial's checkpoints first.
+    """
     device = choose_device(config.device)
     mixed = config.mixed_precision and device.type == "cuda"
     trial_seed = config.seed * 1000 + trial
     ckpt_dir = out_dir / "checkpoints" / f"trial{trial}"
     last = ckpt_dir / "last.pt"
+    settings = run_settings(config, data)
     torch.manual_seed(trial_seed)
     model = place_model(make_model(config, data.fmt, data.train.scna_dim), device, mixed)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     history: list[dict] = []
     predictions: list[dict] = []
-    start_epoch = 0
     if last.exists():
         state = _load_checkpoint(last)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        history, predictions = json.loads(state["history"]), json.loads(state["predictions"])
-        start_epoch = int(state["epoch"]) + 1
-    for epoch in range(start_epoch, config.epochs):
+        saved = json.loads(state.get("settings", "{}"))
+        if restart and saved != settings:
+            shutil.rmtree(ckpt_dir)
+        else:
+            _check_resumable(saved, settings, last)
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            history, predictions = json.loads(state["history"]), json.loads(state["predictions"])
+    points = config.evaluation_points()
+    for evaluation in range(len(history), len(points)):
         started = time.perf_counter()
-        epoch_seed = item_seed(trial_seed, epoch, 1 << 30)  # an index no item has: the epoch-level stream
-        torch.manual_seed(epoch_seed)
-        data.train.seed = trial_seed
-        data.train.set_epoch(epoch)
-        loader = make_loader(data.train, config.batch_size, shuffle=True, seed=epoch_seed, drop_last=True)
-        losses = train_one_epoch(model, loader, optimizer, data, device, mixed, progress,
-                                 desc=f"trial {trial} epoch {epoch + 1}/{config.epochs}")  # fmt: skip
+        start = points[evaluation - 1] if evaluation else 0
+        torch.manual_seed(item_seed(trial_seed, evaluation, 1 << 31))  # dropout stream of this stretch
+        losses = train_updates(model, optimizer, data, config, trial_seed, start, points[evaluation], device, mixed,
+                               progress, desc=f"trial {trial} updates {start}-{points[evaluation]}")  # fmt: skip
         selection = predict(model, data.selection, device, mixed)
         validation = predict(model, data.validation, device, mixed)
-        row = {"trial": trial, "epoch": epoch, **losses,
+        row = {"trial": trial, "evaluation": evaluation, "updates": points[evaluation], **losses,
                "selection_auc": auc_or_nan(selection["label"], selection["probability"]),
                "validation_auc": auc_or_nan(validation["label"], validation["probability"]),
+               "validation_probability_sd": float(validation["probability"].std(ddof=0)) if len(validation) else np.nan,
                "seconds": time.perf_counter() - started}  # fmt: skip
         history.append(row)
-        predictions.append({"epoch": epoch, "validation": validation.drop(columns="embedding").to_dict("list")})
+        scores = validation.drop(columns="embedding").to_dict("list")
+        predictions.append({"evaluation": evaluation, "validation": scores})
         if progress:
-            print(f"trial {trial} epoch {epoch + 1}/{config.epochs}: loss {row['loss']:.3f} "
+            print(f"trial {trial} update {points[evaluation]}/{config.updates}: loss {row['loss']:.3f} "
                   f"selection AUC {row['selection_auc']:.3f} validation AUC {row['validation_auc']:.3f}", flush=True)
-        best = _best_epoch(pd.DataFrame(history))
-        if best == epoch:
-            _checkpoint(ckpt_dir / "best.pt", model=model.state_dict(), epoch=epoch)
-        _checkpoint(last, model=model.state_dict(), optimizer=optimizer.state_dict(), epoch=epoch,
-                    history=json.dumps(history), predictions=json.dumps(predictions))  # fmt: skip
+        if best_evaluation(pd.DataFrame(history)) == evaluation:
+            _checkpoint(ckpt_dir / "best.pt", model=model.state_dict(), evaluation=evaluation)
+        _checkpoint(last, model=model.state_dict(), optimizer=optimizer.state_dict(), evaluation=evaluation,
+                    settings=json.dumps(settings), history=json.dumps(history),
+                    predictions=json.dumps(predictions))  # fmt: skip
     return pd.DataFrame(history)
 
 
-def _best_epoch(history: pd.DataFrame) -> int:
-    """The epoch with the highest selection AUC (the last epoch when it is undefined); ties go to the later."""
+def best_evaluation(history: pd.DataFrame) -> int:
+    """The evaluation with the highest selection AUC (the last when it is undefined); ties go to the later."""
     auc = history["selection_auc"]
     if auc.isna().all():
-        return int(history["epoch"].iloc[-1])
-    best = auc.max()
-    return int(history.loc[auc == best, "epoch"].iloc[-1])
+        return int(history["evaluation"].iloc[-1])
+    return int(history.loc[auc == auc.max(), "evaluation"].iloc[-1])
 
 
-def summarise_aucs(out_dir: Path, config: TrainConfig) -> dict:
-    """The paper's AUC (mean over trials of the max over epochs) and the honest AUC with its CI."""
+def summarise_aucs(out_dir: Path, config: TrainConfig) -> tuple[dict, pd.DataFrame]:
+    """The paper's AUC (mean over trials of the max over evaluations), the honest AUC with its CI,
+    and per trial the optimism of the paper's protocol (its max minus that trial's honest AUC)."""
     paper, honest_tables = [], []
     for trial in range(config.trials):
         state = _load_checkpoint(out_dir / "checkpoints" / f"trial{trial}" / "last.pt")
         history = pd.DataFrame(json.loads(state["history"]))
         paper.append(float(history["validation_auc"].max()))
-        chosen = _best_epoch(history)
+        chosen = best_evaluation(history)
         validation = pd.DataFrame(json.loads(state["predictions"])[chosen]["validation"])
-        honest_tables.append(validation.assign(trial=trial, epoch=chosen))
+        honest_tables.append(validation.assign(trial=trial, evaluation=chosen))
     predictions = pd.concat(honest_tables, ignore_index=True)
     ensemble = predictions.groupby("patient_id").agg(label=("label", "first"), probability=("probability", "mean"))
     auc, low, high = bootstrap_auc(ensemble["label"], ensemble["probability"], config.bootstrap, config.seed)
     per_trial = [auc_or_nan(t["label"], t["probability"]) for t in honest_tables]
     return {
-        "paper_max_over_epochs": {"mean": float(np.nanmean(paper)), "per_trial": paper,
-                                  "note": "selects on the validation set; for comparison with the paper only"},
+        "paper_max_over_evaluations": {"mean": float(np.nanmean(paper)), "per_trial": paper,
+                                       "note": "selects on the validation set; for comparison with the paper only"},
         "honest": {"auc": auc, "ci95": [low, high], "per_trial": per_trial,
-                   "selected_epochs": [int(t["epoch"].iloc[0]) for t in honest_tables],
+                   "selected_evaluations": [int(t["evaluation"].iloc[0]) for t in honest_tables],
+                   "probability_sd": float(ensemble["probability"].std(ddof=0)),
                    "n_validation": int(len(ensemble)), "n_positive": int(ensemble["label"].sum())},
+        "optimism_per_trial": [p - h for p, h in zip(paper, per_trial, strict=True)],
     }, predictions  # fmt: skip
 
 
@@ -314,7 +417,7 @@ def write_embeddings(data: RunData, config: TrainConfig, out_dir: Path, manifest
     for trial in range(config.trials):
         model = make_model(config, data.fmt, data.everyone.scna_dim)
         model.load_state_dict(_load_checkpoint(out_dir / "checkpoints" / f"trial{trial}" / "best.pt")["model"])
-        table = predict(model.to(device), data.everyone, device, mixed)
+        table = predict(place_model(model, device, mixed), data.everyone, device, mixed)
         tables.append(table.assign(trial=trial))
     embeddings = pd.concat(tables, ignore_index=True)
     embeddings["split"] = embeddings["patient_id"].map(manifest.set_index("patient_id")["split"])
@@ -323,19 +426,20 @@ def write_embeddings(data: RunData, config: TrainConfig, out_dir: Path, manifest
 
 
 def train_run(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainConfig, out_dir: str | Path,
-              scna: pd.DataFrame | None = None, progress: bool = True) -> dict:
+              scna: pd.DataFrame | None = None, progress: bool = True, restart: bool = False) -> dict:
     """All trials of one run, then metrics.parquet, auc.json, predictions and embeddings."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_json(asdict(config), out_dir / "config.json")
     data = build_run_data(manifest, index, config, scna)
-    histories = [run_trial(data, config, trial, out_dir, progress) for trial in range(config.trials)]
+    histories = [run_trial(data, config, trial, out_dir, progress, restart) for trial in range(config.trials)]
+    write_json(asdict(config), out_dir / "config.json")  # only once the checkpoints agree with it
     write_table(pd.concat(histories, ignore_index=True), out_dir / "metrics.parquet")
     summary, predictions = summarise_aucs(out_dir, config)
     write_table(predictions, out_dir / "validation_predictions.parquet")
     write_embeddings(data, config, out_dir, manifest)
-    summary["n_train"] = len(data.train)
-    summary["n_selection"] = len(data.selection)
+    labelled_train = sum(1 for row in data.train.rows if data.train.labels.get(row["patient_id"], -1) >= 0)
+    summary.update({"n_train": len(data.train), "n_train_labelled": labelled_train,
+                    "n_selection": len(data.selection), "updates": config.updates,
+                    "passes_over_training_data": config.updates * config.batch_size / max(len(data.train), 1)})
     write_json(summary, out_dir / "auc.json")
     return summary
-

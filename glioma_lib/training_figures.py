@@ -8,16 +8,16 @@ from sklearn.metrics import roc_curve
 
 
 def learning_curves(metrics: pd.DataFrame) -> plt.Figure:
-    """Loss and AUCs per epoch, one line per trial."""
+    """Loss and AUCs at each evaluation against optimiser updates, one line per trial."""
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
     for trial, part in metrics.groupby("trial"):
-        axes[0].plot(part["epoch"] + 1, part["loss"], label=f"trial {trial}")
-        axes[1].plot(part["epoch"] + 1, part["selection_auc"], label=f"trial {trial}")
-        axes[2].plot(part["epoch"] + 1, part["validation_auc"], label=f"trial {trial}")
+        axes[0].plot(part["updates"], part["loss"], label=f"trial {trial}")
+        axes[1].plot(part["updates"], part["selection_auc"], label=f"trial {trial}")
+        axes[2].plot(part["updates"], part["validation_auc"], label=f"trial {trial}")
     for ax, title in zip(axes, ["training loss (Eq. 1)", "selection AUC (inner split)", "validation AUC"],
                          strict=True):  # fmt: skip
         ax.set_title(title)
-        ax.set_xlabel("epoch")
+        ax.set_xlabel("optimiser updates")
     axes[1].set_ylim(0, 1.02)
     axes[2].set_ylim(0, 1.02)
     if metrics["trial"].nunique() <= 10:

@@ -32,6 +32,7 @@ brats_root = None
 require_all_mapped = False
 validation_fraction = 0.25
 split_seed = 0
+workers = 1  # processes that render phantom subjects
 
 # %%
 from pathlib import Path
@@ -44,6 +45,7 @@ from IPython.display import display
 
 from glioma_lib.cohort import readers, summary
 from glioma_lib.cohort.manifest import read_manifest
+from glioma_lib.cohort.phantom import PhantomConfig, oracle_auc
 from glioma_lib.cohort.prepare import prepare_cohort
 from glioma_lib.figures import modality_panel
 from glioma_lib.naming import MODALITIES
@@ -55,6 +57,7 @@ cohort = {
     "real": {"realdata": realdata, "brats_root": brats_root, "require_all_mapped": require_all_mapped},
     "validation_fraction": validation_fraction,
     "seed": split_seed,
+    "workers": workers,
 }
 manifest = read_manifest(prepare_cohort(cohort, cohort_dir))
 print(f"{len(manifest)} patients in the manifest ({cohort_dir})")
@@ -88,6 +91,33 @@ display(summary.availability_table(manifest))
 # %% mystnb={"figure": {"caption": "Label availability (the paper's Fig. 1C): what each group of patients brings, with counts.", "name": "fig-availability"}}
 summary.availability_figure(manifest)
 plt.show()
+
+# %% [markdown]
+# ## Power: labelled validation patients per task
+# The validation split is large on purpose: a comparison of two AUCs on tens of patients cannot
+# decide anything (its 95% CI spans about +-0.2). Inference is cheap next to training, so the
+# default profile puts more than half of the labelled MR patients here.
+
+# %%
+display(summary.validation_power(manifest))
+
+# %% [markdown]
+# ## The simulator's ceiling
+# On the synthetic cohort, the best AUC any model can reach is bounded by the planted imaging
+# cues: ring enhancement, patchy enhancement, T2-FLAIR mismatch, frontal location, core size,
+# oedema margin, texture heterogeneity and margin irregularity, each drawn per patient from
+# distributions that overlap between subtypes. The oracle below is a cross-validated logistic
+# regression on those cues *seen exactly* (no image, no noise) for 20,000 simulated patients of
+# this run's simulator. Networks that see the images should stay below it; the paper's numbers
+# play no part in setting it.
+
+# %%
+if source == "phantom":
+    ceiling = oracle_auc(PhantomConfig(n_mr=n_mr, n_scna_only=n_scna_only, shape=tuple(shape), seed=phantom_seed))
+    display(pd.DataFrame({"oracle AUC (planted imaging cues)": ceiling}).rename(index={"idh": "IDH", "codel": "1p/19q"})
+            .round(3))
+else:
+    print("Real data: there is no planted truth, so no ceiling to compute.")
 
 # %% [markdown]
 # ## Label distributions

@@ -24,6 +24,7 @@ penalizer = 0.1
 k = 5
 bootstrap = 1000
 pca_dim = 50
+comparison_format = "t1ce"  # fixed in advance, as the paper does: MR+SCNA vs SCNA PCs and vs MR alone
 tcga_clinical = "../shared/realdata/tcga_clinical/ceccarelli2016_table_s1a.csv"  # real table, or None
 
 # %%
@@ -43,7 +44,7 @@ from glioma_lib.survival_figures import forest_figure, km_figure
 from glioma_lib.survival_tables import table_i_survival, table_ii
 
 layout = RunLayout(run_dir)
-result = survival_analysis(layout, runs, penalizer, k, bootstrap, pca_dim)
+result = survival_analysis(layout, runs, penalizer, k, bootstrap, pca_dim, comparison_format=comparison_format)
 
 # %% [markdown]
 # ## Kaplan-Meier by subtype (Fig. 3)
@@ -90,6 +91,15 @@ if len(c_index):
     display(table_ii(c_index))
 else:
     print("No IDH MTL run and no SCNA data: nothing to score.")
+
+# %% [markdown]
+# ## Paired comparisons on the same patients
+# The format is fixed in advance (no selection on validation). Both sides are scored on the
+# validation patients that both models have, and a bootstrap stratified by event status
+# resamples those patients; resamples where a C-index is undefined are dropped and counted.
+
+# %%
+display(result["paired"].round(3))
 
 # %% [markdown]
 # ## Patients left out

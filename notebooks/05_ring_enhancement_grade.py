@@ -91,7 +91,7 @@ plt.show()
 # gap between the attributions' sum and the change in the logit (completeness).
 
 # %% mystnb={"figure": {"caption": "Integrated-gradients attributions of the predicted class over T1ce for validation patients classified correctly and wrongly, with and without ring enhancement (the paper's Fig. 4 A-F); red pushes towards the predicted class.", "name": "fig-attributions"}}
-trained = (layout.root / "train" / run / "validation_predictions.parquet").exists()
+trained = (layout.run(run) / "validation_predictions.parquet").exists()
 if trained:
     attributions = attribution_analysis(layout, run, ig_steps)
     attribution_figure(attributions)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +17,8 @@ from glioma_lib.cohort.manifest import load_scna, read_manifest
 from glioma_lib.cohort.prepare import load_sources
 from glioma_lib.cohort.readers import genes_to_arms, read_gene_to_arm, read_mask
 from glioma_lib.inputs.cache import CacheEntry
-from glioma_lib.inputs.formats import get_format
 from glioma_lib.layout import RunLayout
-from glioma_lib.models.heads import SubtypeModel
+from glioma_lib.training import load_trained_model
 from glioma_lib.weak_labels import weak_mask_paths
 
 
@@ -56,7 +54,7 @@ def planted_ring_agreement(layout: RunLayout, table: pd.DataFrame) -> dict | Non
 
 def idh_predictions(layout: RunLayout, run: str) -> pd.DataFrame | None:
     """Validation P(IDH-mutant) of a run, averaged over its trials' selected checkpoints."""
-    path = layout.root / "train" / run / "validation_predictions.parquet"
+    path = layout.run(run) / "validation_predictions.parquet"
     if not path.exists():
         return None
     predictions = pd.read_parquet(path)
@@ -99,12 +97,9 @@ def attribution_analysis(layout: RunLayout, run: str = "idh-t1ce-mtl", n_steps: 
                          trial: int = 0) -> pd.DataFrame:
     """Integrated gradients for one correctly and one wrongly classified validation patient with and
     without ring enhancement (the paper's Fig. 4 A-F); arrays saved under analyses/attributions/."""
-    run_dir = layout.root / "train" / run
-    config = json.loads((run_dir / "config.json").read_text())
-    fmt = get_format(config["input_format"])
+    run_dir = layout.run(run)
     index = pd.read_csv(run_dir / "cache_index.csv").set_index("patient_id")
-    model = SubtypeModel(config["model"], fmt.n_channels, fmt.n_seg_classes)
-    model.load_state_dict(torch.load(run_dir / "checkpoints" / f"trial{trial}" / "best.pt", weights_only=True)["model"])
+    model = load_trained_model(run_dir, trial)
     rings = pd.read_csv(layout.analyses / "ring.csv").set_index("patient_id")
     predictions = idh_predictions(layout, run).join(rings[["ring", "idh_mutant"]], how="inner").dropna()
     predictions["correct"] = (predictions["p_idh_mutant"] >= 0.5) == predictions["idh_mutant"].astype(bool)

@@ -119,6 +119,7 @@ class TumourSpec:
     patchy: bool  # scattered, mild enhancement inside a non-enhancing core
     flair_mismatch: bool
     heterogeneity: float  # texture amplitude inside the core
+    margin_irregularity: float = 0.22  # amplitude of the core boundary's smooth deformation
 
 
 def tumour_compartments(
@@ -129,7 +130,7 @@ def tumour_compartments(
     stretch = rng.uniform(0.8, 1.25, size=3)
     rel = (world - np.asarray(spec.centre_mm)[:, None, None, None]) / stretch[:, None, None, None]
     radius = np.sqrt((rel**2).sum(axis=0))
-    core_d = radius / spec.core_radius_mm * (1 + 0.22 * smooth_noise(rng, shape))
+    core_d = radius / spec.core_radius_mm * (1 + spec.margin_irregularity * smooth_noise(rng, shape))
     oedema_d = radius / (spec.core_radius_mm + spec.oedema_margin_mm)
     oedema_d = oedema_d * (1 + 0.3 * smooth_noise(rng, shape))
 

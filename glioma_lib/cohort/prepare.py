@@ -11,7 +11,8 @@ from glioma_lib.cohort.phantom import PhantomConfig, generate
 
 
 def sources_for(cohort: dict[str, Any], cohort_dir: str | Path) -> CohortSources:
-    """The sources a profile's ``cohort`` section names; generates the phantom once if needed."""
+    """The sources a profile's ``cohort`` section names; generates the phantom once if needed
+    (with ``cohort["workers"]`` processes)."""
     cohort_dir = Path(cohort_dir)
     if cohort["source"] == "phantom":
         settings = dict(cohort.get("phantom", {}))
@@ -19,7 +20,7 @@ def sources_for(cohort: dict[str, Any], cohort_dir: str | Path) -> CohortSources
             settings["shape"] = tuple(settings["shape"])
         root = cohort_dir / "synthetic"
         if not root.exists():  # generation is atomic: an existing folder is complete
-            generate(root, PhantomConfig(**settings))
+            generate(root, PhantomConfig(**settings), workers=cohort.get("workers", 1))
         return CohortSources.phantom(root)
     if cohort["source"] == "real":
         real = cohort["real"]

@@ -46,3 +46,27 @@ def label_distribution(manifest: pd.DataFrame) -> pd.DataFrame:
     """Subtype counts per split (unknown subtype shown as 'unknown')."""
     labelled = manifest[manifest["split"].isin(["train", "validation", "scna_only"])]
     return pd.crosstab(labelled["subtype"].fillna("unknown"), labelled["split"], margins=True)
+
+
+def validation_power(manifest: pd.DataFrame) -> pd.DataFrame:
+    """Per task, the labelled validation patients, each class's count, and how wide a 95% CI of an
+    AUC near 0.75 would be on them (the Hanley-McNeil standard error, times 1.96)."""
+    validation = manifest[manifest["split"] == "validation"]
+    rows = {}
+    for task, column, names in [("IDH", "idh_mutant", ("wildtype", "mutant")),
+                                ("1p/19q", "codeleted", ("intact", "co-deleted"))]:
+        known = validation[column].dropna().astype(bool)
+        positives, negatives = int(known.sum()), int((~known).sum())
+        half_width = 1.96 * hanley_mcneil_se(0.75, positives, negatives)
+        rows[task] = {"labelled validation patients": len(known), names[0]: negatives, names[1]: positives,
+                      "expected CI half-width at AUC 0.75": round(half_width, 3)}
+    return pd.DataFrame(rows).T
+
+
+def hanley_mcneil_se(auc: float, positives: int, negatives: int) -> float:
+    """Standard error of an AUC (Hanley and McNeil, 1982); infinite without both classes."""
+    if positives == 0 or negatives == 0:
+        return float("inf")
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    variance = (auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2))
+    return float((variance / (positives * negatives)) ** 0.5)

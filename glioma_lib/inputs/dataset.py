@@ -6,6 +6,8 @@ the subtype label or -1 when missing, the SCNA embedding or zeros with a flag, a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pandas as pd
 import torch
 import torchio as tio
@@ -69,6 +71,31 @@ class MultiTaskDataset(Dataset):
             "scna": torch.zeros(self.scna_dim) if scna is None else scna, "has_scna": scna is not None,
             "patient_id": patient,
         }  # fmt: skip
+
+
+def update_batches(dataset: MultiTaskDataset, batch_size: int, seed: int, start: int, stop: int,
+                   name: str = "training") -> Iterator[dict]:
+    """Batches number ``start`` to ``stop - 1`` of an endless, seeded stream of passes over ``dataset``.
+
+    Training is budgeted in optimiser updates, not epochs, so models that see different numbers
+    of patients (the MTL model also learns from unlabelled scans) get the same number of steps.
+    Pass ``p`` is a permutation seeded by (seed, p) that drops its last incomplete batch, and its
+    items are augmented with epoch ``p``: any stretch of the stream, e.g. after a resume, is
+    reproduced exactly.
+    """
+    per_pass = len(dataset) // batch_size
+    if per_pass == 0:
+        raise ValueError(f"the {name} split has {len(dataset)} patients, fewer than one batch of {batch_size}")
+    step = start
+    while step < stop:
+        pass_index, first = divmod(step, per_pass)
+        last = min(per_pass, first + stop - step)
+        generator = torch.Generator().manual_seed(item_seed(seed, pass_index, 1 << 30))
+        order = torch.randperm(len(dataset), generator=generator).tolist()
+        dataset.set_epoch(pass_index)
+        batches = [order[i * batch_size:(i + 1) * batch_size] for i in range(first, last)]
+        yield from DataLoader(dataset, batch_sampler=batches)
+        step += last - first
 
 
 def make_loader(dataset: MultiTaskDataset, batch_size: int, shuffle: bool, seed: int = 0,

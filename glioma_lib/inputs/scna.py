@@ -47,6 +47,11 @@ class ScnaPCA:
         scores = (values - self.mean) @ self.components.T
         return pd.DataFrame(scores, index=scna.index, columns=[f"PC{i + 1}" for i in range(self.n_components)])
 
+    def same_as(self, other: ScnaPCA) -> bool:
+        """True when both were fitted on the same features and patients with the same dimension."""
+        return (self.features == other.features and self.fitted_patients == other.fitted_patients
+                and self.n_components == other.n_components)
+
     def save(self, path: str | Path) -> Path:
         with atomic_path(path, suffix=".npz") as tmp:
             np.savez(tmp, features=np.array(self.features), mean=self.mean, components=self.components,

@@ -1,8 +1,10 @@
 """The subtype models: MTL (segmentation + classification branch) and the CNN baseline.
 
-MTL: the classification branch pools the encoder's deepest features (256), optionally joins an
-SCNA embedding (PCA vector -> 200 -> 128 MLP), and passes a hidden layer whose activation is the
-patient embedding used for survival. CNN: the same encoder, no decoder, pooled features -> linear.
+Both models share one classification branch: the encoder's deepest features (256) are pooled,
+optionally joined with an SCNA embedding (PCA vector -> 200 -> 128 MLP), and passed through a
+hidden layer (256 -> 128, ReLU, dropout) whose activation is the patient embedding used for
+survival, then a linear classifier. The only differences between MTL and CNN are the decoder and
+the unlabelled scans it lets the MTL model learn from, so a comparison of the two isolates them.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from glioma_lib.models.espnet import Decoder, Encoder
+from glioma_lib.models.espnet import DEFAULT_NORM, Decoder, Encoder
 from glioma_lib.naming import MODALITIES
 
 
@@ -34,30 +36,28 @@ class SubtypeModel(nn.Module):
     """``kind`` "mtl" (decoder + classification branch) or "cnn" (encoder + linear classifier)."""
 
     def __init__(self, kind: str, in_channels: int, n_seg_classes: int, n_classes: int = 2,
-                 scna_dim: int = 0, hidden: int = 128, dropout: float = 0.3):
+                 scna_dim: int = 0, hidden: int = 128, dropout: float = 0.3, norm: str = DEFAULT_NORM):
         super().__init__()
         if kind not in ("mtl", "cnn"):
             raise ValueError(f"unknown model kind {kind!r}")
         self.kind = kind
-        self.encoder = Encoder(in_channels)
-        self.decoder = Decoder(n_seg_classes) if kind == "mtl" else None
+        self.encoder = Encoder(in_channels, norm)
+        self.decoder = Decoder(n_seg_classes, norm=norm) if kind == "mtl" else None
         width = self.encoder.out_channels
         self.scna = ScnaMLP(scna_dim) if scna_dim > 0 else None
         joined = width + (128 if self.scna is not None else 0)
-        if kind == "mtl":
-            self.hidden = nn.Sequential(nn.Linear(joined, hidden), nn.ReLU(), nn.Dropout(dropout))
-            self.classifier = nn.Linear(hidden, n_classes)
-        else:
-            self.hidden = nn.Identity()
-            self.classifier = nn.Linear(joined, n_classes)
+        self.hidden = nn.Sequential(nn.Linear(joined, hidden), nn.ReLU(), nn.Dropout(dropout))
+        self.classifier = nn.Linear(hidden, n_classes)
 
-    def forward(self, image: torch.Tensor, scna: torch.Tensor | None = None) -> ModelOutput:
+    def forward(self, image: torch.Tensor, scna: torch.Tensor | None = None, segment: bool = True) -> ModelOutput:
+        """Logits, embedding and (MTL, ``segment=True``) segmentation logits; classification-only
+        inference passes ``segment=False`` and skips the decoder."""
         features = self.encoder(image)
         pooled = features[-1].mean(dim=(2, 3, 4))
         if self.scna is not None:
             pooled = torch.cat([pooled, self.scna(scna)], dim=1)
         embedding = self.hidden(pooled)
-        seg = self.decoder(features, image.shape[2:]) if self.decoder is not None else None
+        seg = self.decoder(features, image.shape[2:]) if self.decoder is not None and segment else None
         return ModelOutput(self.classifier(embedding), seg, embedding)
 
 

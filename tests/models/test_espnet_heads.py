@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from glioma_lib.models.espnet import ESPNet3D
+from glioma_lib.models.espnet import ESPNet3D, norm_layer
 from glioma_lib.models.heads import SubtypeModel, first_conv_channels, load_segmentation_weights
 
 
@@ -22,7 +22,7 @@ def test_parameter_count_is_about_the_papers():
     assert 3.3e6 < count < 4.2e6  # paper: about 3.6 M; ours 3.98 M (see the model's docstring)
 
 
-@pytest.mark.parametrize("kind, scna_dim, embedding", [("mtl", 0, 128), ("mtl", 50, 128), ("cnn", 0, 256)])
+@pytest.mark.parametrize("kind, scna_dim, embedding", [("mtl", 0, 128), ("mtl", 50, 128), ("cnn", 0, 128)])
 def test_heads(kind, scna_dim, embedding):
     model = SubtypeModel(kind, in_channels=1, n_seg_classes=2, scna_dim=scna_dim).eval()
     with torch.no_grad():
@@ -37,6 +37,47 @@ def test_heads(kind, scna_dim, embedding):
 
 def test_cnn_has_no_decoder():
     assert SubtypeModel("cnn", 4, 4).decoder is None
+
+
+def test_cnn_and_mtl_share_one_classification_head():
+    """The only difference between the two is the decoder: identical heads, identical encoders."""
+    cnn, mtl = SubtypeModel("cnn", 1, 2), SubtypeModel("mtl", 1, 2)
+    cnn_keys = {k: v.shape for k, v in cnn.state_dict().items()}
+    mtl_keys = {k: v.shape for k, v in mtl.state_dict().items() if not k.startswith("decoder.")}
+    assert cnn_keys == mtl_keys
+
+
+def test_classification_only_inference_skips_the_decoder():
+    model = SubtypeModel("mtl", 1, 2).eval()
+    image = torch.randn(2, 1, 16, 16, 16)
+    with torch.no_grad():
+        full, light = model(image), model(image, segment=False)
+    assert light.seg_logits is None and torch.allclose(full.logits, light.logits)
+
+
+@pytest.mark.parametrize("channels, groups", [(8, 1), (16, 2), (32, 4), (256, 32), (20, 2)])
+def test_group_norm_keeps_several_channels_per_group(channels, groups):
+    layer = norm_layer("group", channels)
+    assert isinstance(layer, torch.nn.GroupNorm) and layer.num_groups == groups
+    assert isinstance(norm_layer("batch", channels), torch.nn.BatchNorm3d)
+    with pytest.raises(ValueError, match="unknown normalisation"):
+        norm_layer("layer", channels)
+
+
+def test_group_norm_model_gives_the_same_outputs_in_train_and_eval_mode():
+    """At a 1^3 bottleneck, BatchNorm's eval-mode statistics disagree with its batch statistics;
+    GroupNorm normalises each sample alone, so train and eval mode agree (dropout aside)."""
+    torch.manual_seed(0)
+    image = torch.randn(4, 1, 16, 16, 16)
+    model = SubtypeModel("cnn", 1, 2, dropout=0.0)
+    with torch.no_grad():
+        train_out = model.train()(image).logits
+        eval_out = model.eval()(image).logits
+    torch.testing.assert_close(train_out, eval_out)
+    batch_model = SubtypeModel("cnn", 1, 2, dropout=0.0, norm="batch")
+    with torch.no_grad():
+        batch_model.train()(image)  # one step of running statistics, as early in training
+        assert not torch.allclose(batch_model.train()(image).logits, batch_model.eval()(image).logits, atol=1e-3)
 
 
 @pytest.mark.parametrize("channels, expected", [

@@ -14,7 +14,16 @@ from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader
 from glioma_lib.inputs.formats import FORMATS
 from glioma_lib.losses import multitask_loss
 from glioma_lib.models.heads import SubtypeModel
-from glioma_lib.training import RunData, TrainConfig, predict, run_trial, selection_split
+from glioma_lib.training import (
+    RunData,
+    StaleCheckpoint,
+    TrainConfig,
+    labelled_subset,
+    predict,
+    run_settings,
+    run_trial,
+    selection_split,
+)
 
 SHAPE = (16, 16, 16)
 
@@ -40,39 +49,137 @@ def planted_entries(tmp_path_factory):
     return pd.DataFrame(rows)
 
 
-def _data(entries: pd.DataFrame, augment: bool = False) -> RunData:
+def _data(entries: pd.DataFrame) -> RunData:
     fmt = FORMATS["t1ce"]
     labels = entries.set_index("patient_id")["label"]
     train = MultiTaskDataset(entries, fmt, labels)
     return RunData(fmt, train, MultiTaskDataset(entries.iloc[:4], fmt, labels),
                    MultiTaskDataset(entries.iloc[4:8], fmt, labels), train,
-                   torch.ones(2), torch.ones(2), torch.ones(2))  # fmt: skip
+                   torch.ones(2), torch.ones(2), torch.ones(2), identity="planted")  # fmt: skip
 
 
-def test_overfits_a_tiny_cohort(planted_entries, tmp_path):
-    # A small learning rate over many short epochs: BatchNorm's running statistics (momentum 0.05)
-    # must catch up with the weights, or eval-mode scores lag the training-mode fit.
-    config = TrainConfig(model="mtl", epochs=30, trials=1, lr=3e-4, augment=False, device="cpu")
+def _config(**changes) -> TrainConfig:
+    settings = {"model": "cnn", "updates": 6, "evaluations": 3, "trials": 1, "augment": False, "device": "cpu"}
+    return TrainConfig(**{**settings, **changes})
+
+
+def test_overfits_a_tiny_cohort_and_eval_mode_predictions_spread(planted_entries, tmp_path):
     data = _data(planted_entries)
-    run_trial(data, config, 0, tmp_path, progress=False)
+    run_trial(data, _config(model="mtl", updates=60, lr=3e-4), 0, tmp_path, progress=False)
     model = SubtypeModel("mtl", 1, 2)
     model.load_state_dict(torch.load(tmp_path / "checkpoints/trial0/last.pt", weights_only=True)["model"])
     scores = predict(model, data.train, torch.device("cpu"), False)
     assert roc_auc_score(scores["label"], scores["probability"]) > 0.95
+    assert scores["probability"].std() > 0.1  # eval mode: not collapsed to a constant
+
+
+@pytest.mark.parametrize("model", ["cnn", "mtl"])
+def test_short_training_does_not_collapse_predictions(planted_entries, tmp_path, model):
+    history = run_trial(_data(planted_entries), _config(model=model, updates=12, evaluations=2), 0, tmp_path,
+                        progress=False)  # fmt: skip
+    assert (history["validation_probability_sd"] > 0.01).all()
+
+
+def test_cnn_and_mtl_take_the_same_number_of_updates(planted_entries, tmp_path, monkeypatch):
+    """The budget is in optimiser steps, whatever the number of patients each model iterates over."""
+    import glioma_lib.training as training
+
+    steps = {"count": 0}
+    original = training.training_step
+
+    def counting_step(*args, **kwargs):
+        steps["count"] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(training, "training_step", counting_step)
+    unlabelled = planted_entries.assign(patient_id=planted_entries["patient_id"] + "u", label=-1)
+    counts = {}
+    for model, entries in [("cnn", planted_entries), ("mtl", pd.concat([planted_entries, unlabelled]))]:
+        steps["count"] = 0
+        history = run_trial(_data(entries), _config(model=model, updates=7, evaluations=2), 0, tmp_path / model,
+                            progress=False)  # fmt: skip
+        counts[model] = steps["count"]
+        assert history["updates"].tolist() == [4, 7]
+    assert counts == {"cnn": 7, "mtl": 7}
 
 
 def test_resume_gives_the_same_metrics(planted_entries, tmp_path):
     data = _data(planted_entries)
-    straight = run_trial(data, TrainConfig(epochs=3, trials=1, device="cpu"), 0, tmp_path / "a", progress=False)
-    run_trial(data, TrainConfig(epochs=2, trials=1, device="cpu"), 0, tmp_path / "b", progress=False)  # "killed"
-    resumed = run_trial(data, TrainConfig(epochs=3, trials=1, device="cpu"), 0, tmp_path / "b", progress=False)
-    columns = ["trial", "epoch", "loss", "selection_auc", "validation_auc"]
+    straight = run_trial(data, _config(), 0, tmp_path / "a", progress=False)
+    partial = tmp_path / "c"
+    run_trial(data, _config(updates=4, evaluations=2), 0, partial, progress=False)  # same first 4 updates...
+    with pytest.raises(StaleCheckpoint, match="evaluations: 2 -> 3.*updates: 4 -> 6"):
+        run_trial(data, _config(), 0, partial, progress=False)  # ...but another schedule: refused
+    _kill_after(data, tmp_path / "d", evaluations_done=2)
+    resumed = run_trial(data, _config(), 0, tmp_path / "d", progress=False)
+    columns = ["trial", "evaluation", "updates", "loss", "selection_auc", "validation_auc"]
     pd.testing.assert_frame_equal(straight[columns], resumed[columns])
     a = torch.load(tmp_path / "a/checkpoints/trial0/last.pt", weights_only=True)
-    b = torch.load(tmp_path / "b/checkpoints/trial0/last.pt", weights_only=True)
+    d = torch.load(tmp_path / "d/checkpoints/trial0/last.pt", weights_only=True)
     for key in a["model"]:
-        assert torch.equal(a["model"][key], b["model"][key]), key
-    assert json.loads(b["history"])[-1]["epoch"] == 2
+        assert torch.equal(a["model"][key], d["model"][key]), key
+
+
+def _kill_after(data: RunData, out, evaluations_done: int) -> None:
+    """Train until ``evaluations_done`` checkpoints exist, then stop as a killed process would."""
+    import glioma_lib.training as training
+
+    calls = {"n": 0}
+    original = training._checkpoint
+
+    def checkpoint(path, **state):
+        original(path, **state)
+        if path.name == "last.pt":
+            calls["n"] += 1
+            if calls["n"] == evaluations_done:
+                raise KeyboardInterrupt
+
+    training._checkpoint = checkpoint
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_trial(data, _config(), 0, out, progress=False)
+    finally:
+        training._checkpoint = original
+
+
+def test_resume_refuses_other_settings_naming_them_and_restart_trains_afresh(planted_entries, tmp_path):
+    data = _data(planted_entries)
+    first = run_trial(data, _config(lr=1e-4), 0, tmp_path, progress=False)
+    with pytest.raises(StaleCheckpoint, match=r"lr: 0\.0001 -> 0\.0002"):
+        run_trial(data, _config(lr=2e-4), 0, tmp_path, progress=False)
+    other_data = _data(planted_entries.iloc[::-1])
+    other_data.identity = "other patients"
+    with pytest.raises(StaleCheckpoint, match="data"):
+        run_trial(other_data, _config(lr=1e-4), 0, tmp_path, progress=False)
+    fresh = run_trial(data, _config(lr=2e-4), 0, tmp_path, progress=False, restart=True)
+    assert len(fresh) == 3 and not fresh["loss"].equals(first["loss"])
+    state = torch.load(tmp_path / "checkpoints/trial0/last.pt", weights_only=True)
+    assert json.loads(state["settings"])["lr"] == 2e-4
+    # The same settings resume (nothing to do): the history is returned unchanged.
+    again = run_trial(data, _config(lr=2e-4), 0, tmp_path, progress=False)
+    pd.testing.assert_frame_equal(again.drop(columns="seconds"), fresh.drop(columns="seconds"))
+
+
+def test_settings_that_do_not_change_a_trial_stay_out_of_its_fingerprint(planted_entries):
+    data = _data(planted_entries)
+    assert run_settings(_config(bootstrap=10, trials=5, device="cpu"), data) == run_settings(_config(), data)
+    assert run_settings(_config(norm="batch"), data) != run_settings(_config(), data)
+
+
+def test_labelled_subsets_are_nested_and_stratified():
+    labels = pd.Series({f"p{i}": int(i % 4 == 0) for i in range(40)})
+    patients = list(labels.index)
+    small, large = labelled_subset(labels, patients, 8, 0), labelled_subset(labels, patients, 20, 0)
+    assert set(small) <= set(large) and len(small) == 8 and len(large) == 20
+    assert labels[small].sum() == 2 and labels[large].sum() == 5  # the 1:3 ratio at every size
+    with pytest.raises(ValueError, match="exceeds"):
+        labelled_subset(labels, patients, 41, 0)
+
+
+def test_a_split_smaller_than_one_batch_is_refused(planted_entries, tmp_path):
+    data = _data(planted_entries.iloc[:3])
+    with pytest.raises(ValueError, match="training split has 3 patients"):
+        run_trial(data, _config(), 0, tmp_path, progress=False)
 
 
 def test_mtl_learns_from_a_batch_of_only_unlabelled_patients(planted_entries):
