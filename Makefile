@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= default
 
-.PHONY: book test lab
+.PHONY: book test test-fast lab
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -17,6 +17,9 @@ book: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q
+
+test-fast: $(VENV)/.installed
+	$(VENV)/bin/pytest -q -m "not slow"
 
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 

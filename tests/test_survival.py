@@ -8,6 +8,7 @@ import pytest
 
 from glioma_lib import survival
 from glioma_lib.cohort.readers import read_ceccarelli
+from glioma_lib.metrics import stratified_resamples
 from glioma_lib.naming import SUBTYPES
 
 
@@ -78,7 +79,8 @@ def _toy_cohort(n=60, seed=0):
 
 def test_cox_on_embeddings_scores_validation_and_counts_left_out():
     manifest, embeddings = _toy_cohort()
-    table, counts = survival.cox_on_embeddings(embeddings, manifest, penalizer=0.1, n_boot=50)
+    risks, counts, failure = survival.embedding_risks(embeddings, manifest, penalizer=0.1)
+    table = survival.score_risks(risks, manifest, failure, n_boot=50)
     overall = table.set_index("stratum").loc["overall"]
     assert overall["c_index"] > 0.6 and overall["patients"] == 20
     assert counts["left_out_without_survival"] == 2 and counts["train_patients"] == 38
@@ -94,7 +96,7 @@ def test_penalizer_reaches_lifelines(monkeypatch):
 
     monkeypatch.setattr(survival, "CoxPHFitter", recording)
     manifest, embeddings = _toy_cohort()
-    survival.cox_on_embeddings(embeddings, manifest, penalizer=0.37, n_boot=5)
+    survival.embedding_risks(embeddings, manifest, penalizer=0.37)
     assert seen == [0.37]
 
 
@@ -102,5 +104,37 @@ def test_scna_baseline_never_trains_on_validation():
     manifest, _ = _toy_cohort()
     scores = pd.DataFrame(np.random.default_rng(1).normal(size=(60, 6)), index=manifest["patient_id"],
                           columns=[f"PC{i + 1}" for i in range(6)])  # fmt: skip
-    _, counts = survival.cox_on_scna_pcs(scores, manifest, k=5, penalizer=0.1, n_boot=5)
+    risks, counts, _ = survival.scna_risks(scores, manifest, k=5, penalizer=0.1)
     assert counts["train_patients"] == (manifest["split"] != "validation").sum() - 2
+    assert set(risks.index) <= set(manifest.loc[manifest["split"] == "validation", "patient_id"])
+
+
+def test_a_failed_fit_leaves_every_stratum_undefined_with_its_reason():
+    manifest, _ = _toy_cohort()
+    table = survival.score_risks(None, manifest, "every feature is constant", n_boot=5)
+    assert table["c_index"].isna().all() and (table["undefined_because"] == "every feature is constant").all()
+
+
+def test_paired_c_index_matches_a_naive_loop_on_the_common_patients():
+    manifest, _ = _toy_cohort(n=45, seed=2)
+    validation = manifest[manifest["split"] == "validation"].set_index("patient_id")
+    rng = np.random.default_rng(3)
+    truth = -np.log(validation["os_days"].fillna(1.0))
+    a = pd.DataFrame({"risk_trial0": truth + rng.normal(0, 0.5, len(truth)),
+                      "risk_trial1": truth + rng.normal(0, 0.5, len(truth))}, index=validation.index)
+    b = pd.DataFrame({"risk": rng.normal(size=len(truth))}, index=validation.index).iloc[2:]  # fewer patients
+    result = survival.paired_c_index(manifest, a, b, n_boot=40, seed=7)
+    common = validation.dropna(subset=["os_days"]).index.intersection(b.index)
+    time, event = validation.loc[common, "os_days"].to_numpy(), validation.loc[common, "os_event"].to_numpy(bool)
+
+    def mean_c(risks: pd.DataFrame, rows) -> float:
+        return float(np.mean([survival.harrell_c(time[rows], risks.loc[common, c].to_numpy()[rows], event[rows])[0]
+                              for c in risks.columns]))  # fmt: skip
+
+    whole = np.arange(len(common))
+    assert result.n == len(common)
+    assert result.difference == pytest.approx(mean_c(a, whole) - mean_c(b, whole))
+    idx = stratified_resamples(event, 40, seed=7)
+    naive = np.array([mean_c(a, rows) - mean_c(b, rows) for rows in idx])
+    assert result.ci_low == pytest.approx(np.nanpercentile(naive, 2.5))
+    assert result.degenerate == int(np.isnan(naive).sum())

@@ -45,7 +45,8 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
     index = workflow.build_book(profile, tmp_path / "book")
     html = {p.name: p.read_text() for p in index.parent.glob("chapters/*.html")}
     results = html["07_results.html"]
-    assert "Table I" in results and "Table II" in results and "not transcribed" in results
+    assert "Table I" in results and "Table II" in results and "0.884" in results  # the paper's T1ce MTL IDH AUC
+    assert "not transcribed" not in results and "Every paired difference" in results
     assert "Table I" in html["04_survival.html"]
     for name, page in html.items():
         figures, captions = page.count("<img"), page.count("<figcaption>")

@@ -46,7 +46,8 @@ def test_phantom_manifest_invariants(phantom_manifest, phantom_dir):
     truth = pd.read_csv(phantom_dir / "truth.csv")
     assert len(m) == len(truth) and m["patient_id"].is_unique
     assert set(m.loc[m["split"] == "scna_only", "has_mr"]) == {False}
-    assert not m.loc[m["split"] == "unlabelled_mr", "tcga_id"].notna().any()
+    unlabelled = m[m["split"] == "unlabelled_mr"]  # no TCGA record, or one without either marker
+    assert unlabelled["idh_mutant"].isna().all() and unlabelled["codeleted"].isna().all()
     labelled = m[m["split"].isin(["train", "validation"])]
     assert labelled["has_mr"].all() and (labelled["idh_mutant"].notna() | labelled["codeleted"].notna()).all()
     assert m["has_seg_gt"].sum() == truth["has_seg"].sum()
@@ -88,7 +89,7 @@ def test_duplicate_tcga_mapping_stops(phantom_dir, tmp_path):
     source = tmp_path / "src"
     shutil.copytree(phantom_dir, source)
     mapping = pd.read_csv(source / "brats/name_mapping.csv")
-    labelled = mapping[mapping["TCGA_TCIA_subject_ID"] != "NA"].index
+    labelled = mapping[mapping["TCGA_TCIA_subject_ID"].notna()].index  # pandas reads "NA" as missing
     mapping.loc[labelled[1], "TCGA_TCIA_subject_ID"] = mapping.loc[labelled[0], "TCGA_TCIA_subject_ID"]
     mapping.to_csv(source / "brats/name_mapping.csv", index=False)
     with pytest.raises(InputDataError, match="same TCGA patient"):

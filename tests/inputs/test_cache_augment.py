@@ -11,7 +11,7 @@ import torch
 
 from glioma_lib.inputs.augment import augment, training_augmentation
 from glioma_lib.inputs.cache import CacheEntry, build_cache, build_entry, cache_key
-from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader, task_labels
+from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader, task_labels, update_batches
 from glioma_lib.inputs.formats import FORMATS
 from glioma_lib.inputs.preprocess import PreprocessSpec
 from glioma_lib.inputs.scna import ScnaPCA
@@ -125,3 +125,36 @@ def test_entry_without_mask_has_no_labels(phantom_manifest, tmp_path):
     row = phantom_manifest[phantom_manifest["has_mr"] & ~phantom_manifest["has_seg_gt"]].iloc[0]
     entry, meta = build_entry(row, FORMATS["all_whole"], SPEC, tmp_path)
     assert meta["mask_kind"] == "none" and CacheEntry(entry.folder).arrays()[1] is None
+
+
+def test_pca_records_what_it_was_fitted_on(phantom_dir, phantom_manifest):
+    from glioma_lib.cohort.manifest import CohortSources, load_scna
+
+    scna = load_scna(CohortSources.phantom(phantom_dir))
+    five, also_five, four = (ScnaPCA.fit(scna, phantom_manifest, k) for k in (5, 5, 4))
+    assert five.same_as(also_five) and not five.same_as(four)
+
+
+def _update_dataset(phantom_manifest, tmp_path, n: int = 10) -> MultiTaskDataset:
+    index = build_cache(phantom_manifest, FORMATS["t1ce"], SPEC, tmp_path, progress=False).iloc[:n]
+    return MultiTaskDataset(index, FORMATS["t1ce"], task_labels(phantom_manifest, "idh"),
+                            transform=training_augmentation(), seed=3)  # fmt: skip
+
+
+def test_update_batches_resume_anywhere_in_the_stream(phantom_manifest, tmp_path):
+    """Batches 0-6 in one go equal 0-2 then 3-6: the stream crosses pass boundaries (3 per pass)
+    and augmentations are drawn per pass, so a resumed run sees exactly the same batches."""
+    dataset = _update_dataset(phantom_manifest, tmp_path)
+    whole = list(update_batches(dataset, 3, seed=1, start=0, stop=7))
+    pieces = list(update_batches(dataset, 3, seed=1, start=0, stop=3)) + list(update_batches(dataset, 3, 1, 3, 7))
+    assert len(whole) == len(pieces) == 7
+    for a, b in zip(whole, pieces, strict=True):
+        assert a["patient_id"] == b["patient_id"] and torch.equal(a["image"], b["image"])
+    first_pass = [p for batch in whole[:3] for p in batch["patient_id"]]
+    assert len(set(first_pass)) == 9  # a pass is a permutation without repeats (the remainder dropped)
+
+
+def test_update_batches_refuse_a_split_smaller_than_a_batch(phantom_manifest, tmp_path):
+    dataset = _update_dataset(phantom_manifest, tmp_path, n=2)
+    with pytest.raises(ValueError, match="selection split has 2 patients, fewer than one batch of 4"):
+        next(update_batches(dataset, 4, 0, 0, 1, name="selection"))
