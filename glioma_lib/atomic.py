@@ -6,6 +6,7 @@ An interrupted step therefore never leaves a file that looks finished.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -36,18 +37,37 @@ def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]
 
 @contextlib.contextmanager
 def atomic_dir(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder beside ``target``; it replaces ``target`` on success."""
+    """Yield a temporary folder beside ``target``; on success it is renamed to ``target``.
+
+    Safe with several writers of the same content-addressed folder (e.g. two trainings building
+    one cache entry): the first rename wins and later writers discard their copy, so a published
+    folder is never removed under a reader. A ``target`` that exists before the rename is kept;
+    to replace stale content, :func:`retire_dir` it first.
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         yield tmp
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
+        try:
+            os.rename(tmp, target)  # atomic; fails when another writer published a non-empty folder first
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not any(target.iterdir()):
+                raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+def retire_dir(target: str | Path) -> None:
+    """Move a stale folder out of the way (a unique name, then removed) so a fresh one can be published."""
+    target = Path(target)
+    graveyard = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".stale", dir=target.parent))
+    try:
+        os.rename(target, graveyard / target.name)
+    except FileNotFoundError:  # another writer retired it already
+        pass
+    shutil.rmtree(graveyard, ignore_errors=True)
 
 
 def write_json(obj: Any, target: str | Path) -> Path:

@@ -16,7 +16,8 @@ def paired_forest(paired: pd.DataFrame) -> plt.Figure:
     colours = ["C3" if q < 0.05 else "C0" for q in p]
     fig = interval_rows(paired["difference"], paired["ci_low"], paired["ci_high"], pd.Series(labels), 0.0,
                         "paired difference a - b on the same validation patients, 95% bootstrap CI", colours)
-    fig.axes[0].set_title("Paired comparisons (red: p < 0.05 after Holm adjustment across formats)", fontsize=9)
+    fig.axes[0].set_title("Paired comparisons (red: p < 0.05; MTL - CNN p-values Holm-adjusted within each family)",
+                          fontsize=9)
     return fig
 
 

@@ -147,3 +147,17 @@ def test_reproducibility_page_lists_commit_config_versions_and_times():
     })  # fmt: skip
     for text in ("abc123", "uncommitted", "run_dir: runs/smoke", "| torch | 2.13.0 |", "| 01_data_curation | 3.5 |"):
         assert text in page
+
+
+def test_forest_and_label_efficiency_figures_draw_every_row(runs):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from glioma_lib.results_figures import label_efficiency_figure, paired_forest
+
+    aucs = collect_aucs(runs, runs.finished_runs())
+    paired = mtl_vs_cnn(runs, aucs, n_boot=100)
+    axis = paired_forest(paired).axes[0]
+    assert len(axis.containers) == len(paired) and len(axis.get_yticklabels()) == len(paired)
+    figure = label_efficiency_figure(label_efficiency(aucs))
+    assert len(figure.axes) == 1 and len(figure.axes[0].containers) == 2  # CNN and MTL

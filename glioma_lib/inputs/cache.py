@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from glioma_lib.atomic import atomic_dir
+from glioma_lib.atomic import atomic_dir, retire_dir
 from glioma_lib.cohort.readers import read_mask
 from glioma_lib.inputs.formats import InputFormat
 from glioma_lib.inputs.preprocess import PreprocessSpec, preprocess
@@ -99,8 +99,10 @@ def build_entry(row: pd.Series, fmt: InputFormat, spec: PreprocessSpec, cache_di
     mask_path, mask_kind = mask_source(row, weak_dir)
     key = cache_key(patient, fmt, spec, paths, mask_path, mask_kind)
     entry = CacheEntry(Path(cache_dir) / fmt.name / key)
-    if entry.folder.is_dir() and entry.is_valid(fmt, spec):
-        return entry, entry.meta()
+    if entry.folder.is_dir():
+        if entry.is_valid(fmt, spec):
+            return entry, entry.meta()
+        retire_dir(entry.folder)
     labels = read_mask(mask_path, patient) if mask_path else None
     image, resized, record = preprocess(paths, labels, fmt, spec, patient, mask_path)
     meta = {"patient_id": patient, "format": fmt.name, "channels": list(fmt.channels), "mask_kind": mask_kind,

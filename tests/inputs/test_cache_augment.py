@@ -158,3 +158,29 @@ def test_update_batches_refuse_a_split_smaller_than_a_batch(phantom_manifest, tm
     dataset = _update_dataset(phantom_manifest, tmp_path, n=2)
     with pytest.raises(ValueError, match="selection split has 2 patients, fewer than one batch of 4"):
         next(update_batches(dataset, 4, 0, 0, 1, name="selection"))
+
+
+def _build_in_process(args) -> int:
+    manifest, cache_dir = args
+    return len(build_cache(manifest, FORMATS["all_cropped"], SPEC, cache_dir, progress=False))
+
+
+def test_concurrent_builders_of_one_cache_all_succeed(phantom_manifest, tmp_path):
+    """Trainings of the same format build the same entries at the same time: the first rename
+    wins, the others discard their copy, and no published entry is removed under a reader."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(3) as pool:
+        counts = list(pool.map(_build_in_process, [(phantom_manifest, tmp_path)] * 3))
+    assert counts == [phantom_manifest["has_mr"].sum()] * 3
+    entries = [p for p in (tmp_path / "all_cropped").iterdir()]
+    assert all(CacheEntry(p).is_valid(FORMATS["all_cropped"], SPEC) for p in entries if not p.name.startswith("."))
+    assert not [p for p in entries if p.name.startswith(".")]  # no temporary folder left behind
+
+
+def test_an_invalid_entry_is_retired_and_rebuilt(phantom_manifest, tmp_path):
+    row = phantom_manifest[phantom_manifest["has_mr"]].iloc[0]
+    entry, _ = build_entry(row, FORMATS["t1ce"], SPEC, tmp_path)
+    (entry.folder / "image.npy").write_bytes(b"truncated")
+    rebuilt, _ = build_entry(row, FORMATS["t1ce"], SPEC, tmp_path)
+    assert rebuilt.folder == entry.folder and rebuilt.is_valid(FORMATS["t1ce"], SPEC)
