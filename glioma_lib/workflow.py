@@ -46,8 +46,6 @@ def snakemake_command(profile: str, cores: int, executor: str | None = None,
         command += ["--executor", "slurm", "--workflow-profile", str(WORKFLOW / "slurm")]
     elif executor:
         command += ["--executor", executor]
-    else:  # local: every rule holds cpu_slots = its threads, so --cores bounds the threads in use
-        command += ["--resources", f"cpu_slots={cores}"]
     return command + list(extra or [])
 
 
