@@ -56,6 +56,7 @@ class TrainConfig:
     use_scna: bool = False
     updates: int = 1400  # optimiser steps per trial, the same for CNN and MTL
     evaluations: int = 50  # checkpoints scored per trial, evenly spaced over the updates
+    evaluate_from: float = 0.0  # fraction of the updates before the first candidate checkpoint (a warm-up)
     trials: int = 10
     seed: int = 0
     batch_size: int = 4
@@ -72,13 +73,21 @@ class TrainConfig:
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.updates < 1 or not 1 <= self.evaluations <= self.updates:
-            raise ValueError(f"need 1 <= evaluations <= updates; got evaluations={self.evaluations}, "
-                             f"updates={self.updates}")
+        if self.updates < 1 or not 1 <= self.evaluations <= self.updates or not 0 <= self.evaluate_from < 1:
+            raise ValueError(f"need 1 <= evaluations <= updates and 0 <= evaluate_from < 1; got evaluations="
+                             f"{self.evaluations}, updates={self.updates}, evaluate_from={self.evaluate_from}")
 
     def evaluation_points(self) -> list[int]:
-        """The update counts after which the model is scored: evenly spaced, the last at ``updates``."""
-        return [int(round(self.updates * (k + 1) / self.evaluations)) for k in range(self.evaluations)]
+        """The update counts after which the model is scored: evenly spaced after the warm-up
+        (``evaluate_from`` of the budget), the last at ``updates``.
+
+        Example:
+            >>> TrainConfig(updates=400, evaluations=5, evaluate_from=0.5).evaluation_points()
+            [240, 280, 320, 360, 400]
+        """
+        first = self.updates * self.evaluate_from
+        step = (self.updates - first) / self.evaluations
+        return [int(round(first + step * (k + 1))) for k in range(self.evaluations)]
 
 
 class StaleCheckpoint(RuntimeError):

@@ -34,6 +34,7 @@ use_scna = False
 labelled_limit = None  # keep only this many labelled training patients (label-efficiency runs)
 updates = 1400  # optimiser steps per trial, the same for every model
 evaluations = 50  # checkpoints scored per trial
+evaluate_from = 0.0  # fraction of the updates before the first candidate checkpoint
 trials = 10
 seed = 0
 batch_size = 4
@@ -62,7 +63,7 @@ from glioma_lib.training import TrainConfig
 from glioma_lib.training_figures import learning_curves, roc_figure
 
 config = TrainConfig(task=task, input_format=input_format, model=model, use_scna=use_scna, updates=updates,
-                     evaluations=evaluations, trials=trials, seed=seed, batch_size=batch_size, lr=lr, norm=norm,
+                     evaluations=evaluations, evaluate_from=evaluate_from, trials=trials, seed=seed, batch_size=batch_size, lr=lr, norm=norm,
                      labelled_limit=labelled_limit, init_from_teacher=init_from_teacher, device=device,
                      bootstrap=bootstrap)
 spec = PreprocessSpec(shape=tuple(shape), margin=margin, empty_mask_policy=empty_mask_policy)
