@@ -20,7 +20,8 @@ def _cell(row: pd.Series) -> str:
 
 
 def _reference(value: float | None) -> str:
-    return "not transcribed" if value is None else f"{value:.3f}"
+    """The paper's value, or "-" where the paper reports none (e.g. the SCNA-only overall C-index)."""
+    return "-" if value is None else f"{value:.3f}"
 
 
 def table_i_survival(c_index: pd.DataFrame) -> pd.DataFrame:
