@@ -25,7 +25,7 @@ from glioma_lib.inputs.dataset import task_labels
 from glioma_lib.layout import RunLayout
 from glioma_lib.metrics import PAIRED_COLUMNS, holm, paired_auc_difference
 from glioma_lib.naming import parse_run_name
-from glioma_lib.survival_tables import format_cell, table_ii
+from glioma_lib.survival_tables import format_cell, table_i_survival, table_ii
 
 ALPHA = 0.05
 MODEL_LABELS = {("cnn", False): "CNN", ("mtl", False): "MTL", ("mtl", True): "MTL+SCNA", ("cnn", True): "CNN+SCNA"}
@@ -201,8 +201,6 @@ def table_i(aucs: pd.DataFrame, c_index: pd.DataFrame | None) -> pd.DataFrame:
         row[f"{label} (paper)"] = "-" if reference is None else f"{reference:.3f}"
     table = pd.DataFrame(list(rows.values()))
     if c_index is not None and len(c_index) and len(table):
-        from glioma_lib.survival_tables import table_i_survival
-
         table = table.merge(table_i_survival(c_index), on="input format", how="left")
     return table
 
