@@ -1,6 +1,8 @@
 """Atomic outputs: write to a temporary name beside the target, then rename into place.
 
-An interrupted step therefore never leaves a file that looks finished.
+An interrupted step therefore never leaves a file that looks finished. Published files and
+folders get the permissions the user's umask gives new ones (temporary names are created private),
+so a lab group sharing a run folder can read each other's results.
 """
 
 from __future__ import annotations
@@ -18,6 +20,13 @@ from typing import Any
 import pandas as pd
 
 
+def umask_mode(base: int) -> int:
+    """``base`` (0o666 for files, 0o777 for folders) less the process's umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return base & ~umask
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; rename it onto ``target`` on success."""
@@ -29,6 +38,7 @@ def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, umask_mode(0o666))
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
@@ -49,6 +59,7 @@ def atomic_dir(target: str | Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         yield tmp
+        os.chmod(tmp, umask_mode(0o777))
         try:
             os.rename(tmp, target)  # atomic; fails when another writer published a non-empty folder first
         except OSError as exc:

@@ -59,8 +59,10 @@ class TrainConfig:
     evaluate_from: float = 0.0  # fraction of the updates before the first candidate checkpoint (a warm-up)
     trials: int = 10
     seed: int = 0
-    batch_size: int = 4
+    batch_size: int = 4  # labelled patients per update (with unlabelled_per_batch > 0), else patients per update
+    unlabelled_per_batch: int = 0  # MTL only: this many unlabelled scans join each batch of labelled ones
     lr: float = 5e-4
+    head_lr_factor: float = 1.0  # the classification branch (SCNA MLP, hidden layer, classifier) learns at lr x this
     norm: str = DEFAULT_NORM  # "group" (default) or "batch" (the paper's)
     labelled_limit: int | None = None  # keep only this many labelled training patients (label efficiency)
     selection_fraction: float = 0.2  # inner split of labelled training patients for model selection
@@ -76,6 +78,11 @@ class TrainConfig:
         if self.updates < 1 or not 1 <= self.evaluations <= self.updates or not 0 <= self.evaluate_from < 1:
             raise ValueError(f"need 1 <= evaluations <= updates and 0 <= evaluate_from < 1; got evaluations="
                              f"{self.evaluations}, updates={self.updates}, evaluate_from={self.evaluate_from}")
+
+    @property
+    def unlabelled_in_batch(self) -> int:
+        """Unlabelled scans added to each batch: only the MTL model has a use for them."""
+        return self.unlabelled_per_batch if self.model == "mtl" else 0
 
     def evaluation_points(self) -> list[int]:
         """The update counts after which the model is scored: evenly spaced after the warm-up
@@ -252,7 +259,8 @@ def train_updates(model: SubtypeModel, optimizer, data: RunData, config: TrainCo
     model.train()
     sums = {"loss": 0.0, "classification_loss": 0.0, "segmentation_loss": 0.0}
     weights = (data.class_weights, data.seg_weights, data.weak_weights)
-    batches = update_batches(data.train, config.batch_size, trial_seed, start, stop)
+    batches = update_batches(data.train, config.batch_size, trial_seed, start, stop,
+                             unlabelled_per_batch=config.unlabelled_in_batch)
     for batch in tqdm(batches, total=stop - start, desc=desc, leave=False, disable=not progress):
         parts = training_step(model, batch, optimizer, weights, device, mixed)
         sums["loss"] += parts.total.item()
@@ -296,6 +304,16 @@ def make_model(config: TrainConfig, fmt: InputFormat, scna_dim: int) -> SubtypeM
         state = _load_checkpoint(Path(config.teacher_checkpoint))
         load_segmentation_weights(model, state.get("model", state), fmt.channels)
     return model
+
+
+def make_optimizer(model: SubtypeModel, config: TrainConfig) -> torch.optim.Adam:
+    """Adam with two groups: the encoder and decoder at ``lr``, the classification branch at
+    ``lr * head_lr_factor`` (the branch starts from scratch on every run)."""
+    head = {id(p) for p in model.classification_branch().parameters()}
+    body = [p for p in model.parameters() if id(p) not in head]
+    return torch.optim.Adam([{"params": body, "lr": config.lr},
+                             {"params": list(model.classification_branch().parameters()),
+                              "lr": config.lr * config.head_lr_factor}])
 
 
 def load_trained_model(run_dir: str | Path, trial: int = 0, checkpoint: str = "best.pt") -> SubtypeModel:
@@ -343,7 +361,7 @@ def run_trial(data: RunData, config: TrainConfig, trial: int, out_dir: Path, pro
     settings = run_settings(config, data)
     torch.manual_seed(trial_seed)
     model = place_model(make_model(config, data.fmt, data.train.scna_dim), device, mixed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = make_optimizer(model, config)
     history: list[dict] = []
     predictions: list[dict] = []
     if last.exists():
@@ -447,8 +465,9 @@ def train_run(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainConfig, 
     write_table(predictions, out_dir / "validation_predictions.parquet")
     write_embeddings(data, config, out_dir, manifest)
     labelled_train = sum(1 for row in data.train.rows if data.train.labels.get(row["patient_id"], -1) >= 0)
+    batch = config.batch_size + config.unlabelled_in_batch
     summary.update({"n_train": len(data.train), "n_train_labelled": labelled_train,
                     "n_selection": len(data.selection), "updates": config.updates,
-                    "passes_over_training_data": config.updates * config.batch_size / max(len(data.train), 1)})
+                    "passes_over_training_data": config.updates * batch / max(len(data.train), 1)})
     write_json(summary, out_dir / "auc.json")
     return summary

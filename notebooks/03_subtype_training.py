@@ -37,8 +37,10 @@ evaluations = 50  # checkpoints scored per trial
 evaluate_from = 0.0  # fraction of the updates before the first candidate checkpoint
 trials = 10
 seed = 0
-batch_size = 4
+batch_size = 4  # labelled patients per update (MTL: with unlabelled_per_batch > 0)
+unlabelled_per_batch = 0  # MTL: unlabelled scans added to each batch; 0 = the paper's mixed batches
 lr = 1e-4
+head_lr_factor = 1.0  # the classification branch learns at lr x this (the same for CNN and MTL)
 norm = "group"  # "group" or "batch" (the paper's)
 init_from_teacher = False  # start from the weak-label teacher's segmentation weights
 device = "auto"
@@ -63,7 +65,8 @@ from glioma_lib.training import TrainConfig
 from glioma_lib.training_figures import learning_curves, roc_figure
 
 config = TrainConfig(task=task, input_format=input_format, model=model, use_scna=use_scna, updates=updates,
-                     evaluations=evaluations, evaluate_from=evaluate_from, trials=trials, seed=seed, batch_size=batch_size, lr=lr, norm=norm,
+                     evaluations=evaluations, evaluate_from=evaluate_from, trials=trials, seed=seed, batch_size=batch_size,
+                     unlabelled_per_batch=unlabelled_per_batch, lr=lr, head_lr_factor=head_lr_factor, norm=norm,
                      labelled_limit=labelled_limit, init_from_teacher=init_from_teacher, device=device,
                      bootstrap=bootstrap)
 spec = PreprocessSpec(shape=tuple(shape), margin=margin, empty_mask_policy=empty_mask_policy)

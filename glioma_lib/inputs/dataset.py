@@ -51,13 +51,15 @@ class MultiTaskDataset(Dataset):
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __getitem__(self, i: int) -> dict:
+    def __getitem__(self, key: int | tuple[int, int]) -> dict:
+        """Item ``key``, or ``(index, epoch)`` to draw its augmentation from that epoch."""
+        i, epoch = key if isinstance(key, tuple) else (key, self.epoch)
         row = self.rows[i]
         image_np, labels_np = CacheEntry(row["entry"]).arrays()  # copy-on-write maps: collation copies once
         image = torch.from_numpy(image_np)
         labels = None if labels_np is None else torch.from_numpy(labels_np)
         if self.transform is not None:
-            image, labels = augment(image, labels, self.transform, item_seed(self.seed, self.epoch, i))
+            image, labels = augment(image, labels, self.transform, item_seed(self.seed, epoch, i))
         kind = row["mask_kind"] if labels is not None else "none"
         if labels is None:
             target = torch.full(image.shape[1:], IGNORE, dtype=torch.int8)
@@ -73,29 +75,49 @@ class MultiTaskDataset(Dataset):
         }  # fmt: skip
 
 
+def _stream(members: list[int], batch_size: int, seed: int, start: int, stop: int,
+            stream: int = 0) -> list[list[tuple[int, int]]]:
+    """Steps ``start`` to ``stop - 1`` of an endless stream of seeded passes over ``members``, each
+    step a batch of ``(dataset index, pass)``. Pass ``p`` is a permutation seeded by (seed, p,
+    stream) that drops its last incomplete batch."""
+    per_pass = len(members) // batch_size
+    steps = []
+    for step in range(start, stop):
+        pass_index, position = divmod(step, per_pass)
+        if position == 0 or step == start:
+            generator = torch.Generator().manual_seed(item_seed(seed, pass_index, (1 << 30) + stream))
+            order = [members[k] for k in torch.randperm(len(members), generator=generator).tolist()]
+        steps.append([(i, pass_index) for i in order[position * batch_size:(position + 1) * batch_size]])
+    return steps
+
+
 def update_batches(dataset: MultiTaskDataset, batch_size: int, seed: int, start: int, stop: int,
-                   name: str = "training") -> Iterator[dict]:
+                   name: str = "training", unlabelled_per_batch: int = 0) -> Iterator[dict]:
     """Batches number ``start`` to ``stop - 1`` of an endless, seeded stream of passes over ``dataset``.
 
     Training is budgeted in optimiser updates, not epochs, so models that see different numbers
     of patients (the MTL model also learns from unlabelled scans) get the same number of steps.
-    Pass ``p`` is a permutation seeded by (seed, p) that drops its last incomplete batch, and its
-    items are augmented with epoch ``p``: any stretch of the stream, e.g. after a resume, is
-    reproduced exactly.
+    Items are augmented with the number of their pass, so any stretch of the stream, e.g. after a
+    resume, is reproduced exactly.
+
+    With ``unlabelled_per_batch`` > 0 each batch is ``batch_size`` labelled patients, from their own
+    stream of passes, plus that many patients without the label, from a second stream: the
+    classification signal per update is then the CNN's, and the unlabelled scans come on top.
+    Otherwise batches are drawn from every patient alike (the paper's mixed batches).
     """
-    per_pass = len(dataset) // batch_size
-    if per_pass == 0:
-        raise ValueError(f"the {name} split has {len(dataset)} patients, fewer than one batch of {batch_size}")
-    step = start
-    while step < stop:
-        pass_index, first = divmod(step, per_pass)
-        last = min(per_pass, first + stop - step)
-        generator = torch.Generator().manual_seed(item_seed(seed, pass_index, 1 << 30))
-        order = torch.randperm(len(dataset), generator=generator).tolist()
-        dataset.set_epoch(pass_index)
-        batches = [order[i * batch_size:(i + 1) * batch_size] for i in range(first, last)]
-        yield from DataLoader(dataset, batch_sampler=batches)
-        step += last - first
+    everyone = list(range(len(dataset)))
+    if unlabelled_per_batch <= 0:
+        streams = [(everyone, batch_size, f"{name} split")]
+    else:
+        labelled = [i for i in everyone if dataset.labels.get(dataset.rows[i]["patient_id"], MISSING_LABEL) >= 0]
+        unlabelled = sorted(set(everyone) - set(labelled))
+        streams = [(labelled, batch_size, f"{name} split's labelled part"),
+                   (unlabelled, unlabelled_per_batch, f"{name} split's unlabelled part")]
+    for members, size, part in streams:
+        if len(members) < size:
+            raise ValueError(f"the {part} has {len(members)} patients, fewer than one batch of {size}")
+    steps = [_stream(members, size, seed, start, stop, stream=k) for k, (members, size, _) in enumerate(streams)]
+    yield from DataLoader(dataset, batch_sampler=[sum(parts, []) for parts in zip(*steps, strict=True)])
 
 
 def make_loader(dataset: MultiTaskDataset, batch_size: int, shuffle: bool, seed: int = 0,

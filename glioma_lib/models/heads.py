@@ -49,6 +49,10 @@ class SubtypeModel(nn.Module):
         self.hidden = nn.Sequential(nn.Linear(joined, hidden), nn.ReLU(), nn.Dropout(dropout))
         self.classifier = nn.Linear(hidden, n_classes)
 
+    def classification_branch(self) -> nn.ModuleList:
+        """The layers after the encoder that only classification trains: SCNA MLP, hidden layer, classifier."""
+        return nn.ModuleList(m for m in (self.scna, self.hidden, self.classifier) if m is not None)
+
     def forward(self, image: torch.Tensor, scna: torch.Tensor | None = None, segment: bool = True) -> ModelOutput:
         """Logits, embedding and (MTL, ``segment=True``) segmentation logits; classification-only
         inference passes ``segment=False`` and skips the decoder."""

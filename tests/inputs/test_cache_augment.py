@@ -160,6 +160,23 @@ def test_update_batches_refuse_a_split_smaller_than_a_batch(phantom_manifest, tm
         next(update_batches(dataset, 4, 0, 0, 1, name="selection"))
 
 
+def test_update_batches_add_unlabelled_scans_to_each_labelled_batch(phantom_manifest, tmp_path):
+    """With an unlabelled share, every batch holds ``batch_size`` labelled patients then the
+    unlabelled ones, each part from its own seeded stream, and a resume reproduces it."""
+    dataset = _update_dataset(phantom_manifest, tmp_path, n=12)
+    labelled = {r["patient_id"] for r in dataset.rows if dataset.labels.get(r["patient_id"], -1) >= 0}
+    assert len(labelled) >= 2 and len(dataset) - len(labelled) >= 2
+    whole = list(update_batches(dataset, 2, seed=1, start=0, stop=9, unlabelled_per_batch=2))
+    for batch in whole:
+        assert (batch["label"][:2] >= 0).all() and (batch["label"][2:] == -1).all() and len(batch["label"]) == 4
+    resumed = list(update_batches(dataset, 2, 1, 0, 5, unlabelled_per_batch=2)) + list(
+        update_batches(dataset, 2, 1, 5, 9, unlabelled_per_batch=2))
+    for a, b in zip(whole, resumed, strict=True):
+        assert a["patient_id"] == b["patient_id"] and torch.equal(a["image"], b["image"])
+    with pytest.raises(ValueError, match="training split's unlabelled part has .* fewer than one batch of 99"):
+        next(update_batches(dataset, 2, 0, 0, 1, unlabelled_per_batch=99))
+
+
 def _build_in_process(args) -> int:
     manifest, cache_dir = args
     return len(build_cache(manifest, FORMATS["all_cropped"], SPEC, cache_dir, progress=False))

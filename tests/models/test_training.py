@@ -19,6 +19,7 @@ from glioma_lib.training import (
     StaleCheckpoint,
     TrainConfig,
     labelled_subset,
+    make_optimizer,
     predict,
     run_settings,
     run_trial,
@@ -94,13 +95,26 @@ def test_cnn_and_mtl_take_the_same_number_of_updates(planted_entries, tmp_path, 
     monkeypatch.setattr(training, "training_step", counting_step)
     unlabelled = planted_entries.assign(patient_id=planted_entries["patient_id"] + "u", label=-1)
     counts = {}
-    for model, entries in [("cnn", planted_entries), ("mtl", pd.concat([planted_entries, unlabelled]))]:
+    runs = [("cnn", 0, planted_entries), ("mtl", 0, pd.concat([planted_entries, unlabelled])),
+            ("mtl", 2, pd.concat([planted_entries, unlabelled]))]  # mixed batches, then labelled + 2 unlabelled
+    for model, unlabelled_per_batch, entries in runs:
         steps["count"] = 0
-        history = run_trial(_data(entries), _config(model=model, updates=7, evaluations=2), 0, tmp_path / model,
-                            progress=False)  # fmt: skip
-        counts[model] = steps["count"]
+        config = _config(model=model, updates=7, evaluations=2, unlabelled_per_batch=unlabelled_per_batch)
+        history = run_trial(_data(entries), config, 0, tmp_path / f"{model}{unlabelled_per_batch}", progress=False)
+        counts[model, unlabelled_per_batch] = steps["count"]
         assert history["updates"].tolist() == [4, 7]
-    assert counts == {"cnn": 7, "mtl": 7}
+    assert counts == {("cnn", 0): 7, ("mtl", 0): 7, ("mtl", 2): 7}
+
+
+def test_classification_branch_learns_at_its_own_rate():
+    model = SubtypeModel("mtl", 1, 2, scna_dim=5)
+    optimizer = make_optimizer(model, _config(lr=1e-4, head_lr_factor=3))
+    body, head = optimizer.param_groups
+    assert body["lr"] == pytest.approx(1e-4) and head["lr"] == pytest.approx(3e-4)
+    head_names = {n for n, p in model.named_parameters() if any(p is q for q in head["params"])}
+    assert head_names and all(n.startswith(("scna.", "hidden.", "classifier.")) for n in head_names)
+    assert len(body["params"]) + len(head["params"]) == len(list(model.parameters()))
+    assert _config(model="cnn", unlabelled_per_batch=4).unlabelled_in_batch == 0
 
 
 def test_resume_gives_the_same_metrics(planted_entries, tmp_path):
