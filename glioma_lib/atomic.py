@@ -88,6 +88,17 @@ def write_json(obj: Any, target: str | Path) -> Path:
     return Path(target)
 
 
+def write_json_if_changed(obj: Any, path: str | Path) -> Path:
+    """Write ``obj`` as JSON unless ``path`` already holds the same content, so its modification
+    time (which Snakemake compares with its outputs') changes only when the content does."""
+    path = Path(path)
+    text = json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n"
+    if not path.exists() or path.read_text() != text:
+        with atomic_path(path) as tmp:
+            tmp.write_text(text)
+    return path
+
+
 def write_table(df: pd.DataFrame, target: str | Path) -> Path:
     """Write a table as parquet or csv (by suffix), atomically."""
     target = Path(target)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from glioma_lib.errors import InputDataError
+from glioma_lib.notebook import NotebookFailed
 
 
 def _cohort_phantom(args: argparse.Namespace) -> None:
@@ -37,11 +38,12 @@ def _cohort_build(args: argparse.Namespace) -> None:
 def _notebook(args: argparse.Namespace) -> None:
     import logging
 
-    from glioma_lib.notebook import execute_notebook
+    from glioma_lib.notebook import execute_notebook, read_parameter_file
 
     if args.log_output:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
-    parameters = {key: json.loads(value) if _is_json(value) else value for key, value in args.parameter}
+    parameters = read_parameter_file(args.parameters_file) if args.parameters_file else {}
+    parameters.update({key: json.loads(value) if _is_json(value) else value for key, value in args.parameter})
     print(execute_notebook(args.name, args.out, parameters, log_output=args.log_output))
 
 
@@ -114,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     notebook.add_argument("--out", required=True, type=Path, help="executed .ipynb")
     notebook.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
                           help="a papermill parameter; VALUE is read as JSON when it parses, else as text")
+    notebook.add_argument("-f", "--parameters-file", type=Path,
+                          help="a YAML or JSON mapping of parameters; -p values override it")
     notebook.add_argument("--log-output", action="store_true", help="stream cell output to the terminal")
     notebook.set_defaults(func=_notebook)
 
@@ -145,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputDataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except NotebookFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -80,6 +80,17 @@ class RunLayout:
     def notebooks(self) -> Path:
         return self.root / "notebooks"
 
+    def executed_notebook(self, step: str) -> Path:
+        """The executed notebook of ``step`` (e.g. ``03_subtype_training-idh-t1ce-mtl``)."""
+        return self.notebooks / f"{step}.ipynb"
+
+    def step_parameters(self, step: str) -> Path:
+        """The resolved parameters ``step`` runs with: a workflow input, rewritten only when they change."""
+        return self.root / "parameters" / f"{step}.json"
+
+    def step_log(self, step: str) -> Path:
+        return self.root / "logs" / f"{step}.log"
+
     @property
     def provenance(self) -> Path:
         return self.root / "provenance.json"

@@ -3,10 +3,15 @@
 Notebooks are jupytext ``py:percent`` files. papermill cannot read them, so each is converted
 in memory, given a ``python3`` kernelspec, and executed; the executed ``.ipynb`` is written
 atomically, so a failed run leaves the partial notebook beside the target and never the target.
+Parameters are checked against the notebook's ``parameters`` cell first: a misspelled name stops
+the run instead of being injected and ignored. In the executed notebook the defaults cell is
+tagged ``remove-cell`` once papermill has injected the values that ran, so the book shows only those.
 """
 
 from __future__ import annotations
 
+import ast
+import difflib
 import os
 import tempfile
 from pathlib import Path
@@ -15,6 +20,9 @@ from typing import Any
 import jupytext
 import nbformat
 import papermill
+import yaml
+
+from glioma_lib.errors import InputDataError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
@@ -40,8 +48,56 @@ def find_notebook(name: str) -> Path:
         return candidate
     path = NOTEBOOK_DIR / f"{candidate.stem}.py"
     if not path.is_file():
-        raise FileNotFoundError(f"no notebook {name!r} in {NOTEBOOK_DIR}")
+        known = ", ".join(sorted(p.stem for p in NOTEBOOK_DIR.glob("*.py")))
+        raise InputDataError(f"no notebook {name!r} in {NOTEBOOK_DIR}; the notebooks are {known}")
     return path
+
+
+def notebook_parameters(notebook: nbformat.NotebookNode) -> dict[str, Any]:
+    """The names and default values assigned in the cell tagged ``parameters``."""
+    cells = [c for c in notebook.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not cells:
+        return {}
+    defaults = {}
+    for node in ast.parse(cells[0].source).body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    defaults[target.id] = ast.literal_eval(node.value) if node.value is not None else None
+    return defaults
+
+
+def check_parameters(source: str | Path, parameters: dict[str, Any]) -> None:
+    """Stop on a parameter the notebook does not declare, naming it and the closest known name."""
+    known = notebook_parameters(load_text_notebook(find_notebook(str(source))))
+    unknown = sorted(set(parameters) - set(known))
+    if unknown:
+        hints = [f"{name} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(name, known, 1)) else name
+                 for name in unknown]  # fmt: skip
+        raise InputDataError(f"notebook {Path(str(source)).stem} has no parameter {', '.join(hints)}; "
+                             f"its parameters are {', '.join(known)}")  # fmt: skip
+
+
+def read_parameter_file(path: str | Path) -> dict[str, Any]:
+    """Parameters from a YAML or JSON mapping (JSON is YAML)."""
+    try:
+        values = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputDataError(f"cannot read notebook parameters: {exc}", path=path) from exc
+    if not isinstance(values, dict):
+        raise InputDataError("a parameters file must hold a mapping of names to values", path=path)
+    return values
+
+
+def show_values_that_ran(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Tag the defaults cell ``remove-cell`` when papermill injected the parameters that ran."""
+    tags = [c.get("metadata", {}).get("tags", []) for c in notebook.cells]
+    if any("injected-parameters" in t for t in tags):
+        for cell, cell_tags in zip(notebook.cells, tags, strict=True):
+            if "parameters" in cell_tags and "remove-cell" not in cell_tags:
+                cell.metadata["tags"] = [*cell_tags, "remove-cell"]
+    return notebook
 
 
 # ipykernel 7 warns on stderr that its TCP transport is unencrypted (a loopback-only kernel here);
@@ -69,6 +125,7 @@ def execute_notebook(
     cell output (per-epoch lines, progress) to the terminal while it runs.
     """
     source, output = find_notebook(str(source)), Path(output)
+    check_parameters(source, parameters or {})
     output.parent.mkdir(parents=True, exist_ok=True)
     notebook = load_text_notebook(source)
     fd, input_path = tempfile.mkstemp(suffix=".ipynb", prefix=f"{source.stem}.", dir=output.parent)
@@ -86,7 +143,7 @@ def execute_notebook(
                 f"notebook {source.name} failed: {exc.ename}: {exc.evalue}\n"
                 f"the partially executed notebook is {partial}"
             ) from exc
-        nbformat.write(drop_kernel_noise(nbformat.read(partial, as_version=4)), partial)
+        nbformat.write(show_values_that_ran(drop_kernel_noise(nbformat.read(partial, as_version=4))), partial)
         os.replace(partial, output)
     finally:
         Path(input_path).unlink(missing_ok=True)

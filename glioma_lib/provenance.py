@@ -10,27 +10,24 @@ from pathlib import Path
 
 import nbformat
 
-PACKAGES = ("torch", "torchio", "nibabel", "nilearn", "numpy", "pandas", "scikit-learn", "lifelines", "umap-learn",
-            "captum", "seaborn", "papermill", "jupytext", "jupyter-book", "snakemake")  # fmt: skip
-
 
 def git_commit(root: Path) -> dict:
     """HEAD's hash and whether the working tree had uncommitted changes."""
     def git(*args: str) -> str:
-        result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        try:
+            result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        except OSError:  # no git, or no such folder
+            return ""
         return result.stdout.strip() if result.returncode == 0 else ""
 
     return {"commit": git("rev-parse", "HEAD") or "unknown", "dirty": bool(git("status", "--porcelain"))}
 
 
 def package_versions() -> dict[str, str]:
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+    """Every installed distribution and its version (what ``pip freeze`` would list), sorted by name."""
+    versions = {dist.metadata["Name"].lower(): dist.version for dist in metadata.distributions()
+                if dist.metadata["Name"]}  # fmt: skip
+    return dict(sorted(versions.items()))
 
 
 def notebook_timings(notebook_dir: Path) -> list[dict]:

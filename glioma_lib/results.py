@@ -21,6 +21,7 @@ from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from glioma_lib import paper_values
 from glioma_lib.atomic import write_table
 from glioma_lib.cohort.manifest import read_manifest
+from glioma_lib.display import number, signed_interval
 from glioma_lib.inputs.dataset import task_labels
 from glioma_lib.layout import RunLayout
 from glioma_lib.metrics import PAIRED_COLUMNS, holm, paired_auc_difference
@@ -148,8 +149,8 @@ def _verdict(rows: pd.DataFrame, p_column: str) -> str:
 
 
 def _evidence(rows: pd.DataFrame, p_column: str) -> str:
-    return "; ".join(f"{r.input_format}: {r.difference:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}], "
-                     f"half-width {r.half_width:.3f}, p = {getattr(r, p_column):.3f}"
+    return "; ".join(f"{r.input_format}: {signed_interval(r.difference, r.ci_low, r.ci_high)}, "
+                     f"half-width {number(r.half_width)}, p = {number(getattr(r, p_column))}"
                      for r in rows.assign(half_width=(rows["ci_high"] - rows["ci_low"]) / 2).itertuples())
 
 
@@ -172,8 +173,9 @@ def claims(paired: pd.DataFrame, survival_paired: pd.DataFrame, optimism: dict) 
     else:
         r = versus_scna.iloc[0]
         rows.append({"claim": claim, "verdict": _verdict(versus_scna, "p_value"),
-                     "evidence": f"paired C-index difference {r['difference']:+.3f} [{r['ci_low']:+.3f}, "
-                                 f"{r['ci_high']:+.3f}] on {int(r['n'])} patients, p = {r['p_value']:.3f}"})
+                     "evidence": "paired C-index difference "
+                                 f"{signed_interval(r['difference'], r['ci_low'], r['ci_high'])} "
+                                 f"on {int(r['n'])} patients, p = {number(r['p_value'])}"})
     claim = "Selecting the checkpoint on the validation set inflates AUCs (the original protocol)"
     if optimism["trials"] == 0:
         rows.append({"claim": claim, "verdict": "not tested", "evidence": "no trials"})
@@ -181,8 +183,8 @@ def claims(paired: pd.DataFrame, survival_paired: pd.DataFrame, optimism: dict) 
         verdict = "supported" if optimism["ci_low"] > 0 else ("contradicted" if optimism["ci_high"] < 0
                                                               else "inconclusive")  # fmt: skip
         rows.append({"claim": claim, "verdict": verdict,
-                     "evidence": f"per trial, max-over-evaluations minus honest AUC: mean {optimism['mean']:+.3f} "
-                                 f"[{optimism['ci_low']:+.3f}, {optimism['ci_high']:+.3f}] over "
+                     "evidence": "per trial, max-over-evaluations minus honest AUC: mean "
+                                 f"{signed_interval(optimism['mean'], optimism['ci_low'], optimism['ci_high'])} over "
                                  f"{optimism['trials']} trials"})  # fmt: skip
     return pd.DataFrame(rows, columns=["claim", "verdict", "evidence"])
 
@@ -196,9 +198,9 @@ def table_i(aucs: pd.DataFrame, c_index: pd.DataFrame | None) -> pd.DataFrame:
         label = f"{TASK_LABELS[record.task]} {MODEL_LABELS[(record.model, record.use_scna)]}"
         row = rows.setdefault(record.input_format, {"input format": record.input_format})
         row[f"{label} AUC [95% CI]"] = format_cell(record.auc, record.ci_low, record.ci_high)
-        row[f"{label} max over evaluations"] = f"{record.paper_style_auc:.3f}"
+        row[f"{label} max over evaluations"] = f"{number(record.paper_style_auc)}"
         reference = paper_values.reference(paper_values.TABLE_I_AUC, record.run)
-        row[f"{label} (paper)"] = "-" if reference is None else f"{reference:.3f}"
+        row[f"{label} (paper)"] = "-" if reference is None else f"{number(reference)}"
     table = pd.DataFrame(list(rows.values()))
     if c_index is not None and len(c_index) and len(table):
         table = table.merge(table_i_survival(c_index), on="input format", how="left")

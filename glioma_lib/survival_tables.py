@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from glioma_lib import paper_values
+from glioma_lib.display import number
 from glioma_lib.naming import SUBTYPES
 
 
@@ -12,7 +13,7 @@ def format_cell(value: float, low: float, high: float, reason: str | None = None
     """'0.712 [0.61, 0.80]', or 'undefined (reason)'."""
     if pd.isna(value):
         return f"undefined ({reason})" if reason else "undefined"
-    return f"{value:.3f} [{low:.2f}, {high:.2f}]"
+    return f"{number(value)} [{low:.2f}, {high:.2f}]"
 
 
 def _cell(row: pd.Series) -> str:
@@ -21,7 +22,7 @@ def _cell(row: pd.Series) -> str:
 
 def _reference(value: float | None) -> str:
     """The paper's value, or "-" where the paper reports none (e.g. the SCNA-only overall C-index)."""
-    return "-" if value is None else f"{value:.3f}"
+    return "-" if value is None else f"{number(value)}"
 
 
 def table_i_survival(c_index: pd.DataFrame) -> pd.DataFrame:

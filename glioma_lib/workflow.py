@@ -92,6 +92,25 @@ def reproducibility_page(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def training_index_page(layout: RunLayout, intro: str) -> str:
+    """The training part's first page: ``intro``, then one row per finished run with its honest
+    AUC, CI, the spread of its predictions and a link to its chapter."""
+    from glioma_lib.display import number
+    from glioma_lib.naming import parse_run_name
+
+    lines = [intro.rstrip(), "", "| run | task | format | model | labelled training patients | honest AUC [95% CI] "
+             "| SD of validation probabilities | validation patients (positive) |", "|---|---|---|---|---|---|---|---|"]
+    for name in layout.finished_runs():
+        run, parsed = json.loads((layout.run(name) / "auc.json").read_text()), parse_run_name(name)
+        honest = run["honest"]
+        model = parsed["model"] + (" + SCNA" if parsed["use_scna"] else "")
+        auc = f"{number(honest['auc'])} [{number(honest['ci95'][0])}, {number(honest['ci95'][1])}]"
+        lines.append(f"| [{name}](03_subtype_training-{name}.ipynb) | {parsed['task']} | {parsed['input_format']} "
+                     f"| {model} | {run['n_train_labelled']} | {auc} | {number(honest['probability_sd'])} "
+                     f"| {honest['n_validation']} ({honest['n_positive']}) |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
 def _exists(book_dir: Path, entry: dict) -> bool:
     if "glob" in entry:
         return any(book_dir.glob(entry["glob"] + ".*"))
@@ -133,6 +152,7 @@ def build_book(profile: str, book_dir: Path = BOOK) -> Path:
         book_dir.mkdir(parents=True, exist_ok=True)
         for source in [*BOOK.glob("*.md"), BOOK / "_config.yml", BOOK / "_toc.yml"]:
             shutil.copyfile(source, book_dir / source.name)
+        shutil.copytree(BOOK / "_static", book_dir / "_static", dirs_exist_ok=True)
     chapters = book_dir / "chapters"
     if chapters.exists():
         shutil.rmtree(chapters)
@@ -146,6 +166,7 @@ def build_book(profile: str, book_dir: Path = BOOK) -> Path:
             _retitle(target, f"Subtype training: {path.stem.split('-', 1)[1]}")
     record = json.loads(layout.provenance.read_text())
     (chapters / "reproducibility.md").write_text(reproducibility_page(record))
+    (chapters / "training_runs.md").write_text(training_index_page(layout, (book_dir / "training.md").read_text()))
     toc = chapters / "_toc.yml"
     toc.write_text(yaml.safe_dump(filtered_toc(yaml.safe_load((book_dir / "_toc.yml").read_text()), book_dir),
                                   sort_keys=False))  # fmt: skip

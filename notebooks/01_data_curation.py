@@ -1,7 +1,5 @@
 # ---
 # jupyter:
-#   jupytext:
-#     formats: py:percent
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -34,7 +32,7 @@ validation_fraction = 0.25
 split_seed = 0
 workers = 1  # processes that render phantom subjects
 
-# %%
+# %% tags=["hide-input"]
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -47,8 +45,11 @@ from glioma_lib.cohort import readers, summary
 from glioma_lib.cohort.manifest import read_manifest
 from glioma_lib.cohort.phantom import PhantomConfig, oracle_auc
 from glioma_lib.cohort.prepare import prepare_cohort
+from glioma_lib.display import set_book_display
 from glioma_lib.figures import modality_panel
 from glioma_lib.naming import MODALITIES
+
+set_book_display()
 
 cohort_dir = Path(run_dir) / "cohort"
 cohort = {

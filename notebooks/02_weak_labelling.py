@@ -1,7 +1,5 @@
 # ---
 # jupyter:
-#   jupytext:
-#     formats: py:percent
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -27,7 +25,7 @@ checkpoint = None  # path to a four-channel, four-class 3D-ESPNet state dict, or
 held_out_fraction = 0.25
 seed = 0
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import nibabel as nib
 import pandas as pd
@@ -35,11 +33,14 @@ from IPython.display import display
 
 from glioma_lib.cohort.manifest import read_manifest
 from glioma_lib.cohort.readers import read_mask
+from glioma_lib.display import set_book_display
 from glioma_lib.figures import LABEL_COLOURS, axial, tumour_slice
 from glioma_lib.inputs.preprocess import PreprocessSpec
 from glioma_lib.layout import RunLayout
 from glioma_lib.steps import weak_labelling
 from glioma_lib.weak_labels import PUBLISHED_WT_DICE, weak_mask_paths
+
+set_book_display()
 
 layout = RunLayout(run_dir)
 result = weak_labelling(layout, PreprocessSpec(shape=tuple(shape)), teacher_epochs, checkpoint,

@@ -1,7 +1,5 @@
 # ---
 # jupyter:
-#   jupytext:
-#     formats: py:percent
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -51,18 +49,21 @@ empty_mask_policy = "centre"
 pca_dim = 50
 bootstrap = 1000
 
-# %%
+# %% tags=["hide-input"]
 import json
 
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
+from glioma_lib.display import set_book_display
 from glioma_lib.inputs.preprocess import PreprocessSpec
 from glioma_lib.layout import RunLayout
 from glioma_lib.steps import subtype_training
 from glioma_lib.training import TrainConfig
 from glioma_lib.training_figures import learning_curves, roc_figure
+
+set_book_display()
 
 config = TrainConfig(task=task, input_format=input_format, model=model, use_scna=use_scna, updates=updates,
                      evaluations=evaluations, evaluate_from=evaluate_from, trials=trials, seed=seed, batch_size=batch_size,

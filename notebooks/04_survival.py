@@ -1,7 +1,5 @@
 # ---
 # jupyter:
-#   jupytext:
-#     formats: py:percent
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -27,7 +25,7 @@ pca_dim = 50
 comparison_format = "t1ce"  # fixed in advance, as the paper does: MR+SCNA vs SCNA PCs and vs MR alone
 tcga_clinical = "../shared/realdata/tcga_clinical/ceccarelli2016_table_s1a.csv"  # real table, or None
 
-# %%
+# %% tags=["hide-input"]
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -36,12 +34,15 @@ from IPython.display import display
 
 from glioma_lib.cohort.manifest import read_manifest
 from glioma_lib.cohort.readers import read_ceccarelli
+from glioma_lib.display import set_book_display
 from glioma_lib.layout import RunLayout
 from glioma_lib.paper_values import TCGA_MEDIAN_SURVIVAL_MONTHS
 from glioma_lib.steps import survival_analysis
 from glioma_lib.survival import kaplan_meier_by_subtype
 from glioma_lib.survival_figures import forest_figure, km_figure
 from glioma_lib.survival_tables import table_i_survival, table_ii
+
+set_book_display()
 
 layout = RunLayout(run_dir)
 result = survival_analysis(layout, runs, penalizer, k, bootstrap, pca_dim, comparison_format=comparison_format)

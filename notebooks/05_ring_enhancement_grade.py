@@ -1,7 +1,5 @@
 # ---
 # jupyter:
-#   jupytext:
-#     formats: py:percent
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -24,7 +22,7 @@ threshold = 0.5
 min_necrosis = 0.1
 ig_steps = 32
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
@@ -32,7 +30,10 @@ from IPython.display import display
 from glioma_lib import paper_values
 from glioma_lib.analyses.figures import attribution_figure, status_bars
 from glioma_lib.analyses.pipeline import attribution_analysis, ring_grade_analysis
+from glioma_lib.display import set_book_display
 from glioma_lib.layout import RunLayout
+
+set_book_display()
 
 layout = RunLayout(run_dir)
 result = ring_grade_analysis(layout, run, threshold, min_necrosis)

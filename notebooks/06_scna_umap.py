@@ -1,7 +1,5 @@
 # ---
 # jupyter:
-#   jupytext:
-#     formats: py:percent
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -22,7 +20,7 @@ seed = 0
 real_arm_table = "../shared/realdata/tcga_scna_arm/arm_level_scna_786.csv"  # or None
 real_clinical = "../shared/realdata/tcga_scna_arm/clinical_786.csv"
 
-# %%
+# %% tags=["hide-input"]
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -32,7 +30,10 @@ from glioma_lib.analyses.figures import umap_figure
 from glioma_lib.analyses.pipeline import arm_level_scna, umap_analysis
 from glioma_lib.cohort.manifest import read_manifest
 from glioma_lib.cohort.readers import read_arm_table, read_scna_clinical_786
+from glioma_lib.display import set_book_display
 from glioma_lib.layout import RunLayout
+
+set_book_display()
 
 layout = RunLayout(run_dir)
 layout.analyses.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,5 @@
 # ---
 # jupyter:
-#   jupytext:
-#     formats: py:percent
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -30,10 +28,13 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from IPython.display import Markdown, display
 
+from glioma_lib.display import set_book_display
 from glioma_lib.layout import RunLayout
 from glioma_lib.results import results_tables
 from glioma_lib.results_figures import label_efficiency_figure, paired_forest
 from glioma_lib.steps import scna_embedding
+
+set_book_display()
 
 layout = RunLayout(run_dir)
 runs = runs or layout.finished_runs()

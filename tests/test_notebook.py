@@ -7,7 +7,16 @@ import json
 import nbformat
 import pytest
 
-from glioma_lib.notebook import NOTEBOOK_DIR, NotebookFailed, execute_notebook, load_text_notebook
+from glioma_lib.cli import main
+from glioma_lib.errors import InputDataError
+from glioma_lib.notebook import (
+    NOTEBOOK_DIR,
+    NotebookFailed,
+    execute_notebook,
+    find_notebook,
+    load_text_notebook,
+    notebook_parameters,
+)
 
 TEXT = """# %% tags=["parameters"]
 value = 1
@@ -31,6 +40,32 @@ def test_parameters_are_injected(tmp_path):
     assert notebook.metadata.kernelspec.name == "python3"
     outputs = "".join(o.get("text", "") for c in notebook.cells for o in c.get("outputs", []))
     assert "result=42" in outputs
+    tags = [c.metadata.get("tags", []) for c in notebook.cells]
+    assert ["parameters", "remove-cell"] in tags and ["injected-parameters"] in tags  # the book shows what ran
+
+
+def test_unknown_parameter_stops_before_running_naming_the_closest(tmp_path):
+    target = tmp_path / "out" / "toy.ipynb"
+    with pytest.raises(InputDataError, match=r"no parameter valeu \(did you mean value\?\); its parameters are value"):
+        execute_notebook(_write(tmp_path), target, {"valeu": 3}, progress=False)
+    assert not target.parent.exists()
+
+
+def test_cli_reads_a_parameters_file_and_lets_p_override_it(tmp_path, capsys):
+    (tmp_path / "params.yaml").write_text("value: 4\n")
+    out = tmp_path / "toy.ipynb"
+    assert main(["notebook", str(_write(tmp_path)), "--out", str(out), "-f", str(tmp_path / "params.yaml")]) == 0
+    assert "result=8" in out.read_text()
+    assert main(["notebook", str(_write(tmp_path)), "--out", str(out), "-f", str(tmp_path / "params.yaml"),
+                 "-p", "value", "5"]) == 0  # fmt: skip
+    assert "result=10" in out.read_text()
+    assert main(["notebook", str(_write(tmp_path)), "--out", str(out), "-p", "valeu", "5"]) == 2
+    assert "did you mean value" in capsys.readouterr().err
+
+
+def test_unknown_notebook_name_lists_the_notebooks():
+    with pytest.raises(InputDataError, match="no notebook '08_nothing'.*01_data_curation"):
+        find_notebook("08_nothing")
 
 
 def test_failure_names_error_and_partial_notebook(tmp_path):
@@ -49,3 +84,18 @@ def test_book_notebooks_are_text_with_a_parameters_cell(path):
     assert notebook.cells[0].cell_type == "markdown" and notebook.cells[0].source.startswith("# ")
     json.dumps(notebook)  # serialisable, no outputs committed
     assert all(not c.get("outputs") for c in notebook.cells)
+    assert "run_dir" in notebook_parameters(notebook)  # every default is a literal the checker can read
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOK_DIR.glob("*.py")), ids=lambda p: p.stem)
+def test_saving_a_book_notebook_changes_nothing(path):
+    """A save through jupytext with the project's configuration (what JupyterLab does) is diff-clean,
+    even after a kernel added language_info and a cell gained execution metadata."""
+    import jupytext
+    from jupytext.config import load_jupytext_configuration_file
+
+    config = load_jupytext_configuration_file(str(NOTEBOOK_DIR / "jupytext.toml"))
+    notebook = jupytext.read(path)
+    notebook.metadata["language_info"] = {"name": "python", "version": "3.11.9"}
+    notebook.cells[-1].metadata["execution"] = {"iopub.execute_input": "2026-11-28T10:00:00"}
+    assert jupytext.writes(notebook, "py:percent", config=config) == path.read_text()

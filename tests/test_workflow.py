@@ -53,6 +53,12 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
         assert figures == captions, f"{name}: {figures} images, {captions} captions"
     assert sum(page.count("<img") for page in html.values()) >= 15
     assert "Subtype training: idh-t1ce-mtl" in html["03_subtype_training-idh-t1ce-mtl.html"]
+    runs_page = html["training_runs.html"]
+    assert runs_page.count('href="03_subtype_training-') == 3 and "honest AUC [95% CI]" in runs_page
+    assert "-0.000" not in results and "wide-tables.css" in results
+    survival = html["04_survival.html"]
+    assert "fixed in advance, as the paper does" not in survival  # the defaults cell, with its comments, is removed
+    assert "# Parameters" in survival  # papermill's cell with the values that ran stays
     assert "Git commit" in html["reproducibility.html"]
     executed = nbformat.read(run_dir / "notebooks/01_data_curation.ipynb", as_version=4)
     outputs = [o.get("text", "") for c in executed.cells for o in c.get("outputs", [])]
@@ -83,7 +89,8 @@ def test_snakemake_command_for_slurm_uses_the_workflow_profile():
 
 def test_toc_drops_chapters_a_run_did_not_produce(tmp_path):
     (tmp_path / "chapters").mkdir()
-    for name in ("intro.md", "training.md", "chapters/01_data_curation.ipynb", "chapters/04_survival.ipynb"):
+    for name in ("intro.md", "chapters/training_runs.md", "chapters/01_data_curation.ipynb",
+                 "chapters/04_survival.ipynb"):
         (tmp_path / name).write_text("")
     toc = yaml.safe_load((workflow.BOOK / "_toc.yml").read_text())
     kept = workflow.filtered_toc(toc, tmp_path)
@@ -92,5 +99,56 @@ def test_toc_drops_chapters_a_run_did_not_produce(tmp_path):
     assert [p["caption"] for p in kept["parts"]] == ["Data", "Survival and interpretation"]
     (tmp_path / "chapters/03_subtype_training-idh-t1ce-mtl.ipynb").write_text("")
     kept = workflow.filtered_toc(toc, tmp_path)
-    training = next(c for part in kept["parts"] for c in part["chapters"] if c.get("file") == "training")
+    training = next(c for part in kept["parts"] for c in part["chapters"] if c.get("file") == "chapters/training_runs")
     assert training["sections"] == [{"glob": "chapters/03_subtype_training-*"}]
+
+
+def _scheduled(profile) -> dict[str, int]:
+    """Jobs a dry run of ``profile`` would run, by rule."""
+    import subprocess
+
+    command = workflow.snakemake_command(str(profile), cores=1, extra=["--dry-run"])
+    output = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=True).stdout
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", output, re.M) if m.group(1) != "total"}
+
+
+def _pretend_finished(run_dir) -> None:
+    """Executed notebooks for every step, in step order, newer than the parameters they were made with."""
+    import os
+    import time
+
+    now = time.time()
+    for i, parameters in enumerate(sorted((run_dir / "parameters").glob("*.json"))):
+        os.utime(parameters, (now - 100, now - 100))
+        notebook = run_dir / "notebooks" / f"{parameters.stem}.ipynb"
+        notebook.parent.mkdir(exist_ok=True)
+        notebook.write_text("{}")
+        os.utime(notebook, (now - 50 + i, now - 50 + i))
+
+
+@pytest.mark.parametrize(("section", "key", "value", "expected"), [
+    ("training", "lr", 0.0003, {"train": 3, "survival": 1, "ring_grade": 1, "results": 1, "all": 1}),
+    ("analyses", "umap", {"seed": 1}, {"umap": 1, "results": 1, "all": 1}),
+    ("weak_labels", "teacher_epochs", 3, {"weak_labels": 1, "train": 3, "survival": 1, "ring_grade": 1,
+                                          "results": 1, "all": 1}),
+])  # fmt: skip
+def test_a_changed_setting_reruns_exactly_its_dependants(tmp_path, section, key, value, expected):
+    path = _profile(tmp_path)
+    config = yaml.safe_load(path.read_text())
+    assert _scheduled(path)["all"] == 1  # writes every step's parameters
+    _pretend_finished(tmp_path / "run")
+    assert _scheduled(path) == {}
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "run/parameters").glob("*.json")}
+    config[section][key] = {**config[section][key], **value} if isinstance(value, dict) else value
+    path.write_text(yaml.safe_dump(config))
+    assert _scheduled(path) == expected
+    after = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "run/parameters").glob("*.json")}
+    assert 0 < sum(before[name] != after[name] for name in before) <= 3  # only the steps that read the key
+
+
+def test_snakemake_lint_is_clean():
+    import subprocess
+
+    command = workflow.snakemake_command("smoke", cores=1, extra=["--lint"])
+    result = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0 and "good condition" in result.stdout + result.stderr, result.stdout[-2000:]
