@@ -128,10 +128,9 @@ def execute_notebook(
     check_parameters(source, parameters or {})
     output.parent.mkdir(parents=True, exist_ok=True)
     notebook = load_text_notebook(source)
-    fd, input_path = tempfile.mkstemp(suffix=".ipynb", prefix=f"{source.stem}.", dir=output.parent)
-    os.close(fd)
     partial = output.with_name(output.stem + ".partial.ipynb")
-    try:
+    with tempfile.TemporaryDirectory(prefix="glioma-notebook-") as scratch:  # never in the run folder
+        input_path = str(Path(scratch) / f"{source.stem}.ipynb")
         nbformat.write(notebook, input_path)
         try:
             papermill.execute_notebook(
@@ -143,8 +142,6 @@ def execute_notebook(
                 f"notebook {source.name} failed: {exc.ename}: {exc.evalue}\n"
                 f"the partially executed notebook is {partial}"
             ) from exc
-        nbformat.write(show_values_that_ran(drop_kernel_noise(nbformat.read(partial, as_version=4))), partial)
-        os.replace(partial, output)
-    finally:
-        Path(input_path).unlink(missing_ok=True)
+    nbformat.write(show_values_that_ran(drop_kernel_noise(nbformat.read(partial, as_version=4))), partial)
+    os.replace(partial, output)
     return output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -72,6 +73,7 @@ def weak_labelling(layout: RunLayout, spec: PreprocessSpec, teacher_epochs: int,
     from glioma_lib.weak_labels import (
         TEACHER_FORMAT,
         dice_table,
+        file_sha256,
         load_teacher,
         teacher_split,
         train_teacher,
@@ -84,14 +86,24 @@ def weak_labelling(layout: RunLayout, spec: PreprocessSpec, teacher_epochs: int,
     train_ids, held_out = teacher_split(manifest, held_out_fraction, seed)
     if checkpoint:
         model = load_teacher(checkpoint)  # validates before anything is written
+        settings = {"checkpoint_sha256": file_sha256(checkpoint)}
+        held_out = sorted(manifest.loc[manifest["has_seg_gt"], "patient_id"])  # it saw none of ours
+    else:
+        settings = {"epochs": teacher_epochs, "seed": seed, "lr": teacher_lr, "spec": spec.key_fields(),
+                    "patients": train_ids}  # fmt: skip
+    settings = json.loads(json.dumps(settings))
+    settings_path = layout.teacher / "settings.json"
+    made_with = json.loads(settings_path.read_text()) if settings_path.exists() else None
+    stale = made_with != settings or not teacher_path.exists()  # a teacher made otherwise is never reused
+    if stale and checkpoint:
         with atomic_path(teacher_path) as tmp:
             shutil.copyfile(checkpoint, tmp)
-        held_out = sorted(manifest.loc[manifest["has_seg_gt"], "patient_id"])  # it saw none of ours
-    elif not teacher_path.exists():
+    elif stale:
         index = build_cache(manifest, TEACHER_FORMAT, spec, layout.cache, None, progress)
         curve = train_teacher(index, train_ids, teacher_path, teacher_epochs, seed, lr=teacher_lr,
                               progress=progress)
         write_table(curve, layout.teacher / "curve.csv")
+    write_json(settings, settings_path)
     model = load_teacher(teacher_path)
     weak = write_weak_masks(model, manifest, spec, layout.cache, layout.weak_masks, teacher_path, progress)
     by_id = manifest.set_index("patient_id")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 from pathlib import Path
 
 import nibabel as nib
@@ -22,8 +23,9 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from glioma_lib import paper_values
-from glioma_lib.atomic import atomic_path, write_json, write_table
+from glioma_lib.atomic import atomic_path, retire_dir, write_json, write_table
 from glioma_lib.cohort.readers import read_mask, to_brats2018_labels
+from glioma_lib.errors import InputDataError
 from glioma_lib.inputs.augment import item_seed, training_augmentation
 from glioma_lib.inputs.cache import CacheEntry, build_entry
 from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader
@@ -87,6 +89,10 @@ def train_teacher(index: pd.DataFrame, patients: list[str], out: str | Path, epo
     """Train a four-class segmenter on ``patients``; writes ``teacher.pt`` and returns the loss curve."""
     torch.manual_seed(seed)
     part = index[index["patient_id"].isin(patients) & (index["mask_kind"] == "gt")]
+    if len(part) < batch_size:
+        raise InputDataError(f"the teacher's training split has {len(part)} patients with ground-truth masks, "
+                             f"fewer than one batch of {batch_size}, so the teacher would train on nothing; give a "
+                             "teacher checkpoint (`-p checkpoint PATH`) or more ground-truth masks")  # fmt: skip
     labels = pd.Series(-1, index=part["patient_id"])
     dataset = MultiTaskDataset(part, TEACHER_FORMAT, labels, transform=training_augmentation(), seed=seed)
     counts = np.zeros(4)
@@ -150,7 +156,17 @@ def weak_mask_paths(weak_dir: Path, patient: str) -> tuple[Path, Path]:
 def write_weak_masks(model: ESPNet3D, manifest: pd.DataFrame, spec: PreprocessSpec, cache_dir: Path,
                      weak_dir: Path, teacher_path: Path, progress: bool = True,
                      batch_size: int = INFERENCE_BATCH) -> pd.DataFrame:
-    """Weak masks for every MR patient without ground truth; resumes, flags empty predictions."""
+    """Weak masks for every MR patient without ground truth; resumes, flags empty predictions.
+
+    Masks made by another teacher or at another preprocessing (per the folder's ``provenance.json``)
+    are retired first, never resumed.
+    """
+    record = weak_dir / "provenance.json"
+    if record.exists():
+        made_with = json.loads(record.read_text())
+        if (made_with.get("teacher_sha256"), made_with.get("spec")) != (file_sha256(teacher_path),
+                                                                          _as_json(spec.key_fields())):
+            retire_dir(weak_dir)
     weak_dir.mkdir(parents=True, exist_ok=True)
     rows, todo = [], []
     for _, row in manifest[manifest["has_mr"] & ~manifest["has_seg_gt"]].iterrows():
@@ -185,6 +201,10 @@ def write_weak_masks(model: ESPNet3D, manifest: pd.DataFrame, spec: PreprocessSp
                 "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")},
                weak_dir / "provenance.json")  # fmt: skip
     return table
+
+
+def _as_json(value):
+    return json.loads(json.dumps(value))
 
 
 def dice_table(model: ESPNet3D, manifest: pd.DataFrame, patients: list[str], spec: PreprocessSpec,

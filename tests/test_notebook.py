@@ -99,3 +99,17 @@ def test_saving_a_book_notebook_changes_nothing(path):
     notebook.metadata["language_info"] = {"name": "python", "version": "3.11.9"}
     notebook.cells[-1].metadata["execution"] = {"iopub.execute_input": "2026-11-28T10:00:00"}
     assert jupytext.writes(notebook, "py:percent", config=config) == path.read_text()
+
+
+def test_a_full_disk_stops_with_one_line_naming_the_path(monkeypatch, capsys, tmp_path):
+    import errno
+
+    import glioma_lib.cohort.phantom as phantom
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "new" / "image.nii.gz"))
+
+    monkeypatch.setattr(phantom, "generate", full_disk)
+    assert main(["cohort", "phantom", "--out", str(tmp_path / "new")]) == 3
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: no space left") and "image.nii.gz" in error and "\n" not in error

@@ -103,3 +103,23 @@ def test_teacher_beats_all_background(manifest, tmp_path):
                          "gt")  # fmt: skip
     assert quality["dice_all_background_WT"].max() == 0
     assert quality["dice_WT"].mean() > 0.5  # a mask of the whole brain scores about 0.16 here
+
+
+def test_masks_of_another_teacher_are_retired_not_resumed(manifest, tmp_path):
+    teacher = tmp_path / "t.pt"
+    teacher.write_bytes(b"first teacher")
+    write_weak_masks(PlantedTeacher(), manifest, SPEC, tmp_path / "cache", tmp_path / "weak", teacher, False)
+    teacher.write_bytes(b"second teacher")
+    again = write_weak_masks(PlantedTeacher(), manifest, SPEC, tmp_path / "cache", tmp_path / "weak", teacher, False)
+    assert not again["resumed"].any()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".weak")] == []  # the old masks are gone
+
+
+def test_teacher_refuses_to_train_on_nothing(manifest, tmp_path):
+    from glioma_lib.errors import InputDataError
+
+    index = build_cache(manifest, TEACHER_FORMAT, SPEC, tmp_path / "cache", None, progress=False)
+    one = sorted(manifest.loc[manifest["has_seg_gt"], "patient_id"])[:1]
+    with pytest.raises(InputDataError, match="training split has 1 patients with ground-truth masks, fewer than one"):
+        train_teacher(index, one, tmp_path / "teacher.pt", epochs=1, batch_size=2, progress=False)
+    assert not (tmp_path / "teacher.pt").exists()

@@ -42,7 +42,10 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
     workflow.run(profile, cores=2)  # finished outputs are kept: nothing reruns
     assert {p: p.stat().st_mtime_ns for p in (run_dir / "notebooks").glob("*.ipynb")} == stamps
 
+    stray = run_dir / "notebooks/02_weak_labelling.5tgbo0x8.ipynb"  # e.g. a killed run's temporary copy
+    stray.write_bytes((run_dir / "notebooks/02_weak_labelling.ipynb").read_bytes())
     index = workflow.build_book(profile, tmp_path / "book")
+    assert not (tmp_path / "book/chapters" / stray.name).exists()
     html = {p.name: p.read_text() for p in index.parent.glob("chapters/*.html")}
     results = html["07_results.html"]
     assert "Table I" in results and "Table II" in results and "0.884" in results  # the paper's T1ce MTL IDH AUC
@@ -152,3 +155,60 @@ def test_snakemake_lint_is_clean():
     command = workflow.snakemake_command("smoke", cores=1, extra=["--lint"])
     result = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert result.returncode == 0 and "good condition" in result.stdout + result.stderr, result.stdout[-2000:]
+
+
+def test_dry_runs_and_unlock_leave_provenance_alone(tmp_path):
+    profile = str(_profile(tmp_path))
+    for extra in (["--dry-run"], ["-n"], ["--unlock"]):
+        workflow.run(profile, cores=1, extra=extra)
+    assert not (tmp_path / "run/provenance.json").exists()
+
+
+def test_a_stale_lock_is_released_only_when_no_snakemake_is_alive(tmp_path, monkeypatch, capsys):
+    import subprocess
+
+    locks = tmp_path / "locks"
+    assert not workflow.release_stale_lock("smoke", 1, locks)  # no lock, nothing to do
+    locks.mkdir()
+    (locks / "0.input.lock").write_text("runs/smoke/notebooks/01_data_curation.ipynb")
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda command, **kwargs: calls.append(command))
+    monkeypatch.setattr(workflow, "live_snakemake_pids", lambda: [4242])
+    with pytest.raises(SystemExit, match="in progress \\(Snakemake pid 4242\\)"):
+        workflow.release_stale_lock("smoke", 1, locks)
+    assert calls == []
+    monkeypatch.setattr(workflow, "live_snakemake_pids", lambda: [])
+    assert workflow.release_stale_lock("smoke", 1, locks)
+    assert "--unlock" in calls[0] and "interrupted and left Snakemake's lock" in capsys.readouterr().out
+
+
+def test_live_snakemake_of_this_workflow_is_found():
+    import subprocess
+    import sys
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "snakemake", "-s",
+                                str(workflow.WORKFLOW / "Snakefile")])  # fmt: skip
+    try:
+        assert sleeper.pid in workflow.live_snakemake_pids()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert sleeper.pid not in workflow.live_snakemake_pids()
+
+
+def test_litter_of_a_killed_step_is_removed_and_nothing_else(tmp_path):
+    from glioma_lib.atomic import atomic_path
+
+    keep = [tmp_path / "results/table_i.csv", tmp_path / "cohort/manifest.parquet"]
+    for path in keep:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("finished")
+    litter = [tmp_path / "results/.table_i.k2j3.tmp.csv", tmp_path / "cohort/.synthetic.ab12.tmp"]
+    litter[0].write_text("half")
+    (litter[1] / "BraTS").mkdir(parents=True)
+    assert sorted(workflow.remove_litter(tmp_path)) == sorted(litter)
+    assert all(p.exists() for p in keep) and not any(p.exists() for p in litter)
+    with pytest.raises(RuntimeError), atomic_path(tmp_path / "results/x.csv") as tmp:  # the pattern is atomic's
+        tmp.write_text("half")
+        assert tmp.name.startswith(".x.") and ".tmp" in tmp.name
+        raise RuntimeError

@@ -30,6 +30,7 @@ from tqdm import tqdm
 from glioma_lib.atomic import atomic_dir, write_json
 from glioma_lib.cohort import anatomy
 from glioma_lib.cohort.genome import synthetic_gene_map
+from glioma_lib.errors import InputDataError
 from glioma_lib.naming import MODALITIES, SUBTYPES
 
 WT, INTACT, CODEL = SUBTYPES
@@ -323,7 +324,7 @@ def generate(out: str | Path, config: PhantomConfig | None = None, progress: boo
     config = config or PhantomConfig()
     out = Path(out)
     if out.exists():
-        raise FileExistsError(f"{out} exists; the phantom writes a fresh folder and never overwrites")
+        raise InputDataError(f"{out} exists; the phantom writes a fresh folder and never overwrites: give a new --out")
     truth, scna, genes = simulate_tables(config)
     rng_img = np.random.default_rng(np.random.SeedSequence(config.seed).spawn(3)[2])
 

@@ -44,9 +44,15 @@ def test_same_seed_gives_identical_files(tmp_path):
     assert _digest(a) != _digest(c)
 
 
-def test_refuses_to_overwrite(phantom_dir):
-    with pytest.raises(FileExistsError):
+def test_refuses_to_overwrite_in_one_line(phantom_dir, capsys):
+    from glioma_lib.cli import main
+    from glioma_lib.errors import InputDataError
+
+    with pytest.raises(InputDataError, match="exists; the phantom writes a fresh folder"):
         generate(phantom_dir, PhantomConfig(n_mr=1, n_scna_only=0, shape=(16, 16, 16)))
+    assert main(["cohort", "phantom", "--out", str(phantom_dir), "--n-mr", "1"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: ") and str(phantom_dir) in error and "\n" not in error
 
 
 def test_files_look_like_brats_and_tcga(phantom_dir):
