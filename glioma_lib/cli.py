@@ -70,6 +70,19 @@ def _is_json(text: str) -> bool:
     return True
 
 
+def _predict(args: argparse.Namespace) -> None:
+    from glioma_lib.predict import predict
+
+    table = predict(args.input, args.output, args.model, args.device)
+    print(f"{(table['status'] == 'ok').sum()} of {len(table)} patients predicted -> {args.output}/predictions.csv")
+
+
+def _export(args: argparse.Namespace) -> None:
+    from glioma_lib.bundle import export_bundle
+
+    print(f"bundle: {export_bundle(args.run, args.output)}")
+
+
 def _bench(args: argparse.Namespace) -> None:
     from glioma_lib import bench
 
@@ -132,6 +145,19 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "book":
             sub.add_argument("--no-run", action="store_true", help="build from the existing run folder only")
         sub.set_defaults(func=func)
+
+    predict = commands.add_parser("predict", help="subtype probabilities, tumour mask and report for new patients")
+    predict.add_argument("-i", "--input", required=True, type=Path, help="a BraTS subject folder, or a folder of them")
+    predict.add_argument("-o", "--output", required=True, type=Path, help="a folder for predictions.csv and reports")
+    predict.add_argument("--model", required=True, action="append", type=Path,
+                         help="a trained run folder or an exported bundle; once per task (IDH, 1p/19q)")
+    predict.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
+    predict.set_defaults(func=_predict)
+
+    export = commands.add_parser("export", help="write a trained run as a self-describing bundle")
+    export.add_argument("run", type=Path, help="a finished training run, e.g. runs/default/train/idh-t1ce-mtl")
+    export.add_argument("-o", "--output", required=True, type=Path, help="the bundle folder (must not exist)")
+    export.set_defaults(func=_export)
 
     bench = commands.add_parser("bench", help="speed benchmarks for the README")
     bench.add_argument("what", choices=["phantom", "loader", "train", "weak"])

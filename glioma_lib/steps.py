@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from glioma_lib.atomic import atomic_path, write_json, write_table
+from glioma_lib.bundle import PREPROCESSING_FILE
 from glioma_lib.cohort.manifest import load_scna, read_manifest
 from glioma_lib.cohort.prepare import load_sources
 from glioma_lib.inputs.cache import build_cache
@@ -62,6 +63,7 @@ def subtype_training(layout: RunLayout, config: TrainConfig, spec: PreprocessSpe
         config = replace(config, teacher_checkpoint=str(teacher))
     out_dir.mkdir(parents=True, exist_ok=True)
     write_table(index, out_dir / "cache_index.csv")  # crops and fallbacks, per patient
+    write_json(spec.key_fields(), out_dir / PREPROCESSING_FILE)  # what inference on a new patient repeats
     train_run(manifest, index, config, out_dir, scna, progress, restart)
     return out_dir
 
@@ -86,7 +88,7 @@ def weak_labelling(layout: RunLayout, spec: PreprocessSpec, teacher_epochs: int,
     train_ids, held_out = teacher_split(manifest, held_out_fraction, seed)
     if checkpoint:
         model = load_teacher(checkpoint)  # validates before anything is written
-        settings = {"checkpoint_sha256": file_sha256(checkpoint)}
+        settings = {"checkpoint_sha256": file_sha256(checkpoint), "spec": spec.key_fields()}
         held_out = sorted(manifest.loc[manifest["has_seg_gt"], "patient_id"])  # it saw none of ours
     else:
         settings = {"epochs": teacher_epochs, "seed": seed, "lr": teacher_lr, "spec": spec.key_fields(),

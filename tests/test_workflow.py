@@ -38,6 +38,8 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
                          "05_ring_enhancement_grade.ipynb", "06_scna_umap.ipynb", "07_results.ipynb"]  # fmt: skip
     assert (run_dir / "provenance.json").exists() and (run_dir / "results/table_i.csv").exists()
 
+    _predict_and_export(run_dir, tmp_path)
+
     stamps = {p: p.stat().st_mtime_ns for p in (run_dir / "notebooks").glob("*.ipynb")}
     workflow.run(profile, cores=2)  # finished outputs are kept: nothing reruns
     assert {p: p.stat().st_mtime_ns for p in (run_dir / "notebooks").glob("*.ipynb")} == stamps
@@ -66,6 +68,43 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
     executed = nbformat.read(run_dir / "notebooks/01_data_curation.ipynb", as_version=4)
     outputs = [o.get("text", "") for c in executed.cells for o in c.get("outputs", [])]
     assert not any("Kernel is running over TCP" in text for text in outputs)
+
+
+def _predict_and_export(run_dir, tmp_path):
+    """`glioma predict` on the smoke run's model, from the run and from its exported bundle, on two
+    synthetic subjects and on the real MR case (read-only, from shared/realdata)."""
+    import shutil
+
+    import nibabel as nib
+    import pandas as pd
+
+    from glioma_lib.cli import main
+    from tests.conftest import REALDATA
+
+    model = run_dir / "train/idh-t1ce-mtl"
+    subjects = sorted((run_dir / "cohort/synthetic/brats").glob("*/"))[:2]
+    scans = tmp_path / "scans"
+    for subject in subjects:
+        shutil.copytree(subject, scans / subject.name, ignore=shutil.ignore_patterns("*_seg.nii.gz"))
+    assert main(["export", str(model), "-o", str(tmp_path / "bundle")]) == 0
+    metadata = (tmp_path / "bundle/metadata.json").read_text()
+    assert '"channels": [\n      "t1ce"' in metadata and "honest_auc_ci95" in metadata and "synthetic" in metadata
+    assert "not for diagnosis" in (tmp_path / "bundle/README.md").read_text()
+    tables = {}
+    for name, source in [("run", model), ("bundle", tmp_path / "bundle")]:
+        assert main(["predict", "-i", str(scans), "-o", str(tmp_path / f"from_{name}"), "--model", str(source)]) == 0
+        tables[name] = pd.read_csv(tmp_path / f"from_{name}/predictions.csv")
+    assert (tables["run"]["status"] == "ok").all() and len(tables["run"]) == 2
+    pd.testing.assert_series_equal(tables["run"]["idh_probability"], tables["bundle"]["idh_probability"])
+    if REALDATA.is_dir():
+        case = REALDATA / "brats_mr"
+        assert main(["predict", "-i", str(case), "-o", str(tmp_path / "real"), "--model", str(model)]) == 0
+        row = pd.read_csv(tmp_path / "real/predictions.csv").iloc[0]
+        assert row["status"] == "ok" and 0 <= row["idh_probability"] <= 1 and row["idh_trial_sd"] >= 0
+        t1 = nib.load(case / row["patient_id"] / f"{row['patient_id']}_t1.nii.gz")
+        mask = nib.load(row["mask"])
+        assert mask.shape == t1.shape and (mask.affine == t1.affine).all()
+        assert (tmp_path / "real" / row["patient_id"] / f"{row['patient_id']}_report.png").stat().st_size > 10_000
 
 
 def test_failing_notebook_stops_with_its_error_and_the_partial_notebook(tmp_path, capfd):
@@ -212,3 +251,26 @@ def test_litter_of_a_killed_step_is_removed_and_nothing_else(tmp_path):
         tmp.write_text("half")
         assert tmp.name.startswith(".x.") and ".tmp" in tmp.name
         raise RuntimeError
+
+
+def test_the_installed_snakemake_keeps_within_its_cores(tmp_path):
+    """Some Snakemake 9 releases started more one-thread jobs than --cores once a job had finished
+    (snakemake#3913); the trainings are such jobs, so the pinned version must not."""
+    import subprocess
+    import sys
+
+    (tmp_path / "Snakefile").write_text(
+        'rule all:\n    input: expand("out/{i}.txt", i=range(6))\n\n'
+        'rule first:\n    output: "out/first.txt"\n    threads: 2\n    shell: "touch {output}"\n\n'
+        'rule job:\n    input: "out/first.txt"\n    output: "out/{i}.txt"\n    threads: 1\n'
+        '    shell: "date +%s.%N > {output}.start; sleep 1; date +%s.%N > {output}"\n')  # fmt: skip
+    subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--quiet"], cwd=tmp_path, check=True,
+                   capture_output=True)  # fmt: skip
+    events = []
+    for end in (tmp_path / "out").glob("[0-9].txt"):
+        events += [(float(end.with_suffix(".txt.start").read_text()), 1), (float(end.read_text()), -1)]
+    running = peak = 0
+    for _, change in sorted(events):
+        running += change
+        peak = max(peak, running)
+    assert len(events) == 12 and peak <= 2
