@@ -36,5 +36,6 @@ lab: $(VENV)/.installed
 lock:
 	rm -rf .lock-venv && python3 -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet -e ".[dev,lab,slurm]"
-	.lock-venv/bin/python -m pip freeze --exclude-editable > $(LOCK).tmp && mv $(LOCK).tmp $(LOCK)
+	(echo '# Exact versions of every package `make` installs (all extras); regenerate with `make lock`.'; \
+	 .lock-venv/bin/python -m pip freeze --exclude-editable) > $(LOCK).tmp && mv $(LOCK).tmp $(LOCK)
 	rm -rf .lock-venv

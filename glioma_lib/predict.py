@@ -26,6 +26,7 @@ from glioma_lib.atomic import atomic_path, write_table
 from glioma_lib.bundle import TrainedModel, load_model
 from glioma_lib.cohort.readers import (
     find_brats_subjects,
+    load_volume,
     subject_paths,
     to_brats2018_labels,
     validate_subject,
@@ -45,7 +46,7 @@ MAX_BORDER_SIGNAL = 0.01  # fraction of non-zero border voxels tolerated (BraTS 
 def check_skull_stripped(patient: str, path: str | Path) -> None:
     """Refuse a scan whose background is not zero: BraTS-preprocessed scans are skull-stripped, and
     preprocessing takes the non-zero voxels as the brain."""
-    data = np.asarray(nib.load(str(path)).dataobj)
+    data = np.asarray(load_volume(path, patient).dataobj)
     faces = [data[:BORDER], data[-BORDER:], data[:, :BORDER], data[:, -BORDER:], data[:, :, :BORDER],
              data[:, :, -BORDER:]]  # fmt: skip
     signal = float(np.mean(np.concatenate([np.ravel(f) for f in faces]) != 0))
@@ -79,7 +80,7 @@ def report_figure(patient: str, paths: dict[str, Path], labels: np.ndarray, row:
     grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.15])
     for column, modality in enumerate(("t1ce", "flair")):
         ax = fig.add_subplot(grid[0, column])
-        volume = np.asarray(nib.load(str(paths[modality])).dataobj, dtype=np.float32)
+        volume = np.asarray(load_volume(paths[modality], patient).dataobj, dtype=np.float32)
         ax.imshow(axial(volume, k), cmap="gray")
         masked = np.ma.masked_equal(axial(labels, k), 0)
         ax.imshow(masked, cmap=LABEL_COLOURS, vmin=0, vmax=3, alpha=0.45, interpolation="nearest")
@@ -114,7 +115,7 @@ def predict_patient(patient: str, folder: Path, models: list[TrainedModel], out_
                      "path_seg": None, "has_seg_gt": False})  # fmt: skip
     teacher = models[0]
     entry, _ = build_entry(row, TEACHER_FORMAT, teacher.teacher_spec, scratch / "cache")
-    reference = nib.load(str(paths["t1"]))
+    reference = load_volume(paths["t1"], patient)
     labels = predict_labels(teacher.teacher.to("cpu"), [entry], [reference])[0]
     weak_dir = scratch / "weak"
     weak_dir.mkdir(exist_ok=True)

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from glioma_lib import paper_values
 from glioma_lib.atomic import atomic_path, retire_dir, write_json, write_table
-from glioma_lib.cohort.readers import read_mask, to_brats2018_labels
+from glioma_lib.cohort.readers import load_volume, read_mask, to_brats2018_labels
 from glioma_lib.errors import InputDataError
 from glioma_lib.inputs.augment import item_seed, training_augmentation
 from glioma_lib.inputs.cache import CacheEntry, build_entry
@@ -179,7 +179,7 @@ def write_weak_masks(model: ESPNet3D, manifest: pd.DataFrame, spec: PreprocessSp
     with tqdm(total=len(todo), desc="weak masks", disable=not progress) as bar:
         for batch in _batches(todo, batch_size):
             entries = [build_entry(row, TEACHER_FORMAT, spec, cache_dir)[0] for row in batch]
-            references = [nib.load(row["path_t1"]) for row in batch]
+            references = [load_volume(row["path_t1"], row["patient_id"]) for row in batch]
             for row, reference, labels in zip(batch, references, predict_labels(model, entries, references),
                                               strict=True):  # fmt: skip
                 patient = row["patient_id"]
@@ -214,7 +214,7 @@ def dice_table(model: ESPNet3D, manifest: pd.DataFrame, patients: list[str], spe
     by_id = manifest.set_index("patient_id", drop=False)
     for batch in _batches(list(patients)):
         entries = [build_entry(by_id.loc[p], TEACHER_FORMAT, spec, cache_dir)[0] for p in batch]
-        references = [nib.load(by_id.loc[p, "path_t1"]) for p in batch]
+        references = [load_volume(by_id.loc[p, "path_t1"], p) for p in batch]
         for patient, predicted in zip(batch, predict_labels(model, entries, references), strict=True):
             truth = read_mask(masks[patient], patient)
             rows.append({"patient_id": patient, "reference": source,

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import yaml
 
 from glioma_lib.atomic import write_json
@@ -167,6 +168,46 @@ def training_index_page(layout: RunLayout, intro: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def chapter_tables(layout: RunLayout, step: str) -> list[Path]:
+    """The tables behind one chapter, for its CSV downloads (those the step wrote)."""
+    if step.startswith("03_subtype_training-"):
+        run = layout.run(step.split("-", 1)[1])
+        tables = [run / "metrics.parquet", run / "validation_predictions.parquet"]
+    else:
+        umap = sorted(p for p in layout.analyses.glob("*.csv") if p.stem.endswith(("_umap", "_silhouette")))
+        tables = {
+            "01_data_curation": [layout.manifest.with_suffix(".csv"), layout.cohort / "curation_report.csv"],
+            "02_weak_labelling": [layout.teacher / "quality.csv", layout.teacher / "curve.csv",
+                                  layout.weak_masks / "weak_masks.csv"],
+            "04_survival": sorted(layout.survival.glob("*.csv")),
+            "05_ring_enhancement_grade": sorted(set(layout.analyses.glob("*.csv")) - set(umap)),
+            "06_scna_umap": umap,
+            "07_results": sorted(layout.results.glob("*.csv")),
+        }.get(step, [])  # fmt: skip
+    return [path for path in tables if path.exists()]
+
+
+def attach_tables(chapter: Path, tables: list[Path]) -> list[Path]:
+    """Copy ``tables`` (as CSV) beside a book chapter and end it with their download links."""
+    if not tables:
+        return []
+    folder = chapter.parent / "tables" / chapter.stem
+    folder.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for table in tables:
+        copy = folder / f"{table.stem}.csv"
+        if table.suffix == ".parquet":
+            pd.read_parquet(table).to_csv(copy, index=False)
+        else:
+            shutil.copyfile(table, copy)
+        copies.append(copy)
+    links = " · ".join(f"{{download}}`{c.name} <tables/{chapter.stem}/{c.name}>`" for c in copies)
+    notebook = nbformat.read(chapter, as_version=4)
+    notebook.cells.append(nbformat.v4.new_markdown_cell(f"**This chapter's tables as CSV:** {links}"))
+    nbformat.write(notebook, chapter)
+    return copies
+
+
 def _exists(book_dir: Path, entry: dict) -> bool:
     if "glob" in entry:
         return any(book_dir.glob(entry["glob"] + ".*"))
@@ -220,6 +261,7 @@ def build_book(profile: str, book_dir: Path = BOOK) -> Path:
         shutil.copyfile(path, target)
         if path.stem.startswith("03_subtype_training-"):
             _retitle(target, f"Subtype training: {path.stem.split('-', 1)[1]}")
+        attach_tables(target, chapter_tables(layout, path.stem))
     record = json.loads(layout.provenance.read_text())
     (chapters / "reproducibility.md").write_text(reproducibility_page(record))
     (chapters / "training_runs.md").write_text(training_index_page(layout, (book_dir / "training.md").read_text()))

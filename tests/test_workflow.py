@@ -58,6 +58,7 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
         assert figures == captions, f"{name}: {figures} images, {captions} captions"
     assert sum(page.count("<img") for page in html.values()) >= 15
     assert "Subtype training: idh-t1ce-mtl" in html["03_subtype_training-idh-t1ce-mtl.html"]
+    assert "metrics.csv" in html["03_subtype_training-idh-t1ce-mtl.html"] and "table_i.csv" in results
     runs_page = html["training_runs.html"]
     assert runs_page.count('href="03_subtype_training-') == 3 and "honest AUC [95% CI]" in runs_page
     assert "-0.000" not in results and "wide-tables.css" in results
@@ -274,3 +275,26 @@ def test_the_installed_snakemake_keeps_within_its_cores(tmp_path):
         running += change
         peak = max(peak, running)
     assert len(events) == 12 and peak <= 2
+
+
+def test_each_chapter_ends_with_its_tables_as_csv(tmp_path):
+    import nbformat
+    import pandas as pd
+
+    from glioma_lib.layout import RunLayout
+
+    layout = RunLayout(tmp_path / "run")
+    run = layout.run("idh-t1ce-mtl")
+    run.mkdir(parents=True)
+    pd.DataFrame({"trial": [0], "validation_auc": [0.7]}).to_parquet(run / "metrics.parquet")
+    layout.results.mkdir(parents=True)
+    (layout.results / "table_i.csv").write_text("format,AUC\nt1ce,0.7\n")
+    assert workflow.chapter_tables(layout, "03_subtype_training-idh-t1ce-mtl") == [run / "metrics.parquet"]
+    assert workflow.chapter_tables(layout, "07_results") == [layout.results / "table_i.csv"]
+    chapter = tmp_path / "chapters/03_subtype_training-idh-t1ce-mtl.ipynb"
+    chapter.parent.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Run")]), chapter)
+    copies = workflow.attach_tables(chapter, workflow.chapter_tables(layout, chapter.stem))
+    assert pd.read_csv(copies[0])["validation_auc"].tolist() == [0.7]
+    last = nbformat.read(chapter, as_version=4).cells[-1].source
+    assert "{download}`metrics.csv <tables/03_subtype_training-idh-t1ce-mtl/metrics.csv>`" in last

@@ -15,7 +15,7 @@ import pandas as pd
 from glioma_lib.atomic import write_table
 from glioma_lib.cohort import readers
 from glioma_lib.errors import InputDataError
-from glioma_lib.naming import MODALITIES
+from glioma_lib.naming import MODALITIES, SPLITS
 
 MANIFEST_COLUMNS = [
     "patient_id", "brats_id", "tcga_id", "has_mr", "has_seg_gt", "has_scna",
@@ -146,13 +146,28 @@ def build_manifest(
     return manifest, report
 
 
-def check_manifest(manifest: pd.DataFrame) -> None:
-    """Invariants every manifest satisfies (violations are bugs, not user errors)."""
-    assert manifest["patient_id"].is_unique, "patient ids must be unique"
-    assert (manifest.loc[manifest["has_mr"], ["path_" + m for m in MODALITIES]].notna()).all().all()
-    assert not (manifest["has_seg_gt"] & ~manifest["has_mr"]).any()
-    assert (manifest.loc[manifest["split"] == "scna_only", "has_scna"]).all()
-    assert manifest["split"].isin(["train", "validation", "unlabelled_mr", "scna_only"]).all()
+def check_manifest(manifest: pd.DataFrame, path: str | Path | None = None) -> None:
+    """Invariants every manifest satisfies; a violation (e.g. a hand-edited split ``Train``, or a
+    subject whose folder and files carry the same barcode twice) stops with the patient named."""
+    missing = [c for c in ("patient_id", "split", "has_mr", "has_seg_gt", "has_scna") if c not in manifest]
+    if missing:
+        raise InputDataError(f"manifest lacks the columns {missing}; found {list(manifest.columns)}", path=path)
+    duplicated = manifest.loc[manifest["patient_id"].duplicated(), "patient_id"]
+    if len(duplicated):
+        raise InputDataError("patient id appears more than once in the manifest (one row per patient: merge or "
+                             "rename its samples)", str(duplicated.iloc[0]), path)  # fmt: skip
+    checks = [
+        (~manifest["split"].isin(SPLITS), f"split must be one of {list(SPLITS)}"),
+        (manifest["has_mr"] & manifest[["path_" + m for m in MODALITIES]].isna().any(axis=1),
+         "has_mr is true but a modality path is missing"),
+        (manifest["has_seg_gt"] & ~manifest["has_mr"], "has a ground-truth mask but no MR"),
+        ((manifest["split"] == "scna_only") & ~manifest["has_scna"], "split scna_only without SCNA"),
+    ]  # fmt: skip
+    for bad, message in checks:
+        if bad.any():
+            row = manifest[bad].iloc[0]
+            raise InputDataError(f"{message} (split {row['split']!r}; {int(bad.sum())} rows like this)",
+                                 str(row["patient_id"]), path)  # fmt: skip
 
 
 def write_manifest(manifest: pd.DataFrame, report: pd.DataFrame, out_dir: str | Path) -> Path:
@@ -165,5 +180,8 @@ def write_manifest(manifest: pd.DataFrame, report: pd.DataFrame, out_dir: str | 
 
 
 def read_manifest(path: str | Path) -> pd.DataFrame:
-    """A manifest written by :func:`write_manifest` (parquet keeps the nullable dtypes)."""
-    return pd.read_parquet(path)
+    """A manifest written by :func:`write_manifest` (parquet keeps the nullable dtypes), checked, so a
+    hand-edited one with an unknown split or a duplicate patient stops here, naming the row."""
+    manifest = pd.read_parquet(path)
+    check_manifest(manifest, path)
+    return manifest

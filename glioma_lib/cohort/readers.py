@@ -69,9 +69,13 @@ def subject_paths(subject: str, folder: Path) -> dict[str, Path | None]:
 
 
 def load_volume(path: str | Path, patient: str) -> nib.Nifti1Image:
-    """Load a NIfTI volume fully (so truncation is caught now), with the patient in any error."""
+    """Load a NIfTI volume fully (so truncation is caught now), with the patient in any error.
+
+    A 4-D file with trailing singleton axes (X, Y, Z, 1), as many converters write, is squeezed
+    to 3-D; any other 4-D file is refused.
+    """
     try:
-        image = nib.load(str(path))
+        image = nib.funcs.squeeze_image(nib.load(str(path)))
         np.asanyarray(image.dataobj)
     except Exception as exc:  # nibabel raises several types for corrupt files
         raise InputDataError(f"unreadable NIfTI ({type(exc).__name__}: {exc})", patient, path) from exc

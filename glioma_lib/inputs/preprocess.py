@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-import nibabel as nib
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from glioma_lib.cohort.readers import load_volume
 from glioma_lib.errors import InputDataError
 from glioma_lib.inputs.formats import InputFormat
 from glioma_lib.naming import MODALITIES
@@ -59,7 +59,9 @@ def load_channels(paths: dict[str, str], channels: tuple[str, ...], patient: str
     raw = {}
     for modality in MODALITIES:
         try:
-            raw[modality] = np.asarray(nib.load(paths[modality]).dataobj, dtype=np.float32)
+            raw[modality] = np.asarray(load_volume(paths[modality], patient).dataobj, dtype=np.float32)
+        except InputDataError:
+            raise
         except Exception as exc:
             raise InputDataError(f"cannot read {modality} ({exc})", patient, paths[modality]) from exc
     brain = np.logical_or.reduce([v != 0 for v in raw.values()])

@@ -94,3 +94,22 @@ def test_duplicate_tcga_mapping_stops(phantom_dir, tmp_path):
     mapping.to_csv(source / "brats/name_mapping.csv", index=False)
     with pytest.raises(InputDataError, match="same TCGA patient"):
         build_manifest(CohortSources.phantom(source))
+
+
+@pytest.mark.parametrize(("column", "value", "message"), [
+    ("split", "Train", "split must be one of"),
+    ("split", "test", "split must be one of"),
+    ("patient_id", "DUPLICATE", "appears more than once"),
+])  # fmt: skip
+def test_a_hand_edited_manifest_is_refused_on_read_naming_the_patient(phantom_manifest, tmp_path, column, value,
+                                                                      message):  # fmt: skip
+    from glioma_lib.cohort.manifest import read_manifest
+    from glioma_lib.errors import InputDataError
+
+    edited = phantom_manifest.copy()
+    edited.loc[edited.index[:2], column] = value
+    path = tmp_path / "manifest.parquet"
+    edited.to_parquet(path)
+    patient = value if column == "patient_id" else edited["patient_id"].iloc[0]
+    with pytest.raises(InputDataError, match=rf"{message}.*patient {patient}, file .*manifest\.parquet"):
+        read_manifest(path)

@@ -186,3 +186,21 @@ def test_hgg_lgg_layout_is_found(brats_copy):
     (root / "LGG").mkdir()
     shutil.move(root / subject, root / "LGG" / subject)
     assert readers.find_brats_subjects(root)[subject] == root / "LGG" / subject
+
+
+def test_a_trailing_singleton_axis_is_squeezed_and_a_real_4d_file_refused(brats_copy):
+    from glioma_lib.inputs.formats import FORMATS
+    from glioma_lib.inputs.preprocess import PreprocessSpec, preprocess
+
+    root, subject = brats_copy
+    path = root / subject / f"{subject}_flair.nii.gz"
+    image = nib.load(path)
+    volume = np.asarray(image.dataobj)
+    nib.save(nib.Nifti1Image(volume[..., None], image.affine, image.header), path)  # (X, Y, Z, 1)
+    _validate(root, subject)
+    paths = {k: str(v) for k, v in readers.subject_paths(subject, root / subject).items() if k != "seg"}
+    squeezed, _, _ = preprocess(paths, None, FORMATS["all_whole"], PreprocessSpec(shape=(8, 8, 8)), subject)
+    assert squeezed.shape == (4, 8, 8, 8)
+    nib.save(nib.Nifti1Image(np.stack([volume, volume], axis=-1), image.affine), path)  # two time points
+    with pytest.raises(InputDataError, match=rf"expected a 3D volume.*{subject}.*flair"):
+        _validate(root, subject)
