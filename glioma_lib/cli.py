@@ -23,10 +23,16 @@ def _cohort_phantom(args: argparse.Namespace) -> None:
 def _cohort_build(args: argparse.Namespace) -> None:
     from glioma_lib.cohort.manifest import CohortSources, build_manifest, write_manifest
 
+    for given in (args.phantom, args.realdata, args.brats):
+        if given is not None and not given.is_dir():
+            raise InputDataError("folder not found", path=given)
     if args.phantom:
         sources = CohortSources.phantom(args.phantom)
     elif args.realdata:
         sources = CohortSources.realdata(args.realdata, args.brats)
+    elif args.clinical is None:
+        raise InputDataError("no cohort source: give --phantom DIR, --realdata DIR, or --clinical TABLE (with "
+                             "--brats, --name-mapping and an SCNA table as you have them)")
     else:
         sources = CohortSources(clinical=args.clinical, name_mapping=args.name_mapping, brats_root=args.brats,
                                 scna_genes=args.scna_genes, scna_arms=args.scna_arms, gene_to_arm=args.gene_to_arm)

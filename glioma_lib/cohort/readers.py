@@ -32,6 +32,54 @@ class CurationIssue:
     source: str
 
 
+# ---------------------------------------------------------------- tables
+
+DELIMITERS = ",\t;"
+EXCEL_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # .xlsx (zip) and .xls (OLE2)
+
+
+def table_delimiter(path: str | Path) -> str:
+    """The delimiter of a text table, read from its content (not its extension)."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        sample = handle.read(65536)
+    lines = [line for line in sample.splitlines()[:20] if line.strip()]
+    if not lines:
+        raise InputDataError("the table is empty", path=path)
+    counts = {d: min(line.count(d) for line in lines) for d in DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
+
+
+def read_table(path: str | Path, **kwargs) -> pd.DataFrame:
+    """A CSV, TSV, semicolon-separated or Excel table, told apart by content. A table that parses to
+    no usable columns stops with the file named."""
+    path = Path(path)
+    try:
+        head = path.read_bytes()[:8]
+    except OSError as exc:
+        raise InputDataError(f"cannot read the table ({exc.strerror})", path=path) from exc
+    if head.startswith(EXCEL_MAGIC):
+        try:
+            table = pd.read_excel(path, **{k: v for k, v in kwargs.items() if k != "keep_default_na"})
+        except ImportError as exc:
+            raise InputDataError("an Excel table needs openpyxl (pip install openpyxl), or save it as CSV",
+                                 path=path) from exc  # fmt: skip
+        except Exception as exc:  # a damaged workbook: zipfile, xlrd and openpyxl raise several types
+            raise InputDataError(f"cannot read the Excel table ({type(exc).__name__}: {exc})", path=path) from exc
+    else:
+        table = pd.read_csv(path, sep=table_delimiter(path), **kwargs)
+    if table.shape[1] == 0:
+        raise InputDataError(f"the table parsed to {len(table)} rows and no usable columns", path=path)
+    return table
+
+
+def require_columns(table: pd.DataFrame, required: list[str], path: str | Path, what: str) -> None:
+    """Stop when ``table`` lacks a column, naming the file, the missing and the columns found."""
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise InputDataError(f"{what} lacks the columns {missing}; found {list(table.columns)[:12]}", path=path)
+
+
 # ---------------------------------------------------------------- BraTS images
 
 
@@ -138,10 +186,8 @@ def validate_subject(subject: str, paths: dict[str, Path | None]) -> None:
 
 def read_name_mapping(path: str | Path) -> pd.DataFrame:
     """BraTS ``name_mapping.csv``: brats_id (2018), tcga_id (or missing), grade_class (HGG/LGG)."""
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    required = {"BraTS_2018_subject_ID", "TCGA_TCIA_subject_ID"}
-    if not required <= set(table.columns):
-        raise InputDataError(f"name mapping lacks columns {sorted(required - set(table.columns))}", path=path)
+    table = read_table(path, dtype=str, keep_default_na=False)
+    require_columns(table, ["BraTS_2018_subject_ID", "TCGA_TCIA_subject_ID"], path, "the name mapping")
     table = table[~table["BraTS_2018_subject_ID"].str.strip().isin(["", "NA"])]  # BraTS 2019-only rows
     out = pd.DataFrame({
         "brats_id": table["BraTS_2018_subject_ID"].str.strip(),
@@ -174,7 +220,8 @@ def parse_brats_survival(value: object) -> tuple[float, float]:
 
 def read_brats_survival(path: str | Path) -> tuple[pd.DataFrame, list[CurationIssue]]:
     """BraTS ``survival_data.csv``: brats2019_id, age, os_days, os_event, resection."""
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table = read_table(path, dtype=str, keep_default_na=False)
+    require_columns(table, ["BraTS19ID", "Survival"], path, "the BraTS survival table")
     rows, issues = [], []
     for rec in table.to_dict("records"):
         days, event = parse_brats_survival(rec.get("Survival"))
@@ -210,12 +257,10 @@ def _categorical(table: pd.DataFrame, column: str, mapping: dict, field: str, pa
 
 def read_ceccarelli(path: str | Path) -> tuple[pd.DataFrame, list[CurationIssue]]:
     """Ceccarelli 2016 Table S1A (or the phantom's copy of its columns) in the manifest's terms."""
-    table = pd.read_csv(path)
+    table = read_table(path)
     needed = ["Case", "Grade", "Age (years at diagnosis)", "Survival (months)",
               "Vital status (1=dead)", "IDH status", "1p/19q codeletion"]  # fmt: skip
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise InputDataError(f"clinical table lacks columns {missing}", path=path)
+    require_columns(table, needed, path, "the clinical table")
     duplicated = table["Case"][table["Case"].duplicated()]
     if len(duplicated):
         raise InputDataError("duplicate patient in the clinical table", duplicated.iloc[0], path)
@@ -279,7 +324,7 @@ def read_xena_gistic(path: str | Path) -> pd.DataFrame:
 
     Primary tumours (sample type 01) are kept; a patient with several primary samples keeps the first.
     """
-    table = pd.read_csv(path, sep="\t", index_col=0, dtype=str)
+    table = read_table(path, index_col=0, dtype=str)
     table = _numeric_matrix(table, path, sample_axis="columns")
     samples = [c for c in table.columns if str(c).split("-")[3:4] in (["01"], ["01A"], [])]
     table = table[samples].T
@@ -291,8 +336,8 @@ def read_xena_gistic(path: str | Path) -> pd.DataFrame:
 
 
 def read_arm_table(path: str | Path) -> pd.DataFrame:
-    """A patients x chromosome-arms SCNA table (values -1..1)."""
-    table = pd.read_csv(path, index_col=0, dtype=str)
+    """A patients x chromosome-arms SCNA table (values -1..1), comma- or tab-separated."""
+    table = read_table(path, index_col=0, dtype=str)
     table = _numeric_matrix(table, path, sample_axis="index")
     if table.index.duplicated().any():
         raise InputDataError("duplicate patient in the arm-level table",
@@ -304,7 +349,8 @@ def read_arm_table(path: str | Path) -> pd.DataFrame:
 
 def read_gene_to_arm(path: str | Path) -> pd.Series:
     """Gene symbol (without the ``|chrN`` suffix) to chromosome arm."""
-    table = pd.read_csv(path, dtype=str)
+    table = read_table(path, dtype=str)
+    require_columns(table, ["Gene Symbol", "chr_arm"], path, "the gene-to-arm table")
     symbols = table["Gene Symbol"].str.split("|").str[0]
     return pd.Series(table["chr_arm"].to_numpy(), index=symbols, name="chr_arm")
 
@@ -319,9 +365,15 @@ def genes_to_arms(genes: pd.DataFrame, gene_to_arm: pd.Series) -> pd.DataFrame:
 
 def read_scna_clinical_786(path: str | Path) -> pd.DataFrame:
     """The clinical file beside the real arm-level table, with WHO subtypes mapped to 2016 names."""
-    table = pd.read_csv(path, index_col=0)
+    table = read_table(path, index_col=0)
+    require_columns(table, ["WHO_2021_Subtype", "OS", "OS_EVENT", "WHO_2021_Grade"], path,
+                    "the 786-patient clinical file")  # fmt: skip
     names = {"IDH-Wildtype Glioblastoma": "IDH-wildtype", "IDH-Mutant Astrocytoma": "IDH-mutant 1p/19q-intact",
              "Oligodendroglioma": "1p/19q-codeleted"}  # fmt: skip
+    unknown = sorted(set(table["WHO_2021_Subtype"].dropna()) - set(names))
+    if unknown:
+        first = table.index[table["WHO_2021_Subtype"].isin(unknown)][0]
+        raise InputDataError(f"unknown WHO 2021 subtype names {unknown}; known: {sorted(names)}", str(first), path)
     out = pd.DataFrame({"subtype": table["WHO_2021_Subtype"].map(names), "os_days": table["OS"],
                         "os_event": table["OS_EVENT"], "grade": table["WHO_2021_Grade"]},
                        index=table.index)

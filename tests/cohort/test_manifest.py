@@ -113,3 +113,11 @@ def test_a_hand_edited_manifest_is_refused_on_read_naming_the_patient(phantom_ma
     patient = value if column == "patient_id" else edited["patient_id"].iloc[0]
     with pytest.raises(InputDataError, match=rf"{message}.*patient {patient}, file .*manifest\.parquet"):
         read_manifest(path)
+
+
+def test_cohort_build_without_a_source_or_with_a_missing_folder_says_so(tmp_path, capsys):
+    assert main(["cohort", "build", "--out", str(tmp_path / "out")]) == 2
+    assert "no cohort source: give --phantom" in capsys.readouterr().err
+    assert main(["cohort", "build", "--realdata", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert "folder not found" in error and "nowhere" in error and not (tmp_path / "out").exists()

@@ -204,3 +204,33 @@ def test_a_trailing_singleton_axis_is_squeezed_and_a_real_4d_file_refused(brats_
     nib.save(nib.Nifti1Image(np.stack([volume, volume], axis=-1), image.affine), path)  # two time points
     with pytest.raises(InputDataError, match=rf"expected a 3D volume.*{subject}.*flair"):
         _validate(root, subject)
+
+
+def test_arm_tables_are_read_by_content_whatever_the_separator(realdata, tmp_path):
+    original = readers.read_arm_table(realdata / "tcga_scna_arm/arm_level_scna_786.csv")
+    table = pd.read_csv(realdata / "tcga_scna_arm/arm_level_scna_786.csv", index_col=0)
+    table.to_csv(tmp_path / "arms.csv.txt", sep="\t")  # tab-separated under a misleading name
+    table.to_csv(tmp_path / "arms_semicolon.csv", sep=";")
+    for name in ("arms.csv.txt", "arms_semicolon.csv"):
+        pd.testing.assert_frame_equal(readers.read_arm_table(tmp_path / name), original)
+
+
+def test_a_table_without_usable_columns_or_required_ones_names_the_file(tmp_path):
+    (tmp_path / "one_column.csv").write_text("patient\nTCGA-01-0001\nTCGA-01-0002\n")
+    with pytest.raises(InputDataError, match=r"no usable columns.*one_column\.csv"):
+        readers.read_arm_table(tmp_path / "one_column.csv")
+    (tmp_path / "clinical.tsv").write_text("Case\tGrade\nTCGA-01-0001\tG2\n")
+    with pytest.raises(InputDataError, match=r"clinical table lacks the columns \['Age.*found \['Case', 'Grade'\]"):
+        readers.read_ceccarelli(tmp_path / "clinical.tsv")
+    (tmp_path / "book.xlsx").write_bytes(b"PK\x03\x04" + b"\0" * 100)
+    with pytest.raises(InputDataError, match=r"book\.xlsx"):
+        readers.read_ceccarelli(tmp_path / "book.xlsx")
+
+
+def test_unknown_who_subtype_names_are_listed(realdata, tmp_path):
+    table = pd.read_csv(realdata / "tcga_scna_arm/clinical_786.csv", index_col=0)
+    table.iloc[0, table.columns.get_loc("WHO_2021_Subtype")] = "Astrocytoma, IDH-mutant"
+    table.to_csv(tmp_path / "clinical.csv")
+    with pytest.raises(InputDataError, match=rf"unknown WHO 2021 subtype names \['Astrocytoma, IDH-mutant'\].*"
+                                             rf"patient {table.index[0]}"):
+        readers.read_scna_clinical_786(tmp_path / "clinical.csv")
