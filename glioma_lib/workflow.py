@@ -174,7 +174,7 @@ def chapter_tables(layout: RunLayout, step: str) -> list[Path]:
         run = layout.run(step.split("-", 1)[1])
         tables = [run / "metrics.parquet", run / "validation_predictions.parquet"]
     else:
-        umap = sorted(p for p in layout.analyses.glob("*.csv") if p.stem.endswith(("_umap", "_silhouette")))
+        umap = sorted(p for p in layout.analyses.glob("*.csv") if p.stem.endswith(("_umap", "_separation")))
         tables = {
             "01_data_curation": [layout.manifest.with_suffix(".csv"), layout.cohort / "curation_report.csv"],
             "02_weak_labelling": [layout.teacher / "quality.csv", layout.teacher / "curve.csv",

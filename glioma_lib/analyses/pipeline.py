@@ -10,7 +10,7 @@ import torch
 
 from glioma_lib.analyses.attribution import ClassLogits, integrated_gradients
 from glioma_lib.analyses.ring import DEFAULT_MIN_NECROSIS, DEFAULT_THRESHOLD, ring_score
-from glioma_lib.analyses.scna_umap import silhouettes, umap_embedding
+from glioma_lib.analyses.scna_umap import subtype_separation, umap_embedding
 from glioma_lib.analyses.stats import auc_against, binary_correlation
 from glioma_lib.atomic import atomic_path, write_json, write_table
 from glioma_lib.cohort.manifest import load_scna, read_manifest
@@ -134,9 +134,10 @@ def arm_level_scna(layout: RunLayout) -> pd.DataFrame | None:
 
 
 def umap_analysis(features: pd.DataFrame, subtype: pd.Series, out_prefix: Path, seed: int = 0) -> dict:
-    """UMAP coordinates joined to subtypes and the silhouettes, written beside ``out_prefix``."""
+    """UMAP coordinates joined to subtypes, and per subtype its silhouette (2-D), k-NN purity and CV
+    AUC on the SCNA itself, written beside ``out_prefix``."""
     coordinates = umap_embedding(features, seed).join(subtype.rename("subtype"))
-    scores = silhouettes(coordinates[["UMAP1", "UMAP2"]], coordinates["subtype"])
+    scores = subtype_separation(features, coordinates[["UMAP1", "UMAP2"]], coordinates["subtype"], seed=seed)
     write_table(coordinates.reset_index(names="patient"), out_prefix.with_name(out_prefix.name + "_umap.csv"))
-    write_table(scores.reset_index(names="subtype"), out_prefix.with_name(out_prefix.name + "_silhouette.csv"))
-    return {"coordinates": coordinates, "silhouettes": scores}
+    write_table(scores.reset_index(names="subtype"), out_prefix.with_name(out_prefix.name + "_separation.csv"))
+    return {"coordinates": coordinates, "separation": scores}
