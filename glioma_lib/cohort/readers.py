@@ -340,11 +340,28 @@ def read_arm_table(path: str | Path) -> pd.DataFrame:
     table = read_table(path, index_col=0, dtype=str)
     table = _numeric_matrix(table, path, sample_axis="index")
     if table.index.duplicated().any():
-        raise InputDataError("duplicate patient in the arm-level table",
+        raise InputDataError("the same sample appears twice in the arm-level table",
                              str(table.index[table.index.duplicated()][0]), path)  # fmt: skip
-    table.index = [patient_of_barcode(s) for s in table.index]
-    table.index.name = "tcga_id"
-    return table
+    return one_sample_per_patient(table)
+
+
+def sample_type(barcode: str) -> int:
+    """The TCGA sample type of a barcode (01 primary tumour, 02 recurrence, ...); 1 for a patient barcode."""
+    parts = str(barcode).split("-")
+    return int(parts[3][:2]) if len(parts) > 3 and parts[3][:2].isdigit() else 1
+
+
+def one_sample_per_patient(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows indexed by sample barcode -> one row per patient: the primary tumour (01) when there is
+    one, else the lowest sample type (then the first listed). Indexed by ``tcga_id``."""
+    patients = [patient_of_barcode(s) for s in table.index]
+    candidates = pd.DataFrame({"patient": patients, "not_primary": [sample_type(s) != 1 for s in table.index],
+                               "type": [sample_type(s) for s in table.index], "position": range(len(table))})
+    kept = (candidates.sort_values(["not_primary", "type", "position"]).drop_duplicates("patient")
+            .sort_values("position")["position"].to_numpy())  # fmt: skip
+    chosen = table.iloc[kept]
+    chosen.index = pd.Index([patients[i] for i in kept], name="tcga_id")
+    return chosen
 
 
 def read_gene_to_arm(path: str | Path) -> pd.Series:

@@ -234,3 +234,14 @@ def test_unknown_who_subtype_names_are_listed(realdata, tmp_path):
     with pytest.raises(InputDataError, match=rf"unknown WHO 2021 subtype names \['Astrocytoma, IDH-mutant'\].*"
                                              rf"patient {table.index[0]}"):
         readers.read_scna_clinical_786(tmp_path / "clinical.csv")
+
+
+def test_a_patient_with_primary_and_recurrent_samples_keeps_the_primary(tmp_path):
+    (tmp_path / "arms.tsv").write_text("sample\t1p\t19q\nTCGA-02-0001-02\t0.5\t0.5\nTCGA-02-0001-01\t-1\t-1\n"
+                                       "TCGA-02-0002-01\t0\t0\n")  # fmt: skip
+    table = readers.read_arm_table(tmp_path / "arms.tsv")
+    assert table.index.tolist() == ["TCGA-02-0001", "TCGA-02-0002"] and table.index.is_unique
+    assert table.loc["TCGA-02-0001", "1p"] == -1  # the primary tumour (-01), not the recurrence (-02)
+    (tmp_path / "twice.tsv").write_text("sample\t1p\nTCGA-02-0001-01\t0\nTCGA-02-0001-01\t1\n")
+    with pytest.raises(InputDataError, match="same sample appears twice.*patient TCGA-02-0001-01"):
+        readers.read_arm_table(tmp_path / "twice.tsv")
