@@ -14,6 +14,7 @@ import pandas as pd
 import yaml
 
 from glioma_lib.atomic import write_json
+from glioma_lib.errors import InputDataError
 from glioma_lib.layout import RunLayout
 from glioma_lib.notebook import PROJECT_ROOT
 from glioma_lib.provenance import provenance
@@ -29,7 +30,7 @@ def profile_path(profile: str) -> Path:
     path = WORKFLOW / "profiles" / f"{profile}.yaml"
     if not path.is_file():
         known = sorted(p.stem for p in (WORKFLOW / "profiles").glob("*.yaml"))
-        raise FileNotFoundError(f"no profile {profile!r}; known profiles: {known}")
+        raise InputDataError(f"no profile {profile!r}; known profiles: {known}, or a YAML file")
     return path
 
 

@@ -122,7 +122,9 @@ def test_failing_notebook_stops_with_its_error_and_the_partial_notebook(tmp_path
 
 
 def test_unknown_profile_lists_the_known_ones():
-    with pytest.raises(FileNotFoundError, match="default.*paper.*real.*smoke"):
+    from glioma_lib.errors import InputDataError
+
+    with pytest.raises(InputDataError, match="default.*paper.*real.*smoke"):
         workflow.load_profile("nonexistent")
 
 
