@@ -238,7 +238,8 @@ def filtered_toc(toc: dict, book_dir: Path) -> dict:
 
 
 def build_book(profile: str, book_dir: Path = BOOK) -> Path:
-    """Copy the run's executed notebooks into the book and build its HTML (never re-executing).
+    """Copy the run's executed notebooks into the book and build its HTML (never re-executing), with
+    warnings as errors (``-W --keep-going``: every problem is listed, then the build fails).
 
     ``book_dir`` other than the project's ``book/`` gets a copy of the book's sources first (tests
     build there, leaving the user's book alone).
@@ -271,7 +272,7 @@ def build_book(profile: str, book_dir: Path = BOOK) -> Path:
                                   sort_keys=False))  # fmt: skip
     build = book_dir / "_build"
     result = subprocess.run([str(Path(sys.executable).with_name("jupyter-book")), "build", str(book_dir),
-                             "--toc", str(toc)], cwd=PROJECT_ROOT)  # fmt: skip
+                             "--toc", str(toc), "-W", "--keep-going"], cwd=PROJECT_ROOT)  # fmt: skip
     if result.returncode != 0:
         raise SystemExit(f"the book build failed (exit {result.returncode})")
     return build / "html" / "index.html"
