@@ -6,6 +6,7 @@ This is the one slow test of `make test` (a few minutes on 2 cores).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -28,6 +29,10 @@ def _profile(tmp_path, name="smoke", **cohort):
 
 @pytest.mark.slow
 def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
+    """The smoke profile end to end; predict and export on its model; a second run killed during
+    stage and resumed gives the same tables and records; a rerun does nothing; then the book."""
+    import pandas as pd
+
     profile = str(_profile(tmp_path))
     run_dir = workflow.run(profile, cores=2, executor="cluster-generic",
                            extra=["--cluster-generic-submit-cmd", SUBMIT, "--jobs", "3"])  # fmt: skip
@@ -39,6 +44,15 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
     assert (run_dir / "provenance.json").exists() and (run_dir / "results/table_i.csv").exists()
 
     _predict_and_export(run_dir, tmp_path)
+
+    resumed = _outputs(_killed_at_every_stage_then_resumed(tmp_path))
+    reference = _outputs(run_dir)
+    assert sorted(resumed) == sorted(reference)
+    for name, value in reference.items():
+        if isinstance(value, dict | list):
+            assert resumed[name] == value, name
+        else:
+            pd.testing.assert_frame_equal(resumed[name], value, check_exact=False, rtol=1e-6, obj=name)
 
     stamps = {p: p.stat().st_mtime_ns for p in (run_dir / "notebooks").glob("*.ipynb")}
     workflow.run(profile, cores=2)  # finished outputs are kept: nothing reruns
@@ -71,6 +85,67 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
     executed = nbformat.read(run_dir / "notebooks/01_data_curation.ipynb", as_version=4)
     outputs = [o.get("text", "") for c in executed.cells for o in c.get("outputs", [])]
     assert not any("Kernel is running over TCP" in text for text in outputs)
+
+
+def _outputs(run_dir) -> dict:
+    """Every table and JSON record of a run, with the run folder's path replaced and run times
+    dropped, so two runs of the same profile in different folders compare equal."""
+    import json
+
+    import pandas as pd
+
+    skipped = {"notebooks", "logs", "parameters", "cache"}
+    outputs = {}
+    for path in sorted(run_dir.rglob("*")):
+        relative = path.relative_to(run_dir)
+        if skipped & set(relative.parts) or path.name == "provenance.json" or not path.is_file():
+            continue
+        if path.suffix in (".csv", ".parquet"):
+            table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+            table = table.drop(columns=["seconds", "entry"], errors="ignore")  # run time; cache keys hash file times
+            outputs[str(relative)] = table.map(lambda v: v.replace(str(run_dir), "RUN") if isinstance(v, str) else v)
+        elif path.suffix == ".json":
+            record = json.loads(path.read_text().replace(str(run_dir), "RUN"))
+            outputs[str(relative)] = {k: v for k, v in record.items() if k != "date"} if isinstance(record, dict) \
+                else record
+    return outputs
+
+
+# Where a run is killed: half-way through writing the phantom (a temporary folder exists), after
+# the first training checkpoint, and once the results step has written its first table.
+KILL_POINTS = ("cohort/.synthetic.*.tmp", "train/*/checkpoints/trial0/last.pt", "results/*.csv")
+
+
+def _killed_at_every_stage_then_resumed(tmp_path) -> Path:
+    """The smoke profile in a new folder, killed with SIGKILL (its whole process group) at each of
+    KILL_POINTS in turn, each time restarted with `glioma run`, which releases the stale lock and
+    removes the litter; the last restart runs to the end."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "faulted").mkdir()
+    profile = _profile(tmp_path / "faulted", name="faulted")
+    run_dir = tmp_path / "faulted/run"
+    command = [sys.executable, "-m", "glioma_lib.cli", "run", "--profile", str(profile), "--cores", "2"]
+    for marker in KILL_POINTS:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)  # fmt: skip
+        deadline = time.time() + 600
+        while not list(run_dir.glob(marker)):
+            assert process.poll() is None and time.time() < deadline, f"the run ended before {marker} appeared"
+            time.sleep(0.02)
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:  # it finished in the instant after the marker appeared
+            pass
+        process.wait()
+        time.sleep(3)  # kernels notice their parent is gone and exit
+    workflow.run(str(profile), cores=2)
+    assert not list(run_dir.rglob(".*.tmp*"))  # the killed steps' temporary files are gone
+    return run_dir
 
 
 def _predict_and_export(run_dir, tmp_path):
