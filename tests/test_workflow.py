@@ -31,6 +31,8 @@ def _profile(tmp_path, name="smoke", **cohort):
 def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
     """The smoke profile end to end; predict and export on its model; a second run killed during
     stage and resumed gives the same tables and records; a rerun does nothing; then the book."""
+    import json
+
     import pandas as pd
 
     profile = str(_profile(tmp_path))
@@ -57,6 +59,17 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
     stamps = {p: p.stat().st_mtime_ns for p in (run_dir / "notebooks").glob("*.ipynb")}
     workflow.run(profile, cores=2)  # finished outputs are kept: nothing reruns
     assert {p: p.stat().st_mtime_ns for p in (run_dir / "notebooks").glob("*.ipynb")} == stamps
+
+    config = yaml.safe_load(Path(profile).read_text())  # one changed setting re-runs exactly its dependants
+    config["training"]["lr"] = 0.0002
+    Path(profile).write_text(yaml.safe_dump(config))
+    workflow.run(profile, cores=2)
+    rerun = {p.stem for p, stamp in stamps.items() if p.stat().st_mtime_ns != stamp}
+    assert rerun == {"03_subtype_training-idh-t1ce-cnn", "03_subtype_training-idh-t1ce-mtl",
+                     "03_subtype_training-idh-t1ce-mtl-scna", "04_survival", "05_ring_enhancement_grade",
+                     "07_results"}  # fmt: skip
+    for run in ("idh-t1ce-cnn", "idh-t1ce-mtl", "idh-t1ce-mtl-scna"):  # and their outputs carry the new value
+        assert json.loads((run_dir / "train" / run / "config.json").read_text())["lr"] == 0.0002
 
     stray = run_dir / "notebooks/02_weak_labelling.5tgbo0x8.ipynb"  # e.g. a killed run's temporary copy
     stray.write_bytes((run_dir / "notebooks/02_weak_labelling.ipynb").read_bytes())
