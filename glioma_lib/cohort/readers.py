@@ -18,6 +18,7 @@ from glioma_lib.errors import InputDataError
 from glioma_lib.naming import BRATS2018_ENHANCING, INTERNAL_ENHANCING, MODALITIES, subtype_from_markers
 
 DAYS_PER_MONTH = 30.4375
+MAX_SURVIVAL_MONTHS = 600  # 50 years: anything longer is an entry error (e.g. days typed as months)
 CURATION_COLUMNS = ["patient", "field", "value", "reason", "source"]
 
 
@@ -261,10 +262,19 @@ def read_ceccarelli(path: str | Path) -> tuple[pd.DataFrame, list[CurationIssue]
     needed = ["Case", "Grade", "Age (years at diagnosis)", "Survival (months)",
               "Vital status (1=dead)", "IDH status", "1p/19q codeletion"]  # fmt: skip
     require_columns(table, needed, path, "the clinical table")
+    # pandas renames a second "Grade" to "Grade.1": the first would be read and the second ignored
+    repeated = [re.sub(r"\.\d+$", "", str(c)) for c in table.columns if re.fullmatch(r".+\.\d+", str(c))]
+    repeated = [c for c in repeated if c in needed]
+    if repeated:
+        raise InputDataError(f"the clinical table has the column {repeated[0]!r} twice; keep one", path=path)
+    issues: list[CurationIssue] = []
+    header_rows = table["Case"].astype(str).str.strip() == "Case"
+    for row in table.index[header_rows]:
+        issues.append(CurationIssue(f"row {row + 2}", "row", "Case", "a repeated header line, dropped", str(path)))
+    table = table[~header_rows].reset_index(drop=True)
     duplicated = table["Case"][table["Case"].duplicated()]
     if len(duplicated):
         raise InputDataError("duplicate patient in the clinical table", duplicated.iloc[0], path)
-    issues: list[CurationIssue] = []
     idh = _categorical(table, "IDH status", _IDH, "idh", path, issues)
     codel = _categorical(table, "1p/19q codeletion", _CODEL, "codel", path, issues)
     grade = _categorical(table, "Grade", _GRADE, "grade", path, issues)
@@ -276,13 +286,20 @@ def read_ceccarelli(path: str | Path) -> tuple[pd.DataFrame, list[CurationIssue]
             issues.append(CurationIssue(case, "os_days", raw, "non-numeric survival", str(path)))
         elif pd.notna(value) and value <= 0:
             issues.append(CurationIssue(case, "os_days", value, "survival <= 0 months", str(path)))
-    for case, value in zip(table["Case"], event, strict=True):
-        if pd.notna(value) and value not in (0, 1):
+        elif pd.notna(value) and value > MAX_SURVIVAL_MONTHS:
+            issues.append(CurationIssue(case, "os_days", value, f"survival > {MAX_SURVIVAL_MONTHS} months", str(path)))
+    for case, raw, value in zip(table["Case"], table["Vital status (1=dead)"], event, strict=True):
+        if pd.notna(raw) and pd.isna(value):
+            issues.append(CurationIssue(case, "os_event", raw, "non-numeric vital status; survival unused",
+                                        str(path)))  # fmt: skip
+        elif pd.notna(value) and value not in (0, 1):
             issues.append(CurationIssue(case, "os_event", value, "vital status not 0/1", str(path)))
-    for case, value in zip(table["Case"], age, strict=True):
-        if pd.notna(value) and not 0 < value < 120:
+    for case, raw, value in zip(table["Case"], table["Age (years at diagnosis)"], age, strict=True):
+        if pd.notna(raw) and pd.isna(value):
+            issues.append(CurationIssue(case, "age", raw, "non-numeric age", str(path)))
+        elif pd.notna(value) and not 0 < value < 120:
             issues.append(CurationIssue(case, "age", value, "age outside 0-120", str(path)))
-    valid_os = months.gt(0) & event.isin([0, 1])
+    valid_os = months.gt(0) & months.le(MAX_SURVIVAL_MONTHS) & event.isin([0, 1])
     out = pd.DataFrame({
         "tcga_id": table["Case"].astype(str),
         "grade": pd.array(grade, dtype="Int64"),

@@ -245,3 +245,25 @@ def test_a_patient_with_primary_and_recurrent_samples_keeps_the_primary(tmp_path
     (tmp_path / "twice.tsv").write_text("sample\t1p\nTCGA-02-0001-01\t0\nTCGA-02-0001-01\t1\n")
     with pytest.raises(InputDataError, match="same sample appears twice.*patient TCGA-02-0001-01"):
         readers.read_arm_table(tmp_path / "twice.tsv")
+
+
+def test_values_inside_a_readable_clinical_table_never_vanish_silently(tmp_path):
+    """A survival of 1e9, a repeated header line, a non-numeric age or vital status: each is set
+    missing (or dropped) with a line in the curation report; a duplicated column is refused."""
+    header = "Case,Grade,Age (years at diagnosis),Survival (months),Vital status (1=dead),IDH status,1p/19q codeletion"
+    rows = ["TCGA-1,G2,40,1000000000,1,WT,non-codel", header, "TCGA-2,G3,forty,12,alive,Mutant,codel",
+            "TCGA-3,G4,50,20,1,WT,non-codel"]  # fmt: skip
+    (tmp_path / "c.csv").write_text("\n".join([header, *rows]) + "\n")
+    clinical, issues = readers.read_ceccarelli(tmp_path / "c.csv")
+    reasons = {(i.patient, i.field): i.reason for i in issues}
+    assert clinical["tcga_id"].tolist() == ["TCGA-1", "TCGA-2", "TCGA-3"]  # the header line is no patient "Case"
+    assert reasons[("row 3", "row")] == "a repeated header line, dropped"
+    assert "survival > 600 months" in reasons[("TCGA-1", "os_days")]
+    assert reasons[("TCGA-2", "age")] == "non-numeric age"
+    assert "non-numeric vital status" in reasons[("TCGA-2", "os_event")]
+    by_id = clinical.set_index("tcga_id")
+    assert pd.isna(by_id.loc["TCGA-1", "os_days"]) and pd.isna(by_id.loc["TCGA-2", "os_days"])
+    assert by_id.loc["TCGA-3", "os_days"] == pytest.approx(20 * readers.DAYS_PER_MONTH)
+    (tmp_path / "twice.csv").write_text(header + ",Grade\nTCGA-1,G2,40,10,1,WT,non-codel,G4\n")
+    with pytest.raises(InputDataError, match="has the column 'Grade' twice.*twice\\.csv"):
+        readers.read_ceccarelli(tmp_path / "twice.csv")
