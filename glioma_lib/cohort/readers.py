@@ -164,7 +164,8 @@ def read_mask(path: str | Path, patient: str) -> np.ndarray:
 
 
 def validate_subject(subject: str, paths: dict[str, Path | None]) -> None:
-    """Check every file reads, modalities share shape and affine, and the mask's labels are valid."""
+    """Check every file reads, holds finite values, that no modality is all zero, that modalities
+    share shape and affine, and that the mask's labels are valid."""
     reference = None
     for key, path in paths.items():
         if path is None:
@@ -177,9 +178,13 @@ def validate_subject(subject: str, paths: dict[str, Path | None]) -> None:
                                  subject, path)  # fmt: skip
         elif not np.allclose(image.affine, reference[1], atol=1e-3):
             raise InputDataError(f"affine differs from that of {reference[2].name}", subject, path)
+        data = np.asanyarray(image.dataobj)
+        if not np.isfinite(data).all():
+            raise InputDataError(f"{int((~np.isfinite(data)).sum())} NaN or infinite voxels", subject, path)
         if key == "seg":
-            labels = np.asarray(image.dataobj)
-            detect_label_convention(labels, subject, path)
+            detect_label_convention(data, subject, path)
+        elif not data.any():
+            raise InputDataError(f"the {key} image is all zero (an empty export?)", subject, path)
 
 
 # ---------------------------------------------------------------- BraTS tables

@@ -267,3 +267,17 @@ def test_values_inside_a_readable_clinical_table_never_vanish_silently(tmp_path)
     (tmp_path / "twice.csv").write_text(header + ",Grade\nTCGA-1,G2,40,10,1,WT,non-codel,G4\n")
     with pytest.raises(InputDataError, match="has the column 'Grade' twice.*twice\\.csv"):
         readers.read_ceccarelli(tmp_path / "twice.csv")
+
+
+@pytest.mark.parametrize(("fill", "message"), [(np.nan, "NaN or infinite voxels"), (0.0, "t2 image is all zero")])
+def test_nan_voxels_and_an_all_zero_modality_are_refused_at_build_time(brats_copy, fill, message):
+    root, subject = brats_copy
+    path = root / subject / f"{subject}_t2.nii.gz"
+    image = nib.load(path)
+    data = np.asarray(image.dataobj, dtype=np.float32)
+    data[...] = 0.0 if fill == 0 else data
+    if fill != 0:
+        data[0, 0, 0] = fill
+    nib.save(nib.Nifti1Image(data, image.affine), path)
+    with pytest.raises(InputDataError, match=rf"{message}.*patient {subject}, file .*_t2\.nii\.gz"):
+        _validate(root, subject)
