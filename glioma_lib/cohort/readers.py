@@ -18,6 +18,7 @@ from glioma_lib.errors import InputDataError
 from glioma_lib.naming import BRATS2018_ENHANCING, INTERNAL_ENHANCING, MODALITIES, subtype_from_markers
 
 DAYS_PER_MONTH = 30.4375
+NIFTI_SUFFIXES = (".nii.gz", ".nii")
 MAX_SURVIVAL_MONTHS = 600  # 50 years: anything longer is an entry error (e.g. days typed as months)
 CURATION_COLUMNS = ["patient", "field", "value", "reason", "source"]
 
@@ -90,16 +91,17 @@ def find_brats_subjects(root: str | Path) -> dict[str, Path]:
     if not root.is_dir():
         raise InputDataError("BraTS folder not found", path=root)
     found: dict[str, Path] = {}
-    for t1 in sorted(root.glob("**/*_t1.nii.gz")):
+    for t1 in sorted([*root.glob("**/*_t1.nii.gz"), *root.glob("**/*_t1.nii")]):
         folder = t1.parent
         subject = folder.name
-        if t1.name != f"{subject}_t1.nii.gz" or len(folder.relative_to(root).parts) > 2:
+        if t1.name not in (f"{subject}_t1{suffix}" for suffix in NIFTI_SUFFIXES) or \
+                len(folder.relative_to(root).parts) > 2:
             continue
         if subject in found:
             raise InputDataError("duplicate subject ID in the BraTS folder", subject, folder)
         found[subject] = folder
     for folder in sorted(p for p in root.glob("*") if p.is_dir() and p.name not in ("HGG", "LGG")):
-        if folder.name not in found and any(folder.glob("*.nii.gz")):
+        if folder.name not in found and (any(folder.glob("*.nii.gz")) or any(folder.glob("*.nii"))):
             found[folder.name] = folder  # has images but no T1: reported by subject_paths
     return found
 
@@ -108,13 +110,21 @@ def subject_paths(subject: str, folder: Path) -> dict[str, Path | None]:
     """Paths of the four modalities (all required) and the mask (optional) of one subject."""
     paths: dict[str, Path | None] = {}
     for modality in MODALITIES:
-        path = folder / f"{subject}_{modality}.nii.gz"
-        if not path.is_file():
-            raise InputDataError(f"missing {modality} image", subject, path)
+        path = _nifti(folder, f"{subject}_{modality}")
+        if path is None:
+            raise InputDataError(f"missing {modality} image (.nii.gz or .nii)", subject,
+                                 folder / f"{subject}_{modality}.nii.gz")  # fmt: skip
         paths[modality] = path
-    seg = folder / f"{subject}_seg.nii.gz"
-    paths["seg"] = seg if seg.is_file() else None
+    paths["seg"] = _nifti(folder, f"{subject}_seg")
     return paths
+
+
+def _nifti(folder: Path, stem: str) -> Path | None:
+    """``stem`` with a NIfTI suffix (.nii.gz or .nii) in ``folder``; both at once is ambiguous."""
+    present = [folder / f"{stem}{suffix}" for suffix in NIFTI_SUFFIXES if (folder / f"{stem}{suffix}").is_file()]
+    if len(present) > 1:
+        raise InputDataError("both a .nii.gz and a .nii file; keep one", folder.name, present[1])
+    return present[0] if present else None
 
 
 def load_volume(path: str | Path, patient: str) -> nib.Nifti1Image:

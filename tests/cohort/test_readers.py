@@ -281,3 +281,17 @@ def test_nan_voxels_and_an_all_zero_modality_are_refused_at_build_time(brats_cop
     nib.save(nib.Nifti1Image(data, image.affine), path)
     with pytest.raises(InputDataError, match=rf"{message}.*patient {subject}, file .*_t2\.nii\.gz"):
         _validate(root, subject)
+
+
+def test_uncompressed_nifti_subjects_are_found_and_read(brats_copy):
+    root, subject = brats_copy
+    for path in sorted((root / subject).glob("*.nii.gz")):
+        nib.save(nib.load(path), path.with_name(path.name.removesuffix(".gz")))
+        path.unlink()
+    assert readers.find_brats_subjects(root)[subject] == root / subject
+    paths = readers.subject_paths(subject, root / subject)
+    assert paths["t1"].name == f"{subject}_t1.nii" and paths["seg"].name == f"{subject}_seg.nii"
+    _validate(root, subject)
+    nib.save(nib.load(paths["t1"]), root / subject / f"{subject}_t1.nii.gz")  # the same image twice
+    with pytest.raises(InputDataError, match=rf"both a .nii.gz and a .nii file.*patient {subject}"):
+        readers.subject_paths(subject, root / subject)
