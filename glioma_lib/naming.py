@@ -6,6 +6,7 @@ TASKS = ("idh", "codel")
 INPUT_FORMATS = ("all_whole", "all_cropped", "t1ce", "flair", "t1", "t2", "t1ce_minus_t1")
 MODELS = ("cnn", "mtl")
 MODALITIES = ("t1", "t1ce", "t2", "flair")
+DAYS_PER_MONTH = 30.4375  # 365.25 / 12: survival in months <-> days, everywhere
 
 SUBTYPES = ("IDH-wildtype", "IDH-mutant 1p/19q-intact", "1p/19q-codeleted")
 SPLITS = ("train", "validation", "unlabelled_mr", "scna_only")

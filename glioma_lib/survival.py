@@ -18,9 +18,7 @@ from lifelines.statistics import multivariate_logrank_test
 from lifelines.utils import concordance_index, median_survival_times
 
 from glioma_lib.metrics import PairedDifference, paired_difference
-from glioma_lib.naming import SUBTYPES
-
-DAYS_PER_MONTH = 30.4375
+from glioma_lib.naming import DAYS_PER_MONTH, SUBTYPES
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from glioma_lib.cohort.phantom import PhantomConfig, oracle_auc
 from glioma_lib.cohort.prepare import prepare_cohort
 from glioma_lib.display import set_book_display
 from glioma_lib.figures import modality_panel
-from glioma_lib.naming import MODALITIES
+from glioma_lib.naming import DAYS_PER_MONTH, MODALITIES
 
 set_book_display()
 
@@ -132,7 +132,7 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
 labelled["grade"].astype("string").fillna("unknown").value_counts().sort_index().plot.bar(ax=axes[0])
 axes[0].set_title("WHO grade, labelled MR patients")
 survival = labelled.dropna(subset=["os_days"]).assign(
-    months=lambda d: d["os_days"] / 30.4375, subtype=lambda d: d["subtype"].fillna("unknown"),
+    months=lambda d: d["os_days"] / DAYS_PER_MONTH, subtype=lambda d: d["subtype"].fillna("unknown"),
     status=lambda d: d["os_event"].map({1: "died", 0: "censored"}))
 sns.stripplot(survival, x="months", y="subtype", hue="status", ax=axes[1])
 axes[1].set_title("Follow-up (months) by subtype")

@@ -34,7 +34,6 @@ from glioma_lib.errors import InputDataError
 from glioma_lib.naming import MODALITIES, SUBTYPES
 
 WT, INTACT, CODEL = SUBTYPES
-DAYS_PER_MONTH = 30.4375
 
 
 @dataclass(frozen=True)

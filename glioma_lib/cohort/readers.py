@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 
 from glioma_lib.errors import InputDataError
-from glioma_lib.naming import BRATS2018_ENHANCING, INTERNAL_ENHANCING, MODALITIES, subtype_from_markers
+from glioma_lib.naming import BRATS2018_ENHANCING, DAYS_PER_MONTH, INTERNAL_ENHANCING, MODALITIES, subtype_from_markers
 
-DAYS_PER_MONTH = 30.4375
 NIFTI_SUFFIXES = (".nii.gz", ".nii")
 MAX_SURVIVAL_MONTHS = 600  # 50 years: anything longer is an entry error (e.g. days typed as months)
 CURATION_COLUMNS = ["patient", "field", "value", "reason", "source"]
