@@ -81,6 +81,12 @@ def retire_dir(target: str | Path) -> None:
     shutil.rmtree(graveyard, ignore_errors=True)
 
 
+def as_json(obj: Any) -> Any:
+    """``obj`` as it reads back from JSON (tuples become lists, paths strings), so a record made
+    now compares equal with one loaded from disk."""
+    return json.loads(json.dumps(obj, default=str))
+
+
 def write_json(obj: Any, target: str | Path) -> Path:
     """Write ``obj`` as indented JSON, atomically."""
     with atomic_path(target) as tmp:

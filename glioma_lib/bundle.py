@@ -31,7 +31,7 @@ from glioma_lib.layout import RunLayout
 from glioma_lib.models.heads import SubtypeModel
 from glioma_lib.naming import parse_run_name
 from glioma_lib.provenance import package_versions
-from glioma_lib.training import TrainConfig, make_model
+from glioma_lib.training import TrainConfig, model_from_state
 from glioma_lib.weak_labels import TEACHER_FORMAT, load_teacher
 
 BUNDLE_FORMAT = 1
@@ -66,16 +66,6 @@ def _load_state(path: Path) -> dict:
 
 def _spec(fields: dict) -> PreprocessSpec:
     return PreprocessSpec(**{**fields, "shape": tuple(fields["shape"])})
-
-
-def _models(config: TrainConfig, states: list[dict]) -> list[SubtypeModel]:
-    models = []
-    for state in states:
-        scna_dim = state["scna.0.weight"].shape[1] if "scna.0.weight" in state else 0
-        model = make_model(config, get_format(config.input_format), scna_dim)
-        model.load_state_dict(state)
-        models.append(model.eval())
-    return models
 
 
 def run_metadata(run_dir: str | Path) -> dict:
@@ -179,10 +169,10 @@ def load_model(path: str | Path) -> TrainedModel:
     else:
         raise InputDataError("not a model: expected a bundle (metadata.json) or a finished training run "
                              "(auc.json)", path=path)  # fmt: skip
-    config = TrainConfig(**{**metadata["model"]["train_config"], "teacher_checkpoint": None})
+    config = TrainConfig(**metadata["model"]["train_config"])
     if config.use_scna:
         raise InputDataError("this model needs SCNA as input; `glioma predict` reads MR only", path=path)
-    states = [_load_state(w)["model"] for w in weights]
+    trials = [model_from_state(config, _load_state(w)["model"]) for w in weights]
     return TrainedModel(name=metadata["name"], config=config, spec=_spec(metadata["inputs"]["preprocessing"]),
-                        trials=_models(config, states), teacher=load_teacher(teacher_path).eval(),
+                        trials=trials, teacher=load_teacher(teacher_path).eval(),
                         teacher_spec=_spec(metadata["teacher"]["preprocessing"]), metadata=metadata)  # fmt: skip

@@ -43,10 +43,10 @@ BORDER = 2  # voxels of each face that must be background in a skull-stripped sc
 MAX_BORDER_SIGNAL = 0.01  # fraction of non-zero border voxels tolerated (BraTS scans have none)
 
 
-def check_skull_stripped(patient: str, path: str | Path) -> None:
+def check_skull_stripped(patient: str, path: str | Path, image: nib.Nifti1Image | None = None) -> None:
     """Refuse a scan whose background is not zero: BraTS-preprocessed scans are skull-stripped, and
-    preprocessing takes the non-zero voxels as the brain."""
-    data = np.asarray(load_volume(path, patient).dataobj)
+    preprocessing takes the non-zero voxels as the brain. ``image``: the scan at ``path``, if loaded."""
+    data = np.asarray((image or load_volume(path, patient)).dataobj)
     faces = [data[:BORDER], data[-BORDER:], data[:, :BORDER], data[:, -BORDER:], data[:, :, :BORDER],
              data[:, :, -BORDER:]]  # fmt: skip
     signal = float(np.mean(np.concatenate([np.ravel(f) for f in faces]) != 0))
@@ -65,9 +65,9 @@ def patient_folders(root: str | Path) -> dict[str, Path]:
 
 
 def _probabilities(model: TrainedModel, image: torch.Tensor, device: torch.device) -> np.ndarray:
-    """P(class 1) of each trial for one preprocessed volume (no decoder)."""
+    """P(class 1) of each trial (already on ``device``) for one preprocessed volume (no decoder)."""
     with torch.no_grad():
-        return np.array([float(torch.softmax(trial.to(device)(image.to(device), segment=False).logits.float(),
+        return np.array([float(torch.softmax(trial(image.to(device), segment=False).logits.float(),
                                              dim=1)[0, 1]) for trial in model.trials])  # fmt: skip
 
 
@@ -110,12 +110,12 @@ def predict_patient(patient: str, folder: Path, models: list[TrainedModel], out_
     paths = subject_paths(patient, folder)
     paths["seg"] = None  # a mask shipped with the scans is not used: prediction repeats what a new patient gets
     validate_subject(patient, paths)
-    check_skull_stripped(patient, paths["t1"])
+    reference = load_volume(paths["t1"], patient)
+    check_skull_stripped(patient, paths["t1"], reference)
     row = pd.Series({"patient_id": patient, **{f"path_{m}": str(paths[m]) for m in MODALITIES},
                      "path_seg": None, "has_seg_gt": False})  # fmt: skip
     teacher = models[0]
     entry, _ = build_entry(row, TEACHER_FORMAT, teacher.teacher_spec, scratch / "cache")
-    reference = load_volume(paths["t1"], patient)
     labels = predict_labels(teacher.teacher.to("cpu"), [entry], [reference])[0]
     weak_dir = scratch / "weak"
     weak_dir.mkdir(exist_ok=True)
@@ -158,6 +158,8 @@ def predict(input_dir: str | Path, out_dir: str | Path, model_paths: list[str | 
     if not models or len(set(tasks)) != len(tasks):
         raise InputDataError(f"give one model per task (got tasks {tasks})")
     chosen = choose_device(device)
+    for model in models:  # on the device once, not per patient
+        model.trials = [trial.to(chosen) for trial in model.trials]
     folders = patient_folders(input_dir)
     rows = []
     with tempfile.TemporaryDirectory(prefix="glioma-predict-") as scratch:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from glioma_lib.atomic import atomic_path, write_json, write_table
+from glioma_lib.atomic import as_json, atomic_path, write_json, write_table
 from glioma_lib.bundle import PREPROCESSING_FILE
 from glioma_lib.cohort.manifest import load_scna, read_manifest
 from glioma_lib.cohort.prepare import load_sources
@@ -93,7 +93,7 @@ def weak_labelling(layout: RunLayout, spec: PreprocessSpec, teacher_epochs: int,
     else:
         settings = {"epochs": teacher_epochs, "seed": seed, "lr": teacher_lr, "spec": spec.key_fields(),
                     "patients": train_ids}  # fmt: skip
-    settings = json.loads(json.dumps(settings))
+    settings = as_json(settings)
     settings_path = layout.teacher / "settings.json"
     made_with = json.loads(settings_path.read_text()) if settings_path.exists() else None
     stale = made_with != settings or not teacher_path.exists()  # a teacher made otherwise is never reused

@@ -24,7 +24,7 @@ import hashlib
 import json
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from glioma_lib.atomic import atomic_path, write_json, write_table
+from glioma_lib.atomic import as_json, atomic_path, write_json, write_table
 from glioma_lib.inputs.augment import item_seed, training_augmentation
 from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader, task_labels, update_batches
 from glioma_lib.inputs.formats import IGNORE, InputFormat, get_format
@@ -309,23 +309,27 @@ def make_model(config: TrainConfig, fmt: InputFormat, scna_dim: int) -> SubtypeM
 def make_optimizer(model: SubtypeModel, config: TrainConfig) -> torch.optim.Adam:
     """Adam with two groups: the encoder and decoder at ``lr``, the classification branch at
     ``lr * head_lr_factor`` (the branch starts from scratch on every run)."""
-    head = {id(p) for p in model.classification_branch().parameters()}
-    body = [p for p in model.parameters() if id(p) not in head]
+    head = list(model.classification_branch().parameters())
+    in_head = {id(p) for p in head}
+    body = [p for p in model.parameters() if id(p) not in in_head]
     return torch.optim.Adam([{"params": body, "lr": config.lr},
-                             {"params": list(model.classification_branch().parameters()),
-                              "lr": config.lr * config.head_lr_factor}])
+                             {"params": head, "lr": config.lr * config.head_lr_factor}])
+
+
+def model_from_state(config: TrainConfig, state: dict[str, torch.Tensor]) -> SubtypeModel:
+    """A trained model from its state dict (the SCNA width read from the weights), on the CPU, in eval mode."""
+    scna_dim = state["scna.0.weight"].shape[1] if "scna.0.weight" in state else 0
+    model = make_model(replace(config, teacher_checkpoint=None), get_format(config.input_format), scna_dim)
+    model.load_state_dict(state)
+    return model.eval()
 
 
 def load_trained_model(run_dir: str | Path, trial: int = 0, checkpoint: str = "best.pt") -> SubtypeModel:
     """A trained run's model (from its ``config.json`` and one trial's checkpoint), on the CPU, in eval mode."""
     run_dir = Path(run_dir)
     settings = json.loads((run_dir / "config.json").read_text())
-    config = TrainConfig(**{**settings, "teacher_checkpoint": None})
     state = _load_checkpoint(run_dir / "checkpoints" / f"trial{trial}" / checkpoint)["model"]
-    scna_dim = state["scna.0.weight"].shape[1] if "scna.0.weight" in state else 0
-    model = make_model(config, get_format(config.input_format), scna_dim)
-    model.load_state_dict(state)
-    return model.eval()
+    return model_from_state(TrainConfig(**settings), state)
 
 
 def run_settings(config: TrainConfig, data: RunData) -> dict:
@@ -335,7 +339,7 @@ def run_settings(config: TrainConfig, data: RunData) -> dict:
     settings["data"] = data.identity
     if config.teacher_checkpoint:
         settings["teacher_checkpoint"] = hashlib.sha256(Path(config.teacher_checkpoint).read_bytes()).hexdigest()[:16]
-    return json.loads(json.dumps(settings, default=str))
+    return as_json(settings)
 
 
 def _check_resumable(saved: dict, current: dict, path: Path) -> None:
@@ -442,8 +446,8 @@ def write_embeddings(data: RunData, config: TrainConfig, out_dir: Path, manifest
     mixed = config.mixed_precision and device.type == "cuda"
     tables = []
     for trial in range(config.trials):
-        model = make_model(config, data.fmt, data.everyone.scna_dim)
-        model.load_state_dict(_load_checkpoint(out_dir / "checkpoints" / f"trial{trial}" / "best.pt")["model"])
+        state = _load_checkpoint(out_dir / "checkpoints" / f"trial{trial}" / "best.pt")["model"]
+        model = model_from_state(config, state)
         table = predict(place_model(model, device, mixed), data.everyone, device, mixed)
         tables.append(table.assign(trial=trial))
     embeddings = pd.concat(tables, ignore_index=True)

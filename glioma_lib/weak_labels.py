@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from glioma_lib import paper_values
-from glioma_lib.atomic import atomic_path, retire_dir, write_json, write_table
+from glioma_lib.atomic import as_json, atomic_path, retire_dir, write_json, write_table
 from glioma_lib.cohort.readers import load_volume, read_mask, to_brats2018_labels
 from glioma_lib.errors import InputDataError
 from glioma_lib.inputs.augment import item_seed, training_augmentation
@@ -165,7 +165,7 @@ def write_weak_masks(model: ESPNet3D, manifest: pd.DataFrame, spec: PreprocessSp
     if record.exists():
         made_with = json.loads(record.read_text())
         if (made_with.get("teacher_sha256"), made_with.get("spec")) != (file_sha256(teacher_path),
-                                                                          _as_json(spec.key_fields())):
+                                                                          as_json(spec.key_fields())):
             retire_dir(weak_dir)
     weak_dir.mkdir(parents=True, exist_ok=True)
     rows, todo = [], []
@@ -201,10 +201,6 @@ def write_weak_masks(model: ESPNet3D, manifest: pd.DataFrame, spec: PreprocessSp
                 "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")},
                weak_dir / "provenance.json")  # fmt: skip
     return table
-
-
-def _as_json(value):
-    return json.loads(json.dumps(value))
 
 
 def dice_table(model: ESPNet3D, manifest: pd.DataFrame, patients: list[str], spec: PreprocessSpec,
