@@ -107,12 +107,20 @@ def write_json_if_changed(obj: Any, path: str | Path) -> Path:
 
 def write_table(df: pd.DataFrame, target: str | Path) -> Path:
     """Write a table as parquet or csv (by suffix), atomically."""
-    target = Path(target)
-    with atomic_path(target) as tmp:
-        if target.suffix == ".parquet":
-            df.to_parquet(tmp, index=False)
-        elif target.suffix == ".csv":
-            df.to_csv(tmp, index=False)
-        else:
-            raise ValueError(f"unsupported table suffix: {target}")
-    return target
+    write_tables({target: df})
+    return Path(target)
+
+
+def write_tables(tables: dict[str | Path, pd.DataFrame]) -> None:
+    """Write several tables (parquet or csv, by suffix) as one unit: each goes to a temporary
+    name, and none is renamed into place until all are written, so a full disk half-way through
+    leaves the previous set (or none), never a mixture."""
+    with contextlib.ExitStack() as stack:
+        for target, df in tables.items():
+            tmp = stack.enter_context(atomic_path(target))
+            if tmp.name.endswith(".parquet"):
+                df.to_parquet(tmp, index=False)
+            elif tmp.name.endswith(".csv"):
+                df.to_csv(tmp, index=False)
+            else:
+                raise ValueError(f"unsupported table suffix: {target}")

@@ -64,6 +64,7 @@ class TrainConfig:
     lr: float = 5e-4
     head_lr_factor: float = 1.0  # the classification branch (SCNA MLP, hidden layer, classifier) learns at lr x this
     norm: str = DEFAULT_NORM  # "group" (default) or "batch" (the paper's)
+    pooled_levels: int = 1  # encoder levels pooled into the classification branch (1: the deepest, the paper's)
     labelled_limit: int | None = None  # keep only this many labelled training patients (label efficiency)
     selection_fraction: float = 0.2  # inner split of labelled training patients for model selection
     bootstrap: int = 1000
@@ -299,7 +300,8 @@ def _load_checkpoint(path: Path) -> dict:
 def make_model(config: TrainConfig, fmt: InputFormat, scna_dim: int) -> SubtypeModel:
     """A fresh model for the run, initialised from the teacher when one is given."""
     model = SubtypeModel(config.model, fmt.n_channels, fmt.n_seg_classes,
-                         scna_dim=scna_dim if config.use_scna else 0, norm=config.norm)  # fmt: skip
+                         scna_dim=scna_dim if config.use_scna else 0, norm=config.norm,
+                         pooled_levels=config.pooled_levels)  # fmt: skip
     if config.teacher_checkpoint:
         state = _load_checkpoint(Path(config.teacher_checkpoint))
         load_segmentation_weights(model, state.get("model", state), fmt.channels)

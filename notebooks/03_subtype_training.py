@@ -40,6 +40,7 @@ unlabelled_per_batch = 0  # MTL: unlabelled scans added to each batch; 0 = the p
 lr = 1e-4
 head_lr_factor = 1.0  # the classification branch learns at lr x this (the same for CNN and MTL)
 norm = "group"  # "group" or "batch" (the paper's)
+pooled_levels = 1  # encoder levels pooled into the classification branch (1: the deepest, the paper's)
 init_from_teacher = False  # start from the weak-label teacher's segmentation weights
 device = "auto"
 restart = False  # discard checkpoints made with other settings instead of stopping on them
@@ -68,6 +69,7 @@ set_book_display()
 config = TrainConfig(task=task, input_format=input_format, model=model, use_scna=use_scna, updates=updates,
                      evaluations=evaluations, evaluate_from=evaluate_from, trials=trials, seed=seed, batch_size=batch_size,
                      unlabelled_per_batch=unlabelled_per_batch, lr=lr, head_lr_factor=head_lr_factor, norm=norm,
+                     pooled_levels=pooled_levels,
                      labelled_limit=labelled_limit, init_from_teacher=init_from_teacher, device=device,
                      bootstrap=bootstrap)
 spec = PreprocessSpec(shape=tuple(shape), margin=margin, empty_mask_policy=empty_mask_policy)

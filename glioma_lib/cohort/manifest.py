@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from glioma_lib.atomic import write_table
+from glioma_lib.atomic import write_tables
 from glioma_lib.cohort import readers
 from glioma_lib.errors import InputDataError
 from glioma_lib.naming import MODALITIES, SPLITS
@@ -171,11 +171,11 @@ def check_manifest(manifest: pd.DataFrame, path: str | Path | None = None) -> No
 
 
 def write_manifest(manifest: pd.DataFrame, report: pd.DataFrame, out_dir: str | Path) -> Path:
-    """``manifest.parquet``, ``manifest.csv`` and ``curation_report.csv`` in ``out_dir``, atomically."""
+    """``manifest.parquet``, ``manifest.csv`` and ``curation_report.csv`` in ``out_dir``, atomically
+    and together (a failure half-way, e.g. a full disk, publishes none of them)."""
     out_dir = Path(out_dir)
-    write_table(report, out_dir / "curation_report.csv")
-    write_table(manifest, out_dir / "manifest.csv")
-    write_table(manifest, out_dir / "manifest.parquet")
+    write_tables({out_dir / "curation_report.csv": report, out_dir / "manifest.csv": manifest,
+                  out_dir / "manifest.parquet": manifest})  # fmt: skip
     return out_dir / "manifest.parquet"
 
 

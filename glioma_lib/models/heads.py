@@ -1,8 +1,11 @@
 """The subtype models: MTL (segmentation + classification branch) and the CNN baseline.
 
 Both models share one classification branch: the encoder's deepest features (256) are pooled,
-optionally joined with an SCNA embedding (PCA vector -> 200 -> 128 MLP), and passed through a
-hidden layer (256 -> 128, ReLU, dropout) whose activation is the patient embedding used for
+with those of the ``pooled_levels - 1`` levels above them (3 in this project's profiles adds 256
+and 128: at 16^3 tumour crops the deepest two levels are single voxels, and a branch fed by the
+deepest alone collapsed to one prediction for every patient in some seeds; 1, the default, is the
+paper's), optionally joined with an SCNA embedding (PCA vector -> 200 -> 128 MLP), and passed
+through a hidden layer (to 128, ReLU, dropout) whose activation is the patient embedding used for
 survival, then a linear classifier. The only differences between MTL and CNN are the decoder and
 the unlabelled scans it lets the MTL model learn from, so a comparison of the two isolates them.
 """
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from glioma_lib.models.espnet import DEFAULT_NORM, Decoder, Encoder
+from glioma_lib.models.espnet import DEFAULT_NORM, ENCODER_WIDTHS, Decoder, Encoder
 from glioma_lib.naming import MODALITIES
 
 
@@ -36,14 +39,17 @@ class SubtypeModel(nn.Module):
     """``kind`` "mtl" (decoder + classification branch) or "cnn" (encoder + linear classifier)."""
 
     def __init__(self, kind: str, in_channels: int, n_seg_classes: int, n_classes: int = 2,
-                 scna_dim: int = 0, hidden: int = 128, dropout: float = 0.3, norm: str = DEFAULT_NORM):
+                 scna_dim: int = 0, hidden: int = 128, dropout: float = 0.3, norm: str = DEFAULT_NORM,
+                 pooled_levels: int = 1):
         super().__init__()
         if kind not in ("mtl", "cnn"):
             raise ValueError(f"unknown model kind {kind!r}")
-        self.kind = kind
+        if not 1 <= pooled_levels <= len(ENCODER_WIDTHS):
+            raise ValueError(f"pooled_levels must be 1-{len(ENCODER_WIDTHS)}; got {pooled_levels}")
+        self.kind, self.pooled_levels = kind, pooled_levels
         self.encoder = Encoder(in_channels, norm)
         self.decoder = Decoder(n_seg_classes, norm=norm) if kind == "mtl" else None
-        width = self.encoder.out_channels
+        width = sum(ENCODER_WIDTHS[-pooled_levels:])
         self.scna = ScnaMLP(scna_dim) if scna_dim > 0 else None
         joined = width + (128 if self.scna is not None else 0)
         self.hidden = nn.Sequential(nn.Linear(joined, hidden), nn.ReLU(), nn.Dropout(dropout))
@@ -57,7 +63,7 @@ class SubtypeModel(nn.Module):
         """Logits, embedding and (MTL, ``segment=True``) segmentation logits; classification-only
         inference passes ``segment=False`` and skips the decoder."""
         features = self.encoder(image)
-        pooled = features[-1].mean(dim=(2, 3, 4))
+        pooled = torch.cat([level.mean(dim=(2, 3, 4)) for level in features[-self.pooled_levels:]], dim=1)
         if self.scna is not None:
             pooled = torch.cat([pooled, self.scna(scna)], dim=1)
         embedding = self.hidden(pooled)

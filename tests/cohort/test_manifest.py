@@ -70,6 +70,18 @@ def test_write_and_read_round_trip(phantom_manifest, tmp_path):
     assert (tmp_path / "manifest.csv").is_file() and (tmp_path / "curation_report.csv").is_file()
 
 
+def test_a_full_disk_half_way_publishes_no_manifest_file(phantom_manifest, tmp_path, monkeypatch):
+    import errno
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)  # the CSVs are written, the parquet fails
+    with pytest.raises(OSError, match="No space"):
+        write_manifest(phantom_manifest, pd.DataFrame(columns=["patient"]), tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_structural_fault_writes_nothing(phantom_dir, tmp_path, capsys):
     source = tmp_path / "src"
     shutil.copytree(phantom_dir, source)

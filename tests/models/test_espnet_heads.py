@@ -35,6 +35,22 @@ def test_heads(kind, scna_dim, embedding):
         assert model.scna[0].in_features == 50 and model.scna[3].out_features == 128
 
 
+@pytest.mark.parametrize("levels, width", [(1, 256), (3, 256 + 256 + 128)])
+def test_the_branch_pools_the_deepest_levels(levels, width):
+    model = SubtypeModel("cnn", 1, 2, pooled_levels=levels).eval()
+    assert model.hidden[0].in_features == width
+    image = torch.randn(2, 1, 16, 16, 16)
+    with torch.no_grad():
+        features = model.encoder(image)
+        pooled = torch.cat([f.mean(dim=(2, 3, 4)) for f in features[-levels:]], dim=1)
+        assert torch.allclose(model(image).embedding, model.hidden(pooled))
+
+
+def test_pooled_levels_out_of_range_is_refused():
+    with pytest.raises(ValueError, match="pooled_levels"):
+        SubtypeModel("cnn", 1, 2, pooled_levels=5)
+
+
 def test_cnn_has_no_decoder():
     assert SubtypeModel("cnn", 4, 4).decoder is None
 
