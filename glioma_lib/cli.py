@@ -8,8 +8,8 @@ import json
 import sys
 from pathlib import Path
 
-from glioma_lib.errors import InputDataError
-from glioma_lib.notebook import NotebookFailed
+from glioma_lib.core.errors import InputDataError
+from glioma_lib.pipeline.notebook import NotebookFailed
 
 
 def _cohort_phantom(args: argparse.Namespace) -> None:
@@ -45,7 +45,7 @@ def _cohort_build(args: argparse.Namespace) -> None:
 def _notebook(args: argparse.Namespace) -> None:
     import logging
 
-    from glioma_lib.notebook import execute_notebook, read_parameter_file
+    from glioma_lib.pipeline.notebook import execute_notebook, read_parameter_file
 
     if args.log_output:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -55,13 +55,13 @@ def _notebook(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace) -> None:
-    from glioma_lib.workflow import run
+    from glioma_lib.pipeline.workflow import run
 
     print(f"run folder: {run(args.profile, args.cores, args.executor, args.snakemake_args)}")
 
 
 def _book(args: argparse.Namespace) -> None:
-    from glioma_lib.workflow import build_book, run
+    from glioma_lib.pipeline.workflow import build_book, run
 
     if not args.no_run:
         run(args.profile, args.cores, args.executor, args.snakemake_args)
@@ -77,20 +77,20 @@ def _is_json(text: str) -> bool:
 
 
 def _predict(args: argparse.Namespace) -> None:
-    from glioma_lib.predict import predict
+    from glioma_lib.pipeline.predict import predict
 
     table = predict(args.input, args.output, args.model, args.device)
     print(f"{(table['status'] == 'ok').sum()} of {len(table)} patients predicted -> {args.output}/predictions.csv")
 
 
 def _export(args: argparse.Namespace) -> None:
-    from glioma_lib.bundle import export_bundle
+    from glioma_lib.pipeline.bundle import export_bundle
 
     print(f"bundle: {export_bundle(args.run, args.output)}")
 
 
 def _bench(args: argparse.Namespace) -> None:
-    from glioma_lib import bench
+    from glioma_lib.pipeline import bench
 
     if args.what == "phantom":
         rows = bench.bench_phantom([tuple(s) for s in (args.shape or [[240, 240, 155], [96, 96, 64]])])

@@ -33,7 +33,6 @@ split_seed = 0
 workers = 1  # processes that render phantom subjects
 
 # %% tags=["hide-input"]
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import nibabel as nib
@@ -44,14 +43,14 @@ from IPython.display import display
 from glioma_lib.cohort import readers, summary
 from glioma_lib.cohort.manifest import read_manifest
 from glioma_lib.cohort.phantom import PhantomConfig, oracle_auc
-from glioma_lib.cohort.prepare import prepare_cohort
-from glioma_lib.display import set_book_display
-from glioma_lib.figures import modality_panel
-from glioma_lib.naming import DAYS_PER_MONTH, MODALITIES
+from glioma_lib.cohort.step import prepare_cohort
+from glioma_lib.core.display import set_book_display
+from glioma_lib.core.figures import modality_panel
+from glioma_lib.core.layout import RunLayout
+from glioma_lib.core.naming import DAYS_PER_MONTH, MODALITIES
 
 set_book_display()
 
-cohort_dir = Path(run_dir) / "cohort"
 cohort = {
     "source": source,
     "phantom": {"n_mr": n_mr, "n_scna_only": n_scna_only, "shape": shape, "seed": phantom_seed},
@@ -60,8 +59,9 @@ cohort = {
     "seed": split_seed,
     "workers": workers,
 }
-manifest = read_manifest(prepare_cohort(cohort, cohort_dir))
-print(f"{len(manifest)} patients in the manifest ({cohort_dir})")
+layout = RunLayout(run_dir)
+manifest = read_manifest(prepare_cohort(cohort, layout))
+print(f"{len(manifest)} patients in the manifest ({layout.manifest})")
 
 # %% [markdown]
 # ## One subject (Fig. 1A/B)
@@ -145,6 +145,6 @@ plt.show()
 # strings, out-of-range ages) are set missing and listed here, never used silently.
 
 # %%
-report = pd.read_csv(cohort_dir / "curation_report.csv")
+report = pd.read_csv(layout.curation_report)
 print(f"{len(report)} values set aside")
 display(report)

@@ -33,12 +33,12 @@ from IPython.display import display
 
 from glioma_lib.cohort.manifest import read_manifest
 from glioma_lib.cohort.readers import read_mask
-from glioma_lib.display import set_book_display
-from glioma_lib.figures import LABEL_COLOURS, axial, tumour_slice
+from glioma_lib.core.display import set_book_display
+from glioma_lib.core.figures import LABEL_COLOURS, axial, tumour_slice
+from glioma_lib.core.layout import RunLayout, weak_mask_file
 from glioma_lib.inputs.preprocess import PreprocessSpec
-from glioma_lib.layout import RunLayout
-from glioma_lib.steps import weak_labelling
-from glioma_lib.weak_labels import PUBLISHED_WT_DICE, weak_mask_paths
+from glioma_lib.weak_labels.step import weak_labelling
+from glioma_lib.weak_labels.teacher import PUBLISHED_WT_DICE
 
 set_book_display()
 
@@ -52,7 +52,7 @@ print(f"teacher trained on {len(result['teacher_training'])} patients, scored on
 # ## Training curve
 
 # %% mystnb={"figure": {"caption": "Training loss of the segmentation teacher (weighted cross-entropy).", "name": "fig-teacher-curve"}}
-curve_path = layout.teacher / "curve.csv"
+curve_path = layout.teacher_curve
 if curve_path.exists():
     curve = pd.read_csv(curve_path)
     ax = curve.plot(x="epoch", y="loss", legend=False, figsize=(5, 3), title="teacher training loss")
@@ -98,7 +98,7 @@ fig, axes = plt.subplots(1, 2, figsize=(9, 4.5))
 for ax, row, title in zip(axes, [ranked.iloc[-1], ranked.iloc[0]], ["best", "worst"], strict=True):
     patient = row["patient_id"]
     flair = nib.load(manifest.loc[patient, "path_flair"]).get_fdata()
-    four, _ = weak_mask_paths(layout.weak_masks, patient)
+    four = weak_mask_file(layout.weak_masks, patient)
     mask_path = four if four.exists() else manifest.loc[patient, "path_seg"]
     mask = read_mask(mask_path, patient)
     k = tumour_slice(mask)

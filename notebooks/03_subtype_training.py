@@ -57,12 +57,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
-from glioma_lib.display import set_book_display
+from glioma_lib.core.display import set_book_display
+from glioma_lib.core.layout import RunLayout
 from glioma_lib.inputs.preprocess import PreprocessSpec
-from glioma_lib.layout import RunLayout
-from glioma_lib.steps import subtype_training
-from glioma_lib.training import TrainConfig
-from glioma_lib.training_figures import learning_curves, roc_figure
+from glioma_lib.training.figures import learning_curves, roc_figure
+from glioma_lib.training.run import TrainConfig
+from glioma_lib.training.step import subtype_training
 
 set_book_display()
 
@@ -73,9 +73,9 @@ config = TrainConfig(task=task, input_format=input_format, model=model, use_scna
                      labelled_limit=labelled_limit, init_from_teacher=init_from_teacher, device=device,
                      bootstrap=bootstrap)
 spec = PreprocessSpec(shape=tuple(shape), margin=margin, empty_mask_policy=empty_mask_policy)
-out_dir = subtype_training(RunLayout(run_dir), config, spec, pca_dim=pca_dim, restart=restart)
-auc = json.loads((out_dir / "auc.json").read_text())
-metrics = pd.read_parquet(out_dir / "metrics.parquet")
+run = subtype_training(RunLayout(run_dir), config, spec, pca_dim=pca_dim, restart=restart)
+auc = json.loads(run.auc.read_text())
+metrics = pd.read_parquet(run.metrics)
 
 # %% [markdown]
 # ## AUCs
@@ -106,7 +106,7 @@ plt.show()
 # ## ROC curves
 
 # %% mystnb={"figure": {"caption": "Validation ROC curves of each trial's selected checkpoint (grey) and of the trials' averaged probabilities (blue), with the honest AUC and its bootstrap 95% CI."}}
-predictions = pd.read_parquet(out_dir / "validation_predictions.parquet")
+predictions = pd.read_parquet(run.validation_predictions)
 roc_figure(predictions, auc)
 plt.show()
 
@@ -116,5 +116,5 @@ plt.show()
 # centred box when no usable mask existed).
 
 # %%
-index = pd.read_csv(out_dir / "cache_index.csv")
+index = pd.read_csv(run.cache_index)
 display(index.groupby(["mask_kind", "crop"]).size().rename("patients").to_frame())

@@ -34,13 +34,13 @@ from IPython.display import display
 
 from glioma_lib.cohort.manifest import read_manifest
 from glioma_lib.cohort.readers import read_ceccarelli
-from glioma_lib.display import set_book_display
-from glioma_lib.layout import RunLayout
-from glioma_lib.paper_values import TCGA_MEDIAN_SURVIVAL_MONTHS
-from glioma_lib.steps import survival_analysis
-from glioma_lib.survival import kaplan_meier_by_subtype
-from glioma_lib.survival_figures import forest_figure, km_figure
-from glioma_lib.survival_tables import table_i_survival, table_ii
+from glioma_lib.core.display import set_book_display
+from glioma_lib.core.layout import RunLayout
+from glioma_lib.core.paper_values import TCGA_MEDIAN_SURVIVAL_MONTHS
+from glioma_lib.survival.figures import forest_figure, km_figure
+from glioma_lib.survival.stats import kaplan_meier_by_subtype
+from glioma_lib.survival.step import survival_analysis
+from glioma_lib.survival.tables import table_i_survival, table_ii
 
 set_book_display()
 

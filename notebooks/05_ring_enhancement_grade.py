@@ -27,11 +27,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
-from glioma_lib import paper_values
 from glioma_lib.analyses.figures import attribution_figure, status_bars
-from glioma_lib.analyses.pipeline import attribution_analysis, ring_grade_analysis
-from glioma_lib.display import set_book_display
-from glioma_lib.layout import RunLayout
+from glioma_lib.analyses.step import attribution_analysis, ring_grade_analysis
+from glioma_lib.core import paper_values
+from glioma_lib.core.display import set_book_display
+from glioma_lib.core.layout import RunLayout
 
 set_book_display()
 
@@ -92,7 +92,7 @@ plt.show()
 # gap between the attributions' sum and the change in the logit (completeness).
 
 # %% mystnb={"figure": {"caption": "Integrated-gradients attributions of the predicted class over T1ce for validation patients classified correctly and wrongly, with and without ring enhancement (the paper's Fig. 4 A-F); red pushes towards the predicted class.", "name": "fig-attributions"}}
-trained = (layout.run(run) / "validation_predictions.parquet").exists()
+trained = layout.run(run).validation_predictions.exists()
 if trained:
     attributions = attribution_analysis(layout, run, ig_steps)
     attribution_figure(attributions)

@@ -33,11 +33,11 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 
 from glioma_lib.analyses.figures import umap_figure
-from glioma_lib.analyses.pipeline import arm_level_scna, umap_analysis
+from glioma_lib.analyses.step import arm_level_scna, umap_analysis
 from glioma_lib.cohort.manifest import read_manifest
 from glioma_lib.cohort.readers import read_arm_table, read_scna_clinical_786
-from glioma_lib.display import set_book_display
-from glioma_lib.layout import RunLayout
+from glioma_lib.core.display import set_book_display
+from glioma_lib.core.layout import RunLayout
 
 set_book_display()
 
@@ -53,7 +53,7 @@ if arms is None:
     print("This cohort has no SCNA data.")
 else:
     manifest = read_manifest(layout.manifest).dropna(subset=["tcga_id"]).set_index("tcga_id")
-    cohort = umap_analysis(arms, manifest["subtype"], layout.analyses / "cohort", seed)
+    cohort = umap_analysis(layout, "cohort", arms, manifest["subtype"], seed)
     umap_figure(cohort["coordinates"], f"SCNA of this run's cohort ({len(arms)} patients)")
     plt.show()
 
@@ -69,7 +69,7 @@ if arms is not None:
 if real_arm_table and Path(real_arm_table).exists():
     real = read_arm_table(real_arm_table)
     subtypes = read_scna_clinical_786(real_clinical)["subtype"]
-    tcga = umap_analysis(real, subtypes, layout.analyses / "tcga_786", seed)
+    tcga = umap_analysis(layout, "tcga_786", real, subtypes, seed)
     umap_figure(tcga["coordinates"], "TCGA glioma arm-level SCNA (real data, 786 patients)")
     plt.show()
 

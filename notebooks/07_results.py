@@ -28,11 +28,11 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from IPython.display import Markdown, display
 
-from glioma_lib.display import set_book_display
-from glioma_lib.layout import RunLayout
-from glioma_lib.results import results_tables
-from glioma_lib.results_figures import label_efficiency_figure, paired_forest
-from glioma_lib.steps import scna_embedding
+from glioma_lib.core.display import set_book_display
+from glioma_lib.core.layout import RunLayout
+from glioma_lib.inputs.step import scna_embedding
+from glioma_lib.results.figures import label_efficiency_figure, paired_forest
+from glioma_lib.results.tables import results_tables
 
 set_book_display()
 

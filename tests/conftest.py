@@ -9,8 +9,8 @@ import pytest
 
 from glioma_lib.cohort.manifest import CohortSources, build_manifest, write_manifest
 from glioma_lib.cohort.phantom import PhantomConfig, generate
-from glioma_lib.cohort.prepare import record_sources
-from glioma_lib.layout import RunLayout
+from glioma_lib.cohort.step import record_sources
+from glioma_lib.core.layout import RunLayout
 
 REALDATA = Path(os.environ.get("GLIOMA_REALDATA", Path(__file__).resolve().parents[2] / "shared" / "realdata"))
 TINY_SHAPE = (48, 48, 32)
@@ -43,6 +43,6 @@ def phantom_run(phantom_dir, tmp_path_factory) -> RunLayout:
     layout = RunLayout(tmp_path_factory.mktemp("run"))
     sources = CohortSources.phantom(phantom_dir)
     manifest, report = build_manifest(sources)
-    write_manifest(manifest, report, layout.cohort)
-    record_sources(sources, layout.cohort)
+    write_manifest(manifest, report, layout)
+    record_sources(sources, layout)
     return layout

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import shutil
 
+from glioma_lib.core.layout import RunLayout
 from glioma_lib.inputs.preprocess import PreprocessSpec
-from glioma_lib.layout import RunLayout
-from glioma_lib.steps import weak_labelling
+from glioma_lib.weak_labels.step import weak_labelling
 
 SPEC = PreprocessSpec(shape=(16, 16, 16))
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from glioma_lib.naming import SUBTYPES
+from glioma_lib.core.naming import SUBTYPES
 
 
 def status_bars(table: pd.DataFrame, column: str, labels: dict, title: str) -> plt.Figure:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from glioma_lib.metrics import auc_or_nan
+from glioma_lib.core.metrics import auc_or_nan
 
 
 def binary_correlation(a: np.ndarray, b: np.ndarray) -> tuple[float, float, int]:

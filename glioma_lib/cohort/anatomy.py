@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import ndimage
 
-from glioma_lib.naming import MODALITIES
+from glioma_lib.core.naming import MODALITIES
 
 BRATS_SHAPE = (240, 240, 155)
 BRATS_FOV_MM = np.array(BRATS_SHAPE, dtype=float)  # 1 mm isotropic

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from glioma_lib.atomic import write_tables
 from glioma_lib.cohort import readers
-from glioma_lib.errors import InputDataError
-from glioma_lib.naming import MODALITIES, SPLITS
+from glioma_lib.core.atomic import write_tables
+from glioma_lib.core.errors import InputDataError
+from glioma_lib.core.layout import RunLayout
+from glioma_lib.core.naming import MODALITIES, SPLITS
 
 MANIFEST_COLUMNS = [
     "patient_id", "brats_id", "tcga_id", "has_mr", "has_seg_gt", "has_scna",
@@ -170,13 +171,11 @@ def check_manifest(manifest: pd.DataFrame, path: str | Path | None = None) -> No
                                  str(row["patient_id"]), path)  # fmt: skip
 
 
-def write_manifest(manifest: pd.DataFrame, report: pd.DataFrame, out_dir: str | Path) -> Path:
-    """``manifest.parquet``, ``manifest.csv`` and ``curation_report.csv`` in ``out_dir``, atomically
-    and together (a failure half-way, e.g. a full disk, publishes none of them)."""
-    out_dir = Path(out_dir)
-    write_tables({out_dir / "curation_report.csv": report, out_dir / "manifest.csv": manifest,
-                  out_dir / "manifest.parquet": manifest})  # fmt: skip
-    return out_dir / "manifest.parquet"
+def write_manifest(manifest: pd.DataFrame, report: pd.DataFrame, layout: RunLayout) -> Path:
+    """The manifest (parquet and csv) and the curation report, atomically and together (a failure
+    half-way, e.g. a full disk, publishes none of them)."""
+    write_tables({layout.curation_report: report, layout.manifest_csv: manifest, layout.manifest: manifest})
+    return layout.manifest
 
 
 def read_manifest(path: str | Path) -> pd.DataFrame:

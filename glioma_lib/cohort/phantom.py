@@ -27,11 +27,11 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 from tqdm import tqdm
 
-from glioma_lib.atomic import atomic_dir, write_json
 from glioma_lib.cohort import anatomy
 from glioma_lib.cohort.genome import synthetic_gene_map
-from glioma_lib.errors import InputDataError
-from glioma_lib.naming import MODALITIES, SUBTYPES
+from glioma_lib.core.atomic import atomic_dir, write_json
+from glioma_lib.core.errors import InputDataError
+from glioma_lib.core.naming import MODALITIES, SUBTYPES
 
 WT, INTACT, CODEL = SUBTYPES
 
@@ -94,6 +94,20 @@ class PhantomConfig:
     random_arm_event_prob: float = 0.04
     noise_sd: float = 0.03  # Rician noise, relative to the intensity scale
     bias_strength: float = 0.2  # log-amplitude of the multiplicative bias field
+
+
+TRUTH_TABLE = "truth.csv"  # every planted value, per patient: validation only
+TRUTH_MASKS = "truth_masks"  # planted masks of every subject: validation only
+PHANTOM_CONFIG = "phantom_config.json"
+
+
+def planted_truth(brats_root: str | Path | None, name: str = TRUTH_TABLE) -> Path | None:
+    """A file of the phantom's planted truth (``TRUTH_TABLE`` or ``TRUTH_MASKS``) beside its BraTS
+    folder ``brats_root``; None when the cohort is not the phantom."""
+    if brats_root is None:
+        return None
+    path = Path(brats_root).parent / name
+    return path if path.exists() else None
 
 
 def _bool_draw(rng: np.random.Generator, p: float) -> bool:
@@ -330,7 +344,7 @@ def generate(out: str | Path, config: PhantomConfig | None = None, progress: boo
     with atomic_dir(out) as tmp:
         brats = tmp / "brats"
         brats.mkdir()
-        truth_masks = tmp / "truth_masks"  # planted masks of every subject: validation only
+        truth_masks = tmp / TRUTH_MASKS  # planted masks of every subject: validation only
         truth_masks.mkdir()
         subject_seeds = rng_img.spawn(config.n_mr)
         mr = truth[truth["has_mr"]]
@@ -355,8 +369,8 @@ def generate(out: str | Path, config: PhantomConfig | None = None, progress: boo
         _clinical(truth).to_csv(tcga / "clinical.csv", index=False)
         scna.to_csv(tcga / "scna_thresholded_by_genes.tsv", sep="\t")
         genes.to_csv(tcga / "gene_to_arm.csv", index=False)
-        truth.drop(columns=["patient_index"]).to_csv(tmp / "truth.csv", index=False)
+        truth.drop(columns=["patient_index"]).to_csv(tmp / TRUTH_TABLE, index=False)
         settings = asdict(config)
         settings["profiles"] = {k: asdict(v) for k, v in config.profiles.items()}
-        write_json(settings, tmp / "phantom_config.json")
+        write_json(settings, tmp / PHANTOM_CONFIG)
     return out

@@ -1,6 +1,6 @@
 """Readers for real inputs: BraTS folders and tables, Ceccarelli 2016 S1A, Xena GISTIC2, arm tables.
 
-Structural faults raise :class:`~glioma_lib.errors.InputDataError` naming the patient and file.
+Structural faults raise :class:`~glioma_lib.core.errors.InputDataError` naming the patient and file.
 Bad values inside valid tables become missing and are returned as curation issues instead.
 """
 
@@ -14,8 +14,14 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from glioma_lib.errors import InputDataError
-from glioma_lib.naming import BRATS2018_ENHANCING, DAYS_PER_MONTH, INTERNAL_ENHANCING, MODALITIES, subtype_from_markers
+from glioma_lib.core.errors import InputDataError
+from glioma_lib.core.naming import (
+    BRATS2018_ENHANCING,
+    DAYS_PER_MONTH,
+    INTERNAL_ENHANCING,
+    MODALITIES,
+    subtype_from_markers,
+)
 
 NIFTI_SUFFIXES = (".nii.gz", ".nii")
 MAX_SURVIVAL_MONTHS = 600  # 50 years: anything longer is an entry error (e.g. days typed as months)

@@ -19,11 +19,12 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from glioma_lib.atomic import atomic_dir, retire_dir
 from glioma_lib.cohort.readers import read_mask
+from glioma_lib.core.atomic import atomic_dir, retire_dir
+from glioma_lib.core.layout import weak_mask_file
+from glioma_lib.core.naming import MODALITIES
 from glioma_lib.inputs.formats import InputFormat
 from glioma_lib.inputs.preprocess import PreprocessSpec, preprocess
-from glioma_lib.naming import MODALITIES
 
 CACHE_VERSION = 1
 
@@ -85,7 +86,7 @@ def mask_source(row: pd.Series, weak_dir: str | Path | None) -> tuple[str | None
     if pd.notna(row.get("path_seg")):
         return str(row["path_seg"]), "gt"
     if weak_dir is not None:
-        weak = Path(weak_dir) / f"{row['patient_id']}_weak4.nii.gz"
+        weak = weak_mask_file(weak_dir, row["patient_id"])
         if weak.is_file():
             return str(weak), "weak"
     return None, "none"

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 
-from glioma_lib.atomic import atomic_path
+from glioma_lib.core.atomic import atomic_path
 
 
 @dataclass

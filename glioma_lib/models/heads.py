@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from glioma_lib.core.naming import MODALITIES
 from glioma_lib.models.espnet import DEFAULT_NORM, ENCODER_WIDTHS, Decoder, Encoder
-from glioma_lib.naming import MODALITIES
 
 
 @dataclass

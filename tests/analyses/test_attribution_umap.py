@@ -10,7 +10,7 @@ import torch
 from glioma_lib.analyses.attribution import integrated_gradients
 from glioma_lib.analyses.scna_umap import silhouettes, umap_embedding
 from glioma_lib.cohort.readers import read_arm_table, read_scna_clinical_786
-from glioma_lib.naming import SUBTYPES
+from glioma_lib.core.naming import SUBTYPES
 
 
 class Tiny(torch.nn.Module):

@@ -9,8 +9,9 @@ import pytest
 
 from glioma_lib.cli import main
 from glioma_lib.cohort.manifest import CohortSources, build_manifest, read_manifest, write_manifest
-from glioma_lib.cohort.prepare import prepare_cohort
-from glioma_lib.errors import InputDataError
+from glioma_lib.cohort.step import prepare_cohort
+from glioma_lib.core.errors import InputDataError
+from glioma_lib.core.layout import RunLayout
 
 
 def test_real_brats_tcga_counts(realdata):
@@ -64,10 +65,10 @@ def test_splits_are_seeded_and_stratified(phantom_dir):
 
 
 def test_write_and_read_round_trip(phantom_manifest, tmp_path):
-    write_manifest(phantom_manifest, pd.DataFrame(columns=["patient"]), tmp_path)
-    again = read_manifest(tmp_path / "manifest.parquet")
-    pd.testing.assert_frame_equal(phantom_manifest, again)
-    assert (tmp_path / "manifest.csv").is_file() and (tmp_path / "curation_report.csv").is_file()
+    layout = RunLayout(tmp_path)
+    assert write_manifest(phantom_manifest, pd.DataFrame(columns=["patient"]), layout) == layout.manifest
+    pd.testing.assert_frame_equal(phantom_manifest, read_manifest(layout.manifest))
+    assert layout.manifest_csv.is_file() and layout.curation_report.is_file()
 
 
 def test_a_full_disk_half_way_publishes_no_manifest_file(phantom_manifest, tmp_path, monkeypatch):
@@ -78,8 +79,8 @@ def test_a_full_disk_half_way_publishes_no_manifest_file(phantom_manifest, tmp_p
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)  # the CSVs are written, the parquet fails
     with pytest.raises(OSError, match="No space"):
-        write_manifest(phantom_manifest, pd.DataFrame(columns=["patient"]), tmp_path)
-    assert list(tmp_path.iterdir()) == []
+        write_manifest(phantom_manifest, pd.DataFrame(columns=["patient"]), RunLayout(tmp_path))
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
 
 def test_structural_fault_writes_nothing(phantom_dir, tmp_path, capsys):
@@ -94,7 +95,7 @@ def test_structural_fault_writes_nothing(phantom_dir, tmp_path, capsys):
 
 def test_unknown_source_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown cohort source"):
-        prepare_cohort({"source": "elsewhere"}, tmp_path)
+        prepare_cohort({"source": "elsewhere"}, RunLayout(tmp_path))
 
 
 def test_duplicate_tcga_mapping_stops(phantom_dir, tmp_path):
@@ -116,7 +117,7 @@ def test_duplicate_tcga_mapping_stops(phantom_dir, tmp_path):
 def test_a_hand_edited_manifest_is_refused_on_read_naming_the_patient(phantom_manifest, tmp_path, column, value,
                                                                       message):  # fmt: skip
     from glioma_lib.cohort.manifest import read_manifest
-    from glioma_lib.errors import InputDataError
+    from glioma_lib.core.errors import InputDataError
 
     edited = phantom_manifest.copy()
     edited.loc[edited.index[:2], column] = value

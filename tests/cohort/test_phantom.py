@@ -14,7 +14,7 @@ from sklearn.metrics import roc_auc_score
 
 from glioma_lib.cohort import anatomy, readers
 from glioma_lib.cohort.phantom import DEFAULT_PROFILES, PhantomConfig, generate, oracle_auc, simulate_tables
-from glioma_lib.naming import SUBTYPES
+from glioma_lib.core.naming import SUBTYPES
 
 WT, INTACT, CODEL = SUBTYPES
 
@@ -46,7 +46,7 @@ def test_same_seed_gives_identical_files(tmp_path):
 
 def test_refuses_to_overwrite_in_one_line(phantom_dir, capsys):
     from glioma_lib.cli import main
-    from glioma_lib.errors import InputDataError
+    from glioma_lib.core.errors import InputDataError
 
     with pytest.raises(InputDataError, match="exists; the phantom writes a fresh folder"):
         generate(phantom_dir, PhantomConfig(n_mr=1, n_scna_only=0, shape=(16, 16, 16)))

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from glioma_lib.cohort import readers
-from glioma_lib.errors import InputDataError
+from glioma_lib.core.errors import InputDataError
 
 REAL_CASE = "Brats18_TCIA12_101_1"
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from glioma_lib.cohort.readers import read_mask, subject_paths
-from glioma_lib.errors import InputDataError
+from glioma_lib.core.errors import InputDataError
 from glioma_lib.inputs import preprocess as pp
 from glioma_lib.inputs.formats import FORMATS, IGNORE, segmentation_target
 

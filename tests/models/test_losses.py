@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from glioma_lib.losses import balanced_class_weights, enet_class_weights, multitask_loss
+from glioma_lib.models.losses import balanced_class_weights, enet_class_weights, multitask_loss
 
 ONES2 = torch.ones(2)
 ONES4 = torch.ones(4)

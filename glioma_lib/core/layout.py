@@ -1,0 +1,280 @@
+"""The run folder of one profile (see DESIGN.md): every path a step reads or writes is named here.
+
+Renaming an output is a one-line change in this module; ``tests/core/test_layout.py`` checks that
+no other module or notebook spells these file names, and the smoke test that every file a run
+writes is one of these paths or lies in one of these folders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from glioma_lib.core.naming import run_name
+
+TRAINING_STEP = "03_subtype_training"  # its notebook runs once per training run: `03_subtype_training-<run>`
+
+
+def training_step(run: str) -> str:
+    """The step (notebook, rule, chapter) name of training run ``run``."""
+    return f"{TRAINING_STEP}-{run}"
+
+
+def run_of_step(step: str) -> str | None:
+    """The training run of a step name made by :func:`training_step`; None for other steps."""
+    prefix = f"{TRAINING_STEP}-"
+    return step[len(prefix):] if step.startswith(prefix) else None
+
+
+WEAK_MASK_SUFFIXES = {"four": "_weak4.nii.gz", "wt": "_weakwt.nii.gz", "empty": ".empty"}
+
+
+def weak_mask_file(folder: str | Path, patient: str, kind: str = "four") -> Path:
+    """A patient's weak mask in ``folder``: ``four`` (BraTS labels), ``wt`` (whole tumour) or
+    ``empty`` (a flag: the teacher predicted no tumour)."""
+    return Path(folder) / f"{patient}{WEAK_MASK_SUFFIXES[kind]}"
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """The files of one training run's folder (``train/<run name>/``)."""
+
+    folder: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "folder", Path(self.folder))
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+    @property
+    def layout(self) -> RunLayout:
+        """The run folder this training run belongs to."""
+        return RunLayout(self.folder.parent.parent)
+
+    @property
+    def config(self) -> Path:
+        return self.folder / "config.json"
+
+    @property
+    def metrics(self) -> Path:
+        return self.folder / "metrics.parquet"
+
+    @property
+    def auc(self) -> Path:
+        """Written last: its presence marks a finished run."""
+        return self.folder / "auc.json"
+
+    @property
+    def validation_predictions(self) -> Path:
+        return self.folder / "validation_predictions.parquet"
+
+    @property
+    def embeddings(self) -> Path:
+        return self.folder / "embeddings.parquet"
+
+    @property
+    def preprocessing(self) -> Path:
+        """The preprocessing that inference on a new patient repeats."""
+        return self.folder / "preprocessing.json"
+
+    @property
+    def cache_index(self) -> Path:
+        return self.folder / "cache_index.csv"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.folder / "checkpoints"
+
+    def checkpoint(self, trial: int, which: str = "last") -> Path:
+        """``last`` (resumable state) or ``best`` (the honest checkpoint) of one trial."""
+        return self.checkpoints / f"trial{trial}" / f"{which}.pt"
+
+
+@dataclass(frozen=True)
+class RunLayout:
+    root: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
+    # cohort
+    @property
+    def cohort(self) -> Path:
+        return self.root / "cohort"
+
+    @property
+    def manifest(self) -> Path:
+        return self.cohort / "manifest.parquet"
+
+    @property
+    def manifest_csv(self) -> Path:
+        return self.cohort / "manifest.csv"
+
+    @property
+    def curation_report(self) -> Path:
+        return self.cohort / "curation_report.csv"
+
+    @property
+    def sources(self) -> Path:
+        return self.cohort / "sources.json"
+
+    @property
+    def synthetic(self) -> Path:
+        """The synthetic cohort, when the profile generates it (its own layout: :mod:`glioma_lib.cohort.phantom`)."""
+        return self.cohort / "synthetic"
+
+    # derived data
+    @property
+    def derived(self) -> Path:
+        return self.root / "derived"
+
+    @property
+    def weak_masks(self) -> Path:
+        return self.derived / "weak_masks"
+
+    @property
+    def weak_masks_table(self) -> Path:
+        return self.weak_masks / "weak_masks.csv"
+
+    @property
+    def weak_masks_record(self) -> Path:
+        """Which teacher made the weak masks (masks made by another are retired)."""
+        return self.weak_masks / "provenance.json"
+
+    @property
+    def teacher(self) -> Path:
+        return self.derived / "teacher"
+
+    @property
+    def teacher_checkpoint(self) -> Path:
+        return self.teacher / "teacher.pt"
+
+    @property
+    def teacher_settings(self) -> Path:
+        return self.teacher / "settings.json"
+
+    @property
+    def teacher_curve(self) -> Path:
+        return self.teacher / "curve.csv"
+
+    @property
+    def teacher_quality(self) -> Path:
+        return self.teacher / "quality.csv"
+
+    @property
+    def cache(self) -> Path:
+        return self.derived / "cache"
+
+    @property
+    def scna_pca(self) -> Path:
+        return self.derived / "scna_pca.npz"
+
+    # training runs
+    @property
+    def train_root(self) -> Path:
+        return self.root / "train"
+
+    def train(self, task: str, input_format: str, model: str, use_scna: bool,
+              labelled_limit: int | None = None) -> TrainingRun:
+        return self.run(run_name(task, input_format, model, use_scna, labelled_limit))
+
+    def run(self, name: str) -> TrainingRun:
+        """The training run called ``name`` (see :func:`glioma_lib.core.naming.run_name`)."""
+        return TrainingRun(self.train_root / name)
+
+    def finished_runs(self) -> list[str]:
+        """Names of the training runs that have finished (written their ``auc.json``, which comes last)."""
+        root = self.train_root
+        return sorted(p.name for p in root.iterdir() if self.run(p.name).auc.exists()) if root.is_dir() else []
+
+    # survival
+    @property
+    def survival(self) -> Path:
+        return self.root / "survival"
+
+    @property
+    def km_summary(self) -> Path:
+        return self.survival / "km_summary.csv"
+
+    @property
+    def c_index(self) -> Path:
+        return self.survival / "cindex.csv"
+
+    @property
+    def paired_c_index(self) -> Path:
+        return self.survival / "paired_cindex.csv"
+
+    @property
+    def survival_record(self) -> Path:
+        return self.survival / "survival.json"
+
+    # analyses
+    @property
+    def analyses(self) -> Path:
+        return self.root / "analyses"
+
+    @property
+    def ring_table(self) -> Path:
+        return self.analyses / "ring.csv"
+
+    @property
+    def ring_grade(self) -> Path:
+        return self.analyses / "ring_grade.json"
+
+    @property
+    def attributions(self) -> Path:
+        """Per-patient attribution maps (``<patient>.npz``) and their summary table."""
+        return self.analyses / "attributions"
+
+    @property
+    def attributions_table(self) -> Path:
+        return self.attributions / "attributions.csv"
+
+    def umap_table(self, cohort: str) -> Path:
+        """UMAP coordinates of one SCNA cohort (``cohort``: this run's, or ``tcga_786``)."""
+        return self.analyses / f"{cohort}_umap.csv"
+
+    def separation_table(self, cohort: str) -> Path:
+        """Subtype separation of one SCNA cohort in its full feature space (kNN purity, CV AUC)."""
+        return self.analyses / f"{cohort}_separation.csv"
+
+    # results
+    @property
+    def results(self) -> Path:
+        return self.root / "results"
+
+    def results_table(self, name: str) -> Path:
+        """One of the results step's tables by name, e.g. ``table_i``."""
+        return self.results / f"{name}.csv"
+
+    # the workflow's own files
+    @property
+    def notebooks(self) -> Path:
+        return self.root / "notebooks"
+
+    def executed_notebook(self, step: str) -> Path:
+        """The executed notebook of ``step`` (e.g. ``03_subtype_training-idh-t1ce-mtl``)."""
+        return self.notebooks / f"{step}.ipynb"
+
+    def step_parameters(self, step: str) -> Path:
+        """The resolved parameters ``step`` runs with: a workflow input, rewritten only when they change."""
+        return self.root / "parameters" / f"{step}.json"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    def step_log(self, step: str) -> Path:
+        return self.logs / f"{step}.log"
+
+    @property
+    def resolved_config(self) -> Path:
+        """The validated profile the run was made with."""
+        return self.root / "config.yaml"
+
+    @property
+    def provenance(self) -> Path:
+        return self.root / "provenance.json"
+

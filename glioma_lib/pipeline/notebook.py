@@ -1,0 +1,147 @@
+"""Execute the book's text notebooks with papermill.
+
+Notebooks are jupytext ``py:percent`` files. papermill cannot read them, so each is converted
+in memory, given a ``python3`` kernelspec, and executed; the executed ``.ipynb`` is written
+atomically, so a failed run leaves the partial notebook beside the target and never the target.
+Parameters are checked against the notebook's ``parameters`` cell first: a misspelled name stops
+the run instead of being injected and ignored. In the executed notebook the defaults cell is
+tagged ``remove-cell`` once papermill has injected the values that ran, so the book shows only those.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import jupytext
+import nbformat
+import papermill
+import yaml
+
+from glioma_lib.core.errors import InputDataError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised; the message holds its error and the path of the partial notebook."""
+
+
+def load_text_notebook(path: str | Path) -> nbformat.NotebookNode:
+    """A jupytext text notebook as an in-memory notebook with a python3 kernelspec."""
+    notebook = jupytext.read(str(path))
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+    notebook.metadata.setdefault("language_info", {"name": "python"})
+    return notebook
+
+
+def find_notebook(name: str) -> Path:
+    """``'01_data_curation'`` or a path -> the text notebook's path."""
+    candidate = Path(name)
+    if candidate.suffix == ".py" and candidate.is_file():
+        return candidate
+    path = NOTEBOOK_DIR / f"{candidate.stem}.py"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in NOTEBOOK_DIR.glob("*.py")))
+        raise InputDataError(f"no notebook {name!r} in {NOTEBOOK_DIR}; the notebooks are {known}")
+    return path
+
+
+def notebook_parameters(notebook: nbformat.NotebookNode) -> dict[str, Any]:
+    """The names and default values assigned in the cell tagged ``parameters``."""
+    cells = [c for c in notebook.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not cells:
+        return {}
+    defaults = {}
+    for node in ast.parse(cells[0].source).body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    defaults[target.id] = ast.literal_eval(node.value) if node.value is not None else None
+    return defaults
+
+
+def check_parameters(source: str | Path, parameters: dict[str, Any]) -> None:
+    """Stop on a parameter the notebook does not declare, naming it and the closest known name."""
+    known = notebook_parameters(load_text_notebook(find_notebook(str(source))))
+    unknown = sorted(set(parameters) - set(known))
+    if unknown:
+        hints = [f"{name} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(name, known, 1)) else name
+                 for name in unknown]  # fmt: skip
+        raise InputDataError(f"notebook {Path(str(source)).stem} has no parameter {', '.join(hints)}; "
+                             f"its parameters are {', '.join(known)}")  # fmt: skip
+
+
+def read_parameter_file(path: str | Path) -> dict[str, Any]:
+    """Parameters from a YAML or JSON mapping (JSON is YAML)."""
+    try:
+        values = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputDataError(f"cannot read notebook parameters: {exc}", path=path) from exc
+    if not isinstance(values, dict):
+        raise InputDataError("a parameters file must hold a mapping of names to values", path=path)
+    return values
+
+
+def show_values_that_ran(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Tag the defaults cell ``remove-cell`` when papermill injected the parameters that ran."""
+    tags = [c.get("metadata", {}).get("tags", []) for c in notebook.cells]
+    if any("injected-parameters" in t for t in tags):
+        for cell, cell_tags in zip(notebook.cells, tags, strict=True):
+            if "parameters" in cell_tags and "remove-cell" not in cell_tags:
+                cell.metadata["tags"] = [*cell_tags, "remove-cell"]
+    return notebook
+
+
+# ipykernel 7 warns on stderr that its TCP transport is unencrypted (a loopback-only kernel here);
+# the warning lands in the first cell's output and would be rendered in the book.
+KERNEL_NOISE = "[IPKernelApp] WARNING | Kernel is running over TCP without encryption"
+
+
+def drop_kernel_noise(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Remove the kernel's transport warning from cell outputs; nothing else is touched."""
+    for cell in notebook.cells:
+        if cell.get("outputs"):
+            cell.outputs = [o for o in cell.outputs
+                            if not (o.get("output_type") == "stream" and KERNEL_NOISE in o.get("text", ""))]
+    return notebook
+
+
+def execute_notebook(
+    source: str | Path, output: str | Path, parameters: dict[str, Any] | None = None,
+    cwd: str | Path | None = None, progress: bool = True, log_output: bool = False,
+) -> Path:
+    """Run a text notebook with papermill parameters; write the executed ``.ipynb`` to ``output``.
+
+    The kernel starts in ``cwd`` (default: the current directory), so relative paths in
+    parameters mean the same inside the notebook as on the command line. ``log_output`` streams
+    cell output (per-epoch lines, progress) to the terminal while it runs.
+    """
+    source, output = find_notebook(str(source)), Path(output)
+    check_parameters(source, parameters or {})
+    output.parent.mkdir(parents=True, exist_ok=True)
+    notebook = load_text_notebook(source)
+    partial = output.with_name(output.stem + ".partial.ipynb")
+    with tempfile.TemporaryDirectory(prefix="glioma-notebook-") as scratch:  # never in the run folder
+        input_path = str(Path(scratch) / f"{source.stem}.ipynb")
+        nbformat.write(notebook, input_path)
+        try:
+            papermill.execute_notebook(
+                input_path, str(partial), parameters=parameters or {}, kernel_name="python3",
+                cwd=str(cwd or Path.cwd()), progress_bar=progress, log_output=log_output,
+            )
+        except papermill.PapermillExecutionError as exc:
+            raise NotebookFailed(
+                f"notebook {source.name} failed: {exc.ename}: {exc.evalue}\n"
+                f"the partially executed notebook is {partial}"
+            ) from exc
+    nbformat.write(show_values_that_ran(drop_kernel_noise(nbformat.read(partial, as_version=4))), partial)
+    os.replace(partial, output)
+    return output

@@ -1,0 +1,175 @@
+"""Inference on new patients, the way nnU-Net and MONAI users expect: ``glioma predict -i -o --model``.
+
+For each patient folder (BraTS layout: ``<id>/<id>_t1.nii.gz``, ``_t1ce``, ``_t2``, ``_flair``),
+the weak-label teacher segments the tumour on the whole brain; its whole-tumour mask is written in
+the patient's own geometry, the ring-enhancement score is computed from its labels, cropped
+formats are cut around it, and each model gives its probability averaged over its trials, with
+their spread. A one-page PNG report and one CSV row per patient follow. Scans that fail the
+checks (unreadable, modalities on different grids, not skull-stripped) are refused with the
+patient and the file named, and listed in the CSV; nothing is written into the input folders.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from glioma_lib.analyses.ring import ring_score
+from glioma_lib.cohort.readers import (
+    find_brats_subjects,
+    load_volume,
+    subject_paths,
+    to_brats2018_labels,
+    validate_subject,
+)
+from glioma_lib.core.atomic import atomic_path, write_table
+from glioma_lib.core.errors import InputDataError
+from glioma_lib.core.figures import LABEL_COLOURS, axial, tumour_slice
+from glioma_lib.core.layout import weak_mask_file
+from glioma_lib.core.naming import MODALITIES
+from glioma_lib.inputs.cache import build_entry
+from glioma_lib.pipeline.bundle import TrainedModel, load_model
+from glioma_lib.training.run import choose_device
+from glioma_lib.weak_labels.teacher import TEACHER_FORMAT, predict_labels
+
+CAUTION = "Research model, not for diagnosis or any clinical decision."
+BORDER = 2  # voxels of each face that must be background in a skull-stripped scan
+MAX_BORDER_SIGNAL = 0.01  # fraction of non-zero border voxels tolerated (BraTS scans have none)
+
+
+def check_skull_stripped(patient: str, path: str | Path, image: nib.Nifti1Image | None = None) -> None:
+    """Refuse a scan whose background is not zero: BraTS-preprocessed scans are skull-stripped, and
+    preprocessing takes the non-zero voxels as the brain. ``image``: the scan at ``path``, if loaded."""
+    data = np.asarray((image or load_volume(path, patient)).dataobj)
+    faces = [data[:BORDER], data[-BORDER:], data[:, :BORDER], data[:, -BORDER:], data[:, :, :BORDER],
+             data[:, :, -BORDER:]]  # fmt: skip
+    signal = float(np.mean(np.concatenate([np.ravel(f) for f in faces]) != 0))
+    if signal > MAX_BORDER_SIGNAL:
+        raise InputDataError(f"not skull-stripped: {signal:.0%} of the voxels on the volume's border are non-zero "
+                             "(BraTS-preprocessed scans have a zero background); run BraTS preprocessing "
+                             "(e.g. the BrainLes preprocessing tools) first", patient, path)  # fmt: skip
+
+
+def patient_folders(root: str | Path) -> dict[str, Path]:
+    """patient -> subject folder, for one subject folder or a folder of them."""
+    subjects = find_brats_subjects(root)
+    if not subjects:
+        raise InputDataError("no BraTS subject folder (<id>/<id>_t1.nii.gz ...) found", path=root)
+    return subjects
+
+
+def _probabilities(model: TrainedModel, image: torch.Tensor, device: torch.device) -> np.ndarray:
+    """P(class 1) of each trial (already on ``device``) for one preprocessed volume (no decoder)."""
+    with torch.no_grad():
+        return np.array([float(torch.softmax(trial(image.to(device), segment=False).logits.float(),
+                                             dim=1)[0, 1]) for trial in model.trials])  # fmt: skip
+
+
+def report_figure(patient: str, paths: dict[str, Path], labels: np.ndarray, row: dict,
+                  models: list[TrainedModel]) -> plt.Figure:
+    """One page: T1ce and FLAIR at the slice with most tumour, the teacher's mask over them, the
+    probabilities with their spread over trials, the ring score and the caution."""
+    k = tumour_slice(labels)
+    fig = plt.figure(figsize=(11, 4.6))
+    grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.15])
+    for column, modality in enumerate(("t1ce", "flair")):
+        ax = fig.add_subplot(grid[0, column])
+        volume = np.asarray(load_volume(paths[modality], patient).dataobj, dtype=np.float32)
+        ax.imshow(axial(volume, k), cmap="gray")
+        masked = np.ma.masked_equal(axial(labels, k), 0)
+        ax.imshow(masked, cmap=LABEL_COLOURS, vmin=0, vmax=3, alpha=0.45, interpolation="nearest")
+        ax.contour(axial(labels > 0, k), levels=[0.5], colors="yellow", linewidths=0.8)
+        ax.set_title(f"{'T1ce' if modality == 't1ce' else 'FLAIR'}, axial slice {k}, teacher's mask")
+        ax.axis("off")
+    text = fig.add_subplot(grid[0, 2])
+    text.axis("off")
+    lines = [f"Patient {patient}", ""]
+    for model in models:
+        task = model.task
+        negative, positive = model.metadata["outputs"]["classes"]
+        lines += [f"P({positive}) = {row[f'{task}_probability']:.2f}",
+                  f"   SD over {len(model.trials)} trials {row[f'{task}_trial_sd']:.2f}   (model {model.name})"]
+    lines += ["", f"Ring-enhancement score {row['ring_score']:.2f}",
+              f"Whole tumour {row['whole_tumour_ml']:.1f} ml (teacher's mask)", "",
+              f"Trained on: {models[0].metadata['training_data']['cohort']}", "", CAUTION]  # fmt: skip
+    text.text(0, 1, "\n".join(lines), va="top", family="monospace", fontsize=9, wrap=True)
+    fig.suptitle("glioma predict: research report", fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def predict_patient(patient: str, folder: Path, models: list[TrainedModel], out_dir: Path, scratch: Path,
+                    device: torch.device) -> dict:
+    """Mask, ring score, probabilities and report of one patient; raises InputDataError on bad scans."""
+    paths = subject_paths(patient, folder)
+    paths["seg"] = None  # a mask shipped with the scans is not used: prediction repeats what a new patient gets
+    validate_subject(patient, paths)
+    reference = load_volume(paths["t1"], patient)
+    check_skull_stripped(patient, paths["t1"], reference)
+    row = pd.Series({"patient_id": patient, **{f"path_{m}": str(paths[m]) for m in MODALITIES},
+                     "path_seg": None, "has_seg_gt": False})  # fmt: skip
+    teacher = models[0]
+    entry, _ = build_entry(row, TEACHER_FORMAT, teacher.teacher_spec, scratch / "cache")
+    labels = predict_labels(teacher.teacher.to("cpu"), [entry], [reference])[0]
+    weak_dir = scratch / "weak"
+    weak_dir.mkdir(exist_ok=True)
+    nib.save(nib.Nifti1Image(to_brats2018_labels(labels), reference.affine, reference.header),
+             weak_mask_file(weak_dir, patient))  # where cropped formats look for the tumour
+    patient_dir = out_dir / patient
+    mask_path = patient_dir / f"{patient}_whole_tumour.nii.gz"
+    with atomic_path(mask_path) as tmp:
+        nib.save(nib.Nifti1Image((labels > 0).astype(np.uint8), reference.affine, reference.header), tmp)
+    voxel_ml = float(np.prod(reference.header.get_zooms()[:3])) / 1000
+    result = {"patient_id": patient, "status": "ok", "reason": "",
+              "whole_tumour_ml": float((labels > 0).sum()) * voxel_ml, "ring_score": ring_score(labels),
+              "mask": str(mask_path)}  # fmt: skip
+    for model in models:
+        entry, meta = build_entry(row, model.fmt, model.spec, scratch / "cache", weak_dir)
+        image = torch.from_numpy(np.array(entry.arrays(mmap=False)[0]))[None].float()
+        probabilities = _probabilities(model, image, device)
+        result.update({f"{model.task}_probability": float(probabilities.mean()),
+                       f"{model.task}_trial_sd": float(probabilities.std(ddof=0)),
+                       f"{model.task}_model": model.name, f"{model.task}_crop": meta["crop"]})  # fmt: skip
+    report = patient_dir / f"{patient}_report.png"
+    fig = report_figure(patient, paths, labels, result, models)
+    with atomic_path(report) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+    result["report"] = str(report)
+    return result
+
+
+def predict(input_dir: str | Path, out_dir: str | Path, model_paths: list[str | Path], device: str = "auto",
+            progress: bool = True) -> pd.DataFrame:
+    """Predict every patient under ``input_dir`` with the given models (one per task); writes
+    ``predictions.csv`` and one folder per patient in ``out_dir``, and returns the table."""
+    input_dir, out_dir = Path(input_dir).resolve(), Path(out_dir).resolve()
+    if out_dir == input_dir or input_dir in out_dir.parents:
+        raise InputDataError("the output folder is inside the input folder; predictions never write into the "
+                             "inputs", path=out_dir)  # fmt: skip
+    models = [load_model(path) for path in model_paths]
+    tasks = [model.task for model in models]
+    if not models or len(set(tasks)) != len(tasks):
+        raise InputDataError(f"give one model per task (got tasks {tasks})")
+    chosen = choose_device(device)
+    for model in models:  # on the device once, not per patient
+        model.trials = [trial.to(chosen) for trial in model.trials]
+    folders = patient_folders(input_dir)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="glioma-predict-") as scratch:
+        for patient, folder in tqdm(sorted(folders.items()), desc="patients", disable=not progress):
+            try:
+                rows.append(predict_patient(patient, folder, models, out_dir, Path(scratch), chosen))
+            except InputDataError as exc:
+                print(f"refused: {exc}", flush=True)
+                rows.append({"patient_id": patient, "status": "refused", "reason": str(exc)})
+    table = pd.DataFrame(rows)
+    write_table(table, out_dir / "predictions.csv")
+    return table

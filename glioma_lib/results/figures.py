@@ -1,0 +1,38 @@
+"""Figures of the results chapter: the forest plot of paired differences and the label-efficiency curves."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from glioma_lib.core.figures import interval_rows
+
+
+def paired_forest(paired: pd.DataFrame) -> plt.Figure:
+    """Every paired difference (AUC or C-index, a - b) with its 95% CI; filled where the
+    (Holm-adjusted, where given) p is below 0.05."""
+    p = paired["p_holm"].fillna(paired["p_value"]) if "p_holm" in paired else paired["p_value"]
+    labels = [f"{c}  (p = {q:.3f})" for c, q in zip(paired["comparison"], p, strict=True)]
+    colours = ["C3" if q < 0.05 else "C0" for q in p]
+    fig = interval_rows(paired["difference"], paired["ci_low"], paired["ci_high"], pd.Series(labels), 0.0,
+                        "paired difference a - b on the same validation patients, 95% bootstrap CI", colours)
+    fig.axes[0].set_title("Paired comparisons (red: p < 0.05; MTL - CNN p-values Holm-adjusted within each family)",
+                          fontsize=9)
+    return fig
+
+
+def label_efficiency_figure(table: pd.DataFrame) -> plt.Figure:
+    """Honest AUC with 95% CI against labelled training patients, CNN and MTL, one panel per (task, format)."""
+    groups = list(table.groupby(["task", "input_format"]))
+    fig, axes = plt.subplots(1, max(1, len(groups)), figsize=(5.5 * max(1, len(groups)), 4), squeeze=False)
+    for ax, ((task, input_format), part) in zip(axes[0], groups, strict=False):
+        for offset, (model, rows) in zip((-0.6, 0.6), part.groupby("model"), strict=False):
+            ax.errorbar(rows["n_labelled"] + offset, rows["auc"], capsize=3, marker="o", label=model.upper(),
+                        yerr=[rows["auc"] - rows["ci_low"], rows["ci_high"] - rows["auc"]])  # fmt: skip
+        ax.axhline(0.5, ls=":", color="k")
+        ax.set_xlabel("labelled training patients (same unlabelled pool)")
+        ax.set_ylabel("honest validation AUC, 95% CI")
+        ax.set_title(f"{task.upper()}, {input_format}")
+        ax.legend()
+    fig.tight_layout()
+    return fig

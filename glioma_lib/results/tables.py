@@ -1,0 +1,238 @@
+"""Tables I and II, paired comparisons and the verdicts on the paper's claims, from the runs' outputs.
+
+Every comparison is paired: both sides are scored on the same validation patients and a
+class-stratified bootstrap resamples those patients, so the CI of a difference reflects what
+the two models share. MTL - CNN is tested in every input format of a task, and the p-values of
+one task are Holm-adjusted across its formats. A claim is "supported" when at least one adjusted
+comparison is significantly in the paper's direction and none against it, "contradicted" when
+one is significantly against it and none for it, else "inconclusive" (with the CI half-widths
+that say how much the data could have decided).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+
+from glioma_lib.cohort.manifest import read_manifest
+from glioma_lib.core import paper_values
+from glioma_lib.core.atomic import write_table
+from glioma_lib.core.display import number, signed_interval
+from glioma_lib.core.layout import RunLayout
+from glioma_lib.core.metrics import PAIRED_COLUMNS, holm, paired_auc_difference
+from glioma_lib.core.naming import parse_run_name
+from glioma_lib.inputs.dataset import task_labels
+from glioma_lib.survival.tables import format_cell, table_i_survival, table_ii
+
+ALPHA = 0.05
+MODEL_LABELS = {("cnn", False): "CNN", ("mtl", False): "MTL", ("mtl", True): "MTL+SCNA", ("cnn", True): "CNN+SCNA"}
+TASK_LABELS = {"idh": "IDH", "codel": "1p/19q"}
+
+
+def collect_aucs(layout: RunLayout, runs: list[str]) -> pd.DataFrame:
+    """One row per finished training run: honest AUC with CI and half-width, the paper-style AUC,
+    the per-trial optimism of the paper's protocol, validation size and prediction spread."""
+    rows = []
+    for run in runs:
+        path = layout.run(run).auc
+        if not path.exists():
+            continue
+        auc = json.loads(path.read_text())
+        honest = auc["honest"]
+        low, high = honest["ci95"]
+        rows.append({"run": run, **parse_run_name(run), "auc": honest["auc"], "ci_low": low, "ci_high": high,
+                     "half_width": (high - low) / 2, "paper_style_auc": auc["paper_max_over_evaluations"]["mean"],
+                     "optimism": float(np.mean(auc["optimism_per_trial"])), "trials": len(honest["per_trial"]),
+                     "n_validation": honest["n_validation"], "n_positive": honest["n_positive"],
+                     "probability_sd": honest["probability_sd"], "n_train_labelled": auc["n_train_labelled"],
+                     "updates": auc["updates"]})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def ensemble_predictions(layout: RunLayout, run: str) -> pd.DataFrame:
+    """Per validation patient: label and the trials' mean probability (the honest checkpoints)."""
+    predictions = pd.read_parquet(layout.run(run).validation_predictions)
+    return predictions.groupby("patient_id").agg(label=("label", "first"), probability=("probability", "mean"))
+
+
+def _paired_row(comparison: str, model_a: str, model_b: str, a: pd.DataFrame, b: pd.DataFrame, n_boot: int,
+                seed: int, **extra) -> dict:
+    common = a.index.intersection(b.index)
+    result = paired_auc_difference(a.loc[common, "label"], a.loc[common, "probability"],
+                                   b.loc[common, "probability"], n_boot, seed)  # fmt: skip
+    return {"comparison": comparison, "model_a": model_a, "model_b": model_b, **asdict(result), **extra}
+
+
+def mtl_vs_cnn(layout: RunLayout, aucs: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """MTL - CNN honest AUC per task, format and labelled-training size, paired on the validation
+    patients; Holm-adjusted across the formats of each task (the full-size runs form the family)."""
+    rows = []
+    plain = aucs[~aucs["use_scna"]]
+    for (task, input_format, limit), part in plain.groupby(["task", "input_format", "labelled_limit"], dropna=False):
+        by_model = part.set_index("model")["run"]
+        if not {"cnn", "mtl"} <= set(by_model.index):
+            continue
+        a, b = ensemble_predictions(layout, by_model["mtl"]), ensemble_predictions(layout, by_model["cnn"])
+        size = "" if pd.isna(limit) else f", {int(limit)} labelled"
+        family = f"{task} formats" if pd.isna(limit) else "label efficiency"
+        rows.append(_paired_row(f"AUC: MTL - CNN, {TASK_LABELS[task]}, {input_format}{size}", by_model["mtl"],
+                                by_model["cnn"], a, b, n_boot, seed, task=task, input_format=input_format,
+                                labelled_limit=limit, family=family))  # fmt: skip
+    table = pd.DataFrame(rows, columns=[*PAIRED_COLUMNS, "task", "input_format", "labelled_limit", "family"])
+    table["p_holm"] = np.nan
+    for _, part in table.groupby(table["family"] + table["task"]):
+        table.loc[part.index, "p_holm"] = holm(part["p_value"].to_numpy())
+    return table
+
+
+def scna_logistic_reference(layout: RunLayout, task: str, scna: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """What the SCNA components alone can do: a cross-validated (L2, C chosen by up to 5-fold CV)
+    logistic regression on the components the MTL+SCNA network is given, fitted on every labelled
+    non-validation patient with SCNA (the training split and the SCNA-only patients), scoring the
+    validation patients with SCNA."""
+    manifest = read_manifest(layout.manifest)
+    labels = task_labels(manifest, task)
+    split = manifest.set_index("patient_id")["split"]
+    ids = scna.index[labels.reindex(scna.index).fillna(-1).to_numpy() >= 0]
+    train = [p for p in ids if split.get(p) in ("train", "scna_only")]
+    validation = [p for p in ids if split.get(p) == "validation"]
+    y = labels.loc[train].to_numpy()
+    folds = min(5, int(np.bincount(y, minlength=2).min()))
+    model = (LogisticRegressionCV(Cs=10, cv=folds, max_iter=2000, random_state=seed) if folds >= 2
+             else LogisticRegression(max_iter=2000))  # too few of a class to cross-validate C: the default C
+    model.fit(scna.loc[train].to_numpy(), y)
+    return pd.DataFrame({"label": labels.loc[validation].to_numpy(),
+                         "probability": model.predict_proba(scna.loc[validation].to_numpy())[:, 1]}, index=validation)
+
+
+def mtl_scna_vs_logistic(layout: RunLayout, aucs: pd.DataFrame, scna: pd.DataFrame | None, n_boot: int = 1000,
+                         seed: int = 0) -> pd.DataFrame:
+    """Does the network use the SCNA it is given? MTL+SCNA - SCNA logistic regression, per task, on
+    the validation patients that have SCNA."""
+    rows = []
+    runs = aucs[aucs["use_scna"] & aucs["labelled_limit"].isna()]
+    for record in runs.itertuples() if scna is not None else []:
+        network = ensemble_predictions(layout, record.run)
+        reference = scna_logistic_reference(layout, record.task, scna, seed)
+        rows.append(_paired_row(f"AUC: MTL+SCNA - SCNA logistic, {TASK_LABELS[record.task]}, {record.input_format}",
+                                record.run, "SCNA logistic regression", network, reference, n_boot, seed,
+                                task=record.task, input_format=record.input_format))  # fmt: skip
+    return pd.DataFrame(rows, columns=[*PAIRED_COLUMNS, "task", "input_format"])
+
+
+def optimism_summary(aucs: pd.DataFrame, layout: RunLayout, n_boot: int = 1000, seed: int = 0) -> dict:
+    """The paper's protocol against the honest one, trial by trial: each trial's max-over-evaluations
+    validation AUC minus that same trial's honest AUC, pooled over runs, with a bootstrap CI of the mean."""
+    values = []
+    for run in aucs["run"]:
+        values += json.loads(layout.run(run).auc.read_text())["optimism_per_trial"]
+    values = np.asarray([v for v in values if np.isfinite(v)])
+    if values.size == 0:
+        return {"mean": np.nan, "ci_low": np.nan, "ci_high": np.nan, "trials": 0}
+    means = np.random.default_rng(seed).choice(values, (n_boot, values.size)).mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return {"mean": float(values.mean()), "ci_low": float(low), "ci_high": float(high), "trials": int(values.size)}
+
+
+def _verdict(rows: pd.DataFrame, p_column: str) -> str:
+    significant = rows[rows[p_column] < ALPHA]
+    up, down = (significant["difference"] > 0).any(), (significant["difference"] < 0).any()
+    if up and not down:
+        return "supported"
+    if down and not up:
+        return "contradicted"
+    return "inconclusive"
+
+
+def _evidence(rows: pd.DataFrame, p_column: str) -> str:
+    return "; ".join(f"{r.input_format}: {signed_interval(r.difference, r.ci_low, r.ci_high)}, "
+                     f"half-width {number(r.half_width)}, p = {number(getattr(r, p_column))}"
+                     for r in rows.assign(half_width=(rows["ci_high"] - rows["ci_low"]) / 2).itertuples())
+
+
+def claims(paired: pd.DataFrame, survival_paired: pd.DataFrame, optimism: dict) -> pd.DataFrame:
+    """The paper's main claims, each judged on paired, multiplicity-controlled statistics."""
+    rows = []
+    for task in ("idh", "codel"):
+        claim = f"MTL (with unlabelled scans) beats the CNN baseline on {TASK_LABELS[task]}"
+        part = paired[(paired["family"] == f"{task} formats") & (paired["task"] == task)]
+        if part.empty:
+            rows.append({"claim": claim, "verdict": "not tested", "evidence": "no paired CNN and MTL runs"})
+            continue
+        rows.append({"claim": claim, "verdict": _verdict(part, "p_holm"),
+                     "evidence": f"paired MTL - CNN AUC, Holm-adjusted over {len(part)} formats: "
+                                 + _evidence(part, "p_holm")})  # fmt: skip
+    claim = "MR+SCNA embeddings predict survival better than SCNA PCs alone (T1ce, fixed in advance)"
+    versus_scna = survival_paired[survival_paired["model_b"].str.startswith("SCNA")]
+    if versus_scna.empty:
+        rows.append({"claim": claim, "verdict": "not tested", "evidence": "no T1ce MR+SCNA run or no SCNA"})
+    else:
+        r = versus_scna.iloc[0]
+        rows.append({"claim": claim, "verdict": _verdict(versus_scna, "p_value"),
+                     "evidence": "paired C-index difference "
+                                 f"{signed_interval(r['difference'], r['ci_low'], r['ci_high'])} "
+                                 f"on {int(r['n'])} patients, p = {number(r['p_value'])}"})
+    claim = "Selecting the checkpoint on the validation set inflates AUCs (the original protocol)"
+    if optimism["trials"] == 0:
+        rows.append({"claim": claim, "verdict": "not tested", "evidence": "no trials"})
+    else:
+        verdict = "supported" if optimism["ci_low"] > 0 else ("contradicted" if optimism["ci_high"] < 0
+                                                              else "inconclusive")  # fmt: skip
+        rows.append({"claim": claim, "verdict": verdict,
+                     "evidence": "per trial, max-over-evaluations minus honest AUC: mean "
+                                 f"{signed_interval(optimism['mean'], optimism['ci_low'], optimism['ci_high'])} over "
+                                 f"{optimism['trials']} trials"})  # fmt: skip
+    return pd.DataFrame(rows, columns=["claim", "verdict", "evidence"])
+
+
+def table_i(aucs: pd.DataFrame, c_index: pd.DataFrame | None) -> pd.DataFrame:
+    """Table I: input formats x (task, model) cells "AUC [95% CI]" (honest), the paper's values
+    (its max-over-epochs metric) beside them, and the survival C-index of the IDH MTL models."""
+    full = aucs[aucs["labelled_limit"].isna()]
+    rows = {}
+    for record in full.itertuples():
+        label = f"{TASK_LABELS[record.task]} {MODEL_LABELS[(record.model, record.use_scna)]}"
+        row = rows.setdefault(record.input_format, {"input format": record.input_format})
+        row[f"{label} AUC [95% CI]"] = format_cell(record.auc, record.ci_low, record.ci_high)
+        row[f"{label} max over evaluations"] = f"{number(record.paper_style_auc)}"
+        reference = paper_values.reference(paper_values.TABLE_I_AUC, record.run)
+        row[f"{label} (paper)"] = "-" if reference is None else f"{number(reference)}"
+    table = pd.DataFrame(list(rows.values()))
+    if c_index is not None and len(c_index) and len(table):
+        table = table.merge(table_i_survival(c_index), on="input format", how="left")
+    return table
+
+
+def label_efficiency(aucs: pd.DataFrame) -> pd.DataFrame:
+    """Honest AUC by number of labelled training patients, for the (task, format) pairs that have
+    label-limited runs; the full-size run is the largest point."""
+    limited = aucs[aucs["labelled_limit"].notna()]
+    pairs = limited[["task", "input_format"]].drop_duplicates()
+    chosen = aucs.merge(pairs, on=["task", "input_format"])
+    chosen = chosen[~chosen["use_scna"]]
+    return chosen.assign(n_labelled=chosen["n_train_labelled"]).sort_values(["task", "input_format", "n_labelled"])
+
+
+def results_tables(layout: RunLayout, runs: list[str], scna: pd.DataFrame | None = None, n_boot: int = 1000,
+                   seed: int = 0) -> dict[str, pd.DataFrame]:
+    """Every table of the results chapter, written under results/."""
+    aucs = collect_aucs(layout, runs)
+    c_path, s_path = layout.c_index, layout.paired_c_index
+    c_index = pd.read_csv(c_path) if c_path.exists() else None
+    survival_paired = pd.read_csv(s_path) if s_path.exists() else pd.DataFrame(columns=PAIRED_COLUMNS)
+    paired = mtl_vs_cnn(layout, aucs, n_boot, seed) if len(aucs) else pd.DataFrame(columns=[*PAIRED_COLUMNS, "family"])
+    scna_check = mtl_scna_vs_logistic(layout, aucs, scna, n_boot, seed) if len(aucs) else pd.DataFrame()
+    optimism = optimism_summary(aucs, layout, n_boot, seed) if len(aucs) else {"trials": 0}
+    forest = pd.concat([paired.assign(kind="AUC"), scna_check.assign(kind="AUC"),
+                        survival_paired.assign(kind="C-index")], ignore_index=True)
+    tables = {"aucs": aucs, "table_i": table_i(aucs, c_index) if len(aucs) else pd.DataFrame(),
+              "table_ii": table_ii(c_index) if c_index is not None and len(c_index) else pd.DataFrame(),
+              "paired": forest, "label_efficiency": label_efficiency(aucs) if len(aucs) else pd.DataFrame(),
+              "claims": claims(paired, survival_paired, optimism), "optimism": pd.DataFrame([optimism])}  # fmt: skip
+    for name, table in tables.items():
+        write_table(table, layout.results_table(name))
+    return tables

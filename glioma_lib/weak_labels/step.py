@@ -1,0 +1,81 @@
+"""The weak-labelling step: the teacher (trained or given), weak masks for every scan without
+ground truth, and the teacher's Dice on held-out and planted masks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+
+from glioma_lib.cohort.manifest import read_manifest
+from glioma_lib.cohort.phantom import TRUTH_MASKS, planted_truth
+from glioma_lib.cohort.step import load_sources
+from glioma_lib.core.atomic import as_json, atomic_path, write_json, write_table
+from glioma_lib.core.layout import RunLayout
+from glioma_lib.inputs.cache import build_cache
+from glioma_lib.inputs.preprocess import PreprocessSpec
+from glioma_lib.weak_labels.teacher import (
+    TEACHER_FORMAT,
+    dice_table,
+    file_sha256,
+    load_teacher,
+    teacher_split,
+    train_teacher,
+    write_weak_masks,
+)
+
+
+def weak_labelling(layout: RunLayout, spec: PreprocessSpec, teacher_epochs: int, checkpoint: str | None = None,
+                   held_out_fraction: float = 0.25, seed: int = 0, teacher_lr: float = 2e-3,
+                   progress: bool = True) -> dict:
+    """Teacher (trained or given), weak masks for every scan without ground truth, and Dice tables."""
+    manifest = read_manifest(layout.manifest)
+    layout.teacher.mkdir(parents=True, exist_ok=True)
+    teacher_path = layout.teacher_checkpoint
+    train_ids, held_out = teacher_split(manifest, held_out_fraction, seed)
+    if checkpoint:
+        model = load_teacher(checkpoint)  # validates before anything is written
+        settings = {"checkpoint_sha256": file_sha256(checkpoint), "spec": spec.key_fields()}
+        held_out = sorted(manifest.loc[manifest["has_seg_gt"], "patient_id"])  # it saw none of ours
+    else:
+        settings = {"epochs": teacher_epochs, "seed": seed, "lr": teacher_lr, "spec": spec.key_fields(),
+                    "patients": train_ids}  # fmt: skip
+    settings = as_json(settings)
+    settings_path = layout.teacher_settings
+    made_with = json.loads(settings_path.read_text()) if settings_path.exists() else None
+    stale = made_with != settings or not teacher_path.exists()  # a teacher made otherwise is never reused
+    if stale and checkpoint:
+        with atomic_path(teacher_path) as tmp:
+            shutil.copyfile(checkpoint, tmp)
+    elif stale:
+        index = build_cache(manifest, TEACHER_FORMAT, spec, layout.cache, None, progress)
+        curve = train_teacher(index, train_ids, teacher_path, teacher_epochs, seed, lr=teacher_lr,
+                              progress=progress)
+        write_table(curve, layout.teacher_curve)
+    write_json(settings, settings_path)
+    model = load_teacher(teacher_path)
+    weak = write_weak_masks(model, manifest, spec, layout, teacher_path, progress)
+    by_id = manifest.set_index("patient_id")
+    tables = [dice_table(model, manifest, held_out, spec, layout.cache, by_id["path_seg"].to_dict(),
+                         "ground truth, held out from the teacher")]  # fmt: skip
+    planted = _planted_masks(layout, manifest)
+    if planted:
+        tables.append(dice_table(model, manifest, sorted(planted), spec, layout.cache, planted,
+                                 "planted synthetic truth, every MR patient"))  # fmt: skip
+    quality = pd.concat(tables, ignore_index=True)
+    write_table(quality, layout.teacher_quality)
+    return {"weak": weak, "quality": quality, "teacher_training": train_ids, "held_out": held_out}
+
+
+def _planted_masks(layout: RunLayout, manifest: pd.DataFrame) -> dict[str, str]:
+    """patient -> planted mask, when the cohort is the synthetic phantom (its truth_masks/ folder)."""
+    folder = planted_truth(load_sources(layout).brats_root, TRUTH_MASKS)
+    if folder is None:
+        return {}
+    out = {}
+    for row in manifest[manifest["has_mr"]].itertuples():
+        path = folder / f"{row.brats_id}_seg.nii.gz"
+        if path.exists():
+            out[row.patient_id] = str(path)
+    return out

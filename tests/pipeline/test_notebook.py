@@ -1,0 +1,115 @@
+"""Executing text notebooks with papermill: parameters arrive, failures name the partial notebook."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from glioma_lib.cli import main
+from glioma_lib.core.errors import InputDataError
+from glioma_lib.pipeline.notebook import (
+    NOTEBOOK_DIR,
+    NotebookFailed,
+    execute_notebook,
+    find_notebook,
+    load_text_notebook,
+    notebook_parameters,
+)
+
+TEXT = """# %% tags=["parameters"]
+value = 1
+
+# %%
+result = value * 2
+print(f"result={result}")
+{extra}
+"""
+
+
+def _write(tmp_path, extra=""):
+    path = tmp_path / "toy.py"
+    path.write_text(TEXT.replace("{extra}", extra))
+    return path
+
+
+def test_parameters_are_injected(tmp_path):
+    out = execute_notebook(_write(tmp_path), tmp_path / "out" / "toy.ipynb", {"value": 21}, progress=False)
+    notebook = nbformat.read(out, as_version=4)
+    assert notebook.metadata.kernelspec.name == "python3"
+    outputs = "".join(o.get("text", "") for c in notebook.cells for o in c.get("outputs", []))
+    assert "result=42" in outputs
+    tags = [c.metadata.get("tags", []) for c in notebook.cells]
+    assert ["parameters", "remove-cell"] in tags and ["injected-parameters"] in tags  # the book shows what ran
+
+
+def test_unknown_parameter_stops_before_running_naming_the_closest(tmp_path):
+    target = tmp_path / "out" / "toy.ipynb"
+    with pytest.raises(InputDataError, match=r"no parameter valeu \(did you mean value\?\); its parameters are value"):
+        execute_notebook(_write(tmp_path), target, {"valeu": 3}, progress=False)
+    assert not target.parent.exists()
+
+
+def test_cli_reads_a_parameters_file_and_lets_p_override_it(tmp_path, capsys):
+    (tmp_path / "params.yaml").write_text("value: 4\n")
+    out = tmp_path / "toy.ipynb"
+    assert main(["notebook", str(_write(tmp_path)), "--out", str(out), "-f", str(tmp_path / "params.yaml")]) == 0
+    assert "result=8" in out.read_text()
+    assert main(["notebook", str(_write(tmp_path)), "--out", str(out), "-f", str(tmp_path / "params.yaml"),
+                 "-p", "value", "5"]) == 0  # fmt: skip
+    assert "result=10" in out.read_text()
+    assert main(["notebook", str(_write(tmp_path)), "--out", str(out), "-p", "valeu", "5"]) == 2
+    assert "did you mean value" in capsys.readouterr().err
+
+
+def test_unknown_notebook_name_lists_the_notebooks():
+    with pytest.raises(InputDataError, match="no notebook '08_nothing'.*01_data_curation"):
+        find_notebook("08_nothing")
+
+
+def test_failure_names_error_and_partial_notebook(tmp_path):
+    source = _write(tmp_path, "raise RuntimeError('planted failure')")
+    target = tmp_path / "out" / "toy.ipynb"
+    with pytest.raises(NotebookFailed, match=r"planted failure[\s\S]*toy\.partial\.ipynb"):
+        execute_notebook(source, target, progress=False)
+    assert not target.exists() and (tmp_path / "out" / "toy.partial.ipynb").exists()
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOK_DIR.glob("*.py")), ids=lambda p: p.stem)
+def test_book_notebooks_are_text_with_a_parameters_cell(path):
+    notebook = load_text_notebook(path)
+    tagged = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    assert notebook.cells[0].cell_type == "markdown" and notebook.cells[0].source.startswith("# ")
+    json.dumps(notebook)  # serialisable, no outputs committed
+    assert all(not c.get("outputs") for c in notebook.cells)
+    assert "run_dir" in notebook_parameters(notebook)  # every default is a literal the checker can read
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOK_DIR.glob("*.py")), ids=lambda p: p.stem)
+def test_saving_a_book_notebook_changes_nothing(path):
+    """A save through jupytext with the project's configuration (what JupyterLab does) is diff-clean,
+    even after a kernel added language_info and a cell gained execution metadata."""
+    import jupytext
+    from jupytext.config import load_jupytext_configuration_file
+
+    config = load_jupytext_configuration_file(str(NOTEBOOK_DIR / "jupytext.toml"))
+    notebook = jupytext.read(path)
+    notebook.metadata["language_info"] = {"name": "python", "version": "3.11.9"}
+    notebook.cells[-1].metadata["execution"] = {"iopub.execute_input": "2026-11-28T10:00:00"}
+    assert jupytext.writes(notebook, "py:percent", config=config) == path.read_text()
+
+
+def test_a_full_disk_stops_with_one_line_naming_the_path(monkeypatch, capsys, tmp_path):
+    import errno
+
+    import glioma_lib.cohort.phantom as phantom
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "new" / "image.nii.gz"))
+
+    monkeypatch.setattr(phantom, "generate", full_disk)
+    assert main(["cohort", "phantom", "--out", str(tmp_path / "new")]) == 3
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: no space left") and "image.nii.gz" in error and "\n" not in error

@@ -1,0 +1,404 @@
+"""The smoke workflow end to end through Snakemake's generic cluster executor, then the book.
+
+This is the one slow test of `make test` (a few minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from glioma_lib.core.layout import RunLayout
+from glioma_lib.pipeline import workflow
+from glioma_lib.pipeline.notebook import PROJECT_ROOT
+
+SUBMIT = f"bash {PROJECT_ROOT / 'workflow/cluster/local_submit.sh'}"
+
+
+def _profile(tmp_path, name="smoke", **cohort):
+    config = workflow.load_profile("smoke")
+    config["run_dir"] = str(tmp_path / "run")
+    config["cohort"].update(cohort)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.mark.slow
+def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
+    """The smoke profile end to end; predict and export on its model; a second run killed during
+    stage and resumed gives the same tables and records; a rerun does nothing; then the book."""
+    import json
+
+    import pandas as pd
+
+    profile = str(_profile(tmp_path))
+    run_dir = workflow.run(profile, cores=2, executor="cluster-generic",
+                           extra=["--cluster-generic-submit-cmd", SUBMIT, "--jobs", "3"])  # fmt: skip
+    notebooks = sorted(p.name for p in (run_dir / "notebooks").glob("*.ipynb"))
+    assert notebooks == ["01_data_curation.ipynb", "02_weak_labelling.ipynb",
+                         "03_subtype_training-idh-t1ce-cnn.ipynb", "03_subtype_training-idh-t1ce-mtl-scna.ipynb",
+                         "03_subtype_training-idh-t1ce-mtl.ipynb", "04_survival.ipynb",
+                         "05_ring_enhancement_grade.ipynb", "06_scna_umap.ipynb", "07_results.ipynb"]  # fmt: skip
+    assert (run_dir / "provenance.json").exists() and (run_dir / "results/table_i.csv").exists()
+
+    _predict_and_export(run_dir, tmp_path)
+
+    resumed = _outputs(_killed_at_every_stage_then_resumed(tmp_path))
+    reference = _outputs(run_dir)
+    assert sorted(resumed) == sorted(reference)
+    for name, value in reference.items():
+        if isinstance(value, dict | list):
+            assert resumed[name] == value, name
+        else:
+            pd.testing.assert_frame_equal(resumed[name], value, check_exact=False, rtol=1e-6, obj=name)
+
+    stamps = {p: p.stat().st_mtime_ns for p in (run_dir / "notebooks").glob("*.ipynb")}
+    workflow.run(profile, cores=2)  # finished outputs are kept: nothing reruns
+    assert {p: p.stat().st_mtime_ns for p in (run_dir / "notebooks").glob("*.ipynb")} == stamps
+
+    config = yaml.safe_load(Path(profile).read_text())  # one changed setting re-runs exactly its dependants
+    config["training"]["lr"] = 0.0002
+    Path(profile).write_text(yaml.safe_dump(config))
+    workflow.run(profile, cores=2)
+    rerun = {p.stem for p, stamp in stamps.items() if p.stat().st_mtime_ns != stamp}
+    assert rerun == {"03_subtype_training-idh-t1ce-cnn", "03_subtype_training-idh-t1ce-mtl",
+                     "03_subtype_training-idh-t1ce-mtl-scna", "04_survival", "05_ring_enhancement_grade",
+                     "07_results"}  # fmt: skip
+    for run in ("idh-t1ce-cnn", "idh-t1ce-mtl", "idh-t1ce-mtl-scna"):  # and their outputs carry the new value
+        assert json.loads(RunLayout(run_dir).run(run).config.read_text())["lr"] == 0.0002
+
+    stray = run_dir / "notebooks/02_weak_labelling.5tgbo0x8.ipynb"  # e.g. a killed run's temporary copy
+    stray.write_bytes((run_dir / "notebooks/02_weak_labelling.ipynb").read_bytes())
+    index = workflow.build_book(profile, tmp_path / "book")
+    assert not (tmp_path / "book/chapters" / stray.name).exists()
+    html = {p.name: p.read_text() for p in index.parent.glob("chapters/*.html")}
+    results = html["07_results.html"]
+    assert "Table I" in results and "Table II" in results and "0.884" in results  # the paper's T1ce MTL IDH AUC
+    assert "not transcribed" not in results and "Every paired difference" in results
+    assert "Table I" in html["04_survival.html"]
+    for name, page in html.items():
+        figures, captions = page.count("<img"), page.count("<figcaption>")
+        assert figures == captions, f"{name}: {figures} images, {captions} captions"
+    assert sum(page.count("<img") for page in html.values()) >= 15
+    assert "Subtype training: idh-t1ce-mtl" in html["03_subtype_training-idh-t1ce-mtl.html"]
+    assert "metrics.csv" in html["03_subtype_training-idh-t1ce-mtl.html"] and "table_i.csv" in results
+    runs_page = html["training_runs.html"]
+    assert "honest AUC [95% CI]" in runs_page
+    for run in ("idh-t1ce-cnn", "idh-t1ce-mtl", "idh-t1ce-mtl-scna"):
+        assert f'href="03_subtype_training-{run}.html"' in runs_page
+    assert "-0.000" not in results and "wide-tables.css" in results
+    survival = html["04_survival.html"]
+    assert "fixed in advance, as the paper does" not in survival  # the defaults cell, with its comments, is removed
+    assert "# Parameters" in survival  # papermill's cell with the values that ran stays
+    assert "Git commit" in html["reproducibility.html"]
+    executed = nbformat.read(run_dir / "notebooks/01_data_curation.ipynb", as_version=4)
+    outputs = [o.get("text", "") for c in executed.cells for o in c.get("outputs", [])]
+    assert not any("Kernel is running over TCP" in text for text in outputs)
+
+
+def _outputs(run_dir) -> dict:
+    """Every table and JSON record of a run, with the run folder's path replaced and run times
+    dropped, so two runs of the same profile in different folders compare equal."""
+    import json
+
+    import pandas as pd
+
+    skipped = {"notebooks", "logs", "parameters", "cache"}
+    outputs = {}
+    for path in sorted(run_dir.rglob("*")):
+        relative = path.relative_to(run_dir)
+        if skipped & set(relative.parts) or path.name == "provenance.json" or not path.is_file():
+            continue
+        if path.suffix in (".csv", ".parquet"):
+            table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+            table = table.drop(columns=["seconds", "entry"], errors="ignore")  # run time; cache keys hash file times
+            outputs[str(relative)] = table.map(lambda v: v.replace(str(run_dir), "RUN") if isinstance(v, str) else v)
+        elif path.suffix == ".json":
+            record = json.loads(path.read_text().replace(str(run_dir), "RUN"))
+            outputs[str(relative)] = {k: v for k, v in record.items() if k != "date"} if isinstance(record, dict) \
+                else record
+    return outputs
+
+
+# Where a run is killed, in step order: half-way through writing the phantom (a temporary folder
+# exists), once the teacher is trained but before its weak masks, after the first training
+# checkpoint, and once the survival, ring-grade and results steps have each written their first table.
+KILL_POINTS = ("cohort/.synthetic.*.tmp", "derived/teacher/curve.csv", "train/*/checkpoints/trial0/last.pt",
+               "survival/km_summary.csv", "analyses/ring.csv", "results/*.csv")  # fmt: skip
+
+
+def _killed_at_every_stage_then_resumed(tmp_path) -> Path:
+    """The smoke profile in a new folder, killed with SIGKILL (its whole process group) at each of
+    KILL_POINTS in turn, each time restarted with `glioma run`, which releases the stale lock and
+    removes the litter; the last restart runs to the end."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "faulted").mkdir()
+    profile = _profile(tmp_path / "faulted", name="faulted")
+    run_dir = tmp_path / "faulted/run"
+    command = [sys.executable, "-m", "glioma_lib.cli", "run", "--profile", str(profile), "--cores", "2"]
+    for marker in KILL_POINTS:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)  # fmt: skip
+        deadline = time.time() + 600
+        while not list(run_dir.glob(marker)):
+            assert process.poll() is None and time.time() < deadline, f"the run ended before {marker} appeared"
+            time.sleep(0.02)
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:  # it finished in the instant after the marker appeared
+            pass
+        process.wait()
+        time.sleep(3)  # kernels notice their parent is gone and exit
+    workflow.run(str(profile), cores=2)
+    assert not list(run_dir.rglob(".*.tmp*"))  # the killed steps' temporary files are gone
+    return run_dir
+
+
+def _predict_and_export(run_dir, tmp_path):
+    """`glioma predict` on the smoke run's model, from the run and from its exported bundle, on two
+    synthetic subjects and on the real MR case (read-only, from shared/realdata)."""
+    import shutil
+
+    import nibabel as nib
+    import pandas as pd
+
+    from glioma_lib.cli import main
+    from tests.conftest import REALDATA
+
+    model = run_dir / "train/idh-t1ce-mtl"
+    subjects = sorted((run_dir / "cohort/synthetic/brats").glob("*/"))[:2]
+    scans = tmp_path / "scans"
+    for subject in subjects:
+        shutil.copytree(subject, scans / subject.name, ignore=shutil.ignore_patterns("*_seg.nii.gz"))
+    assert main(["export", str(model), "-o", str(tmp_path / "bundle")]) == 0
+    metadata = (tmp_path / "bundle/metadata.json").read_text()
+    assert '"channels": [\n      "t1ce"' in metadata and "honest_auc_ci95" in metadata and "synthetic" in metadata
+    assert "not for diagnosis" in (tmp_path / "bundle/README.md").read_text()
+    tables = {}
+    for name, source in [("run", model), ("bundle", tmp_path / "bundle")]:
+        assert main(["predict", "-i", str(scans), "-o", str(tmp_path / f"from_{name}"), "--model", str(source)]) == 0
+        tables[name] = pd.read_csv(tmp_path / f"from_{name}/predictions.csv")
+    assert (tables["run"]["status"] == "ok").all() and len(tables["run"]) == 2
+    pd.testing.assert_series_equal(tables["run"]["idh_probability"], tables["bundle"]["idh_probability"])
+    if REALDATA.is_dir():
+        case = REALDATA / "brats_mr"
+        assert main(["predict", "-i", str(case), "-o", str(tmp_path / "real"), "--model", str(model)]) == 0
+        row = pd.read_csv(tmp_path / "real/predictions.csv").iloc[0]
+        assert row["status"] == "ok" and 0 <= row["idh_probability"] <= 1 and row["idh_trial_sd"] >= 0
+        t1 = nib.load(case / row["patient_id"] / f"{row['patient_id']}_t1.nii.gz")
+        mask = nib.load(row["mask"])
+        assert mask.shape == t1.shape and (mask.affine == t1.affine).all()
+        assert (tmp_path / "real" / row["patient_id"] / f"{row['patient_id']}_report.png").stat().st_size > 10_000
+
+
+def test_failing_notebook_stops_with_its_error_and_the_partial_notebook(tmp_path, capfd):
+    profile = str(_profile(tmp_path, name="broken", source="nowhere"))
+    with pytest.raises(SystemExit, match="partial"):
+        workflow.run(profile, cores=1, extra=["cohort"])
+    output = capfd.readouterr()
+    assert re.search(r"unknown cohort source 'nowhere'", output.out + output.err)
+    notebooks = tmp_path / "run/notebooks"
+    assert (notebooks / "01_data_curation.partial.ipynb").exists()
+    assert not (notebooks / "01_data_curation.ipynb").exists()
+
+
+def test_unknown_profile_lists_the_known_ones():
+    from glioma_lib.core.errors import InputDataError
+
+    with pytest.raises(InputDataError, match="default.*paper.*real.*smoke"):
+        workflow.load_profile("nonexistent")
+
+
+def test_snakemake_command_for_slurm_uses_the_workflow_profile():
+    command = workflow.snakemake_command("paper", cores=8, executor="slurm")
+    assert command[command.index("--executor") + 1] == "slurm"
+    assert command[command.index("--workflow-profile") + 1].endswith("workflow/slurm")
+
+
+def test_toc_drops_chapters_a_run_did_not_produce(tmp_path):
+    (tmp_path / "chapters").mkdir()
+    for name in ("intro.md", "chapters/training_runs.md", "chapters/01_data_curation.ipynb",
+                 "chapters/04_survival.ipynb"):
+        (tmp_path / name).write_text("")
+    toc = yaml.safe_load((workflow.BOOK / "_toc.yml").read_text())
+    kept = workflow.filtered_toc(toc, tmp_path)
+    files = [c.get("file") for part in kept["parts"] for c in part["chapters"]]
+    assert files == ["chapters/01_data_curation", "chapters/04_survival"]
+    assert [p["caption"] for p in kept["parts"]] == ["Data", "Survival and interpretation"]
+    (tmp_path / "chapters/03_subtype_training-idh-t1ce-mtl.ipynb").write_text("")
+    kept = workflow.filtered_toc(toc, tmp_path)
+    training = next(c for part in kept["parts"] for c in part["chapters"] if c.get("file") == "chapters/training_runs")
+    assert training["sections"] == [{"glob": "chapters/03_subtype_training-*"}]
+
+
+def _scheduled(profile) -> dict[str, int]:
+    """Jobs a dry run of ``profile`` would run, by rule."""
+    import subprocess
+
+    command = workflow.snakemake_command(str(profile), cores=1, extra=["--dry-run"])
+    output = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=True).stdout
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", output, re.M) if m.group(1) != "total"}
+
+
+def _pretend_finished(run_dir) -> None:
+    """Executed notebooks for every step, in step order, newer than the parameters they were made with."""
+    import os
+    import time
+
+    now = time.time()
+    for i, parameters in enumerate(sorted((run_dir / "parameters").glob("*.json"))):
+        os.utime(parameters, (now - 100, now - 100))
+        notebook = run_dir / "notebooks" / f"{parameters.stem}.ipynb"
+        notebook.parent.mkdir(exist_ok=True)
+        notebook.write_text("{}")
+        os.utime(notebook, (now - 50 + i, now - 50 + i))
+
+
+@pytest.mark.parametrize(("section", "key", "value", "expected"), [
+    ("cohort", "n_mr", 34, {"cohort": 1, "weak_labels": 1, "train": 3, "survival": 1, "ring_grade": 1, "umap": 1,
+                            "results": 1, "all": 1}),
+    ("training", "lr", 0.0003, {"train": 3, "survival": 1, "ring_grade": 1, "results": 1, "all": 1}),
+    ("survival", "penalizer", 0.2, {"survival": 1, "results": 1, "all": 1}),
+    ("analyses", "ring", {"threshold": 0.6}, {"ring_grade": 1, "results": 1, "all": 1}),
+    ("analyses", "umap", {"seed": 1}, {"umap": 1, "results": 1, "all": 1}),
+    ("weak_labels", "teacher_epochs", 3, {"weak_labels": 1, "train": 3, "survival": 1, "ring_grade": 1,
+                                          "results": 1, "all": 1}),
+])  # fmt: skip
+def test_a_changed_setting_reruns_exactly_its_dependants(tmp_path, section, key, value, expected):
+    path = _profile(tmp_path)
+    config = yaml.safe_load(path.read_text())
+    assert _scheduled(path)["all"] == 1  # writes every step's parameters
+    _pretend_finished(tmp_path / "run")
+    assert _scheduled(path) == {}
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "run/parameters").glob("*.json")}
+    config[section][key] = {**config[section][key], **value} if isinstance(value, dict) else value
+    path.write_text(yaml.safe_dump(config))
+    assert _scheduled(path) == expected
+    after = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "run/parameters").glob("*.json")}
+    assert 0 < sum(before[name] != after[name] for name in before) <= 3  # only the steps that read the key
+
+
+def test_snakemake_lint_is_clean():
+    import subprocess
+
+    command = workflow.snakemake_command("smoke", cores=1, extra=["--lint"])
+    result = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0 and "good condition" in result.stdout + result.stderr, result.stdout[-2000:]
+
+
+def test_dry_runs_and_unlock_leave_provenance_alone(tmp_path):
+    profile = str(_profile(tmp_path))
+    for extra in (["--dry-run"], ["-n"], ["--unlock"]):
+        workflow.run(profile, cores=1, extra=extra)
+    assert not (tmp_path / "run/provenance.json").exists()
+
+
+def test_a_stale_lock_is_released_only_when_no_snakemake_is_alive(tmp_path, monkeypatch, capsys):
+    import subprocess
+
+    locks = tmp_path / "locks"
+    assert not workflow.release_stale_lock("smoke", 1, locks)  # no lock, nothing to do
+    locks.mkdir()
+    (locks / "0.input.lock").write_text("runs/smoke/notebooks/01_data_curation.ipynb")
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda command, **kwargs: calls.append(command))
+    monkeypatch.setattr(workflow, "live_snakemake_pids", lambda: [4242])
+    with pytest.raises(SystemExit, match="in progress \\(Snakemake pid 4242\\)"):
+        workflow.release_stale_lock("smoke", 1, locks)
+    assert calls == []
+    monkeypatch.setattr(workflow, "live_snakemake_pids", lambda: [])
+    assert workflow.release_stale_lock("smoke", 1, locks)
+    assert "--unlock" in calls[0] and "interrupted and left Snakemake's lock" in capsys.readouterr().out
+
+
+def test_live_snakemake_of_this_workflow_is_found():
+    import subprocess
+    import sys
+    import time
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "snakemake", "-s",
+                                str(workflow.WORKFLOW / "Snakefile")])  # fmt: skip
+    try:
+        for _ in range(50):  # the new process's command line appears once it has started
+            if sleeper.pid in workflow.live_snakemake_pids():
+                break
+            time.sleep(0.1)
+        assert sleeper.pid in workflow.live_snakemake_pids()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert sleeper.pid not in workflow.live_snakemake_pids()
+
+
+def test_litter_of_a_killed_step_is_removed_and_nothing_else(tmp_path):
+    from glioma_lib.core.atomic import atomic_path
+
+    keep = [tmp_path / "results/table_i.csv", tmp_path / "cohort/manifest.parquet"]
+    for path in keep:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("finished")
+    litter = [tmp_path / "results/.table_i.k2j3.tmp.csv", tmp_path / "cohort/.synthetic.ab12.tmp"]
+    litter[0].write_text("half")
+    (litter[1] / "BraTS").mkdir(parents=True)
+    assert sorted(workflow.remove_litter(tmp_path)) == sorted(litter)
+    assert all(p.exists() for p in keep) and not any(p.exists() for p in litter)
+    with pytest.raises(RuntimeError), atomic_path(tmp_path / "results/x.csv") as tmp:  # the pattern is atomic's
+        tmp.write_text("half")
+        assert tmp.name.startswith(".x.") and ".tmp" in tmp.name
+        raise RuntimeError
+
+
+def test_the_installed_snakemake_keeps_within_its_cores(tmp_path):
+    """Some Snakemake 9 releases started more one-thread jobs than --cores once a job had finished
+    (snakemake#3913); the trainings are such jobs, so the pinned version must not."""
+    import subprocess
+    import sys
+
+    (tmp_path / "Snakefile").write_text(
+        'rule all:\n    input: expand("out/{i}.txt", i=range(6))\n\n'
+        'rule first:\n    output: "out/first.txt"\n    threads: 2\n    shell: "touch {output}"\n\n'
+        'rule job:\n    input: "out/first.txt"\n    output: "out/{i}.txt"\n    threads: 1\n'
+        '    shell: "date +%s.%N > {output}.start; sleep 1; date +%s.%N > {output}"\n')  # fmt: skip
+    subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--quiet"], cwd=tmp_path, check=True,
+                   capture_output=True)  # fmt: skip
+    events = []
+    for end in (tmp_path / "out").glob("[0-9].txt"):
+        events += [(float(end.with_suffix(".txt.start").read_text()), 1), (float(end.read_text()), -1)]
+    running = peak = 0
+    for _, change in sorted(events):
+        running += change
+        peak = max(peak, running)
+    assert len(events) == 12 and peak <= 2
+
+
+def test_each_chapter_ends_with_its_tables_as_csv(tmp_path):
+    import nbformat
+    import pandas as pd
+
+    from glioma_lib.core.layout import RunLayout
+
+    layout = RunLayout(tmp_path / "run")
+    run = layout.run("idh-t1ce-mtl")
+    run.folder.mkdir(parents=True)
+    pd.DataFrame({"trial": [0], "validation_auc": [0.7]}).to_parquet(run.metrics)
+    layout.results.mkdir(parents=True)
+    layout.results_table("table_i").write_text("format,AUC\nt1ce,0.7\n")
+    assert workflow.chapter_tables(layout, "03_subtype_training-idh-t1ce-mtl") == [run.metrics]
+    assert workflow.chapter_tables(layout, "07_results") == [layout.results_table("table_i")]
+    chapter = tmp_path / "chapters/03_subtype_training-idh-t1ce-mtl.ipynb"
+    chapter.parent.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Run")]), chapter)
+    copies = workflow.attach_tables(chapter, workflow.chapter_tables(layout, chapter.stem))
+    assert pd.read_csv(copies[0])["validation_auc"].tolist() == [0.7]
+    last = nbformat.read(chapter, as_version=4).cells[-1].source
+    assert "{download}`metrics.csv <tables/03_subtype_training-idh-t1ce-mtl/metrics.csv>`" in last

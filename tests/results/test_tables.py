@@ -1,0 +1,163 @@
+"""Tables I and II, the claims verdicts and the reproducibility page."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from glioma_lib.core.layout import RunLayout
+from glioma_lib.core.metrics import holm
+from glioma_lib.pipeline.workflow import reproducibility_page
+from glioma_lib.results.tables import claims, collect_aucs, label_efficiency, mtl_vs_cnn, optimism_summary, table_i
+from glioma_lib.survival.tables import format_cell, table_ii
+
+
+def _write_run(layout: RunLayout, name: str, labels: np.ndarray, probabilities: np.ndarray,
+               paper_max: list[float] | None = None) -> None:
+    """A finished training run as the trainer leaves it: auc.json and validation predictions."""
+    run = layout.run(name)
+    run.folder.mkdir(parents=True)
+    patients = [f"p{i}" for i in range(len(labels))]
+    trials = probabilities.reshape(len(labels), -1)
+    rows = [{"patient_id": p, "label": int(y), "probability": float(q), "trial": t, "evaluation": 0}
+            for t in range(trials.shape[1]) for p, y, q in zip(patients, labels, trials[:, t], strict=True)]
+    pd.DataFrame(rows).to_parquet(run.validation_predictions)
+    per_trial = [float(roc_auc_score(labels, trials[:, t])) for t in range(trials.shape[1])]
+    paper_max = paper_max or [v + 0.05 for v in per_trial]
+    auc = float(roc_auc_score(labels, trials.mean(axis=1)))
+    run.auc.write_text(json.dumps({
+        "paper_max_over_evaluations": {"mean": float(np.mean(paper_max)), "per_trial": paper_max},
+        "honest": {"auc": auc, "ci95": [auc - 0.1, auc + 0.1], "per_trial": per_trial, "n_validation": len(labels),
+                   "n_positive": int(labels.sum()), "probability_sd": float(trials.mean(axis=1).std())},
+        "optimism_per_trial": [m - h for m, h in zip(paper_max, per_trial, strict=True)],
+        "n_train_labelled": 80, "updates": 10}))  # fmt: skip
+
+
+@pytest.fixture
+def runs(tmp_path):
+    """IDH runs in two formats: on t1ce MTL separates the classes and the CNN is noise; on flair
+    both are noise; plus a label-efficiency pair."""
+    layout = RunLayout(tmp_path)
+    rng = np.random.default_rng(0)
+    labels = np.array([0, 1] * 40)
+    noise = rng.normal(size=80)
+    _write_run(layout, "idh-t1ce-mtl", labels, labels + rng.normal(0, 0.3, 80))
+    _write_run(layout, "idh-t1ce-cnn", labels, noise)
+    _write_run(layout, "idh-flair-mtl", labels, rng.normal(size=80))
+    _write_run(layout, "idh-flair-cnn", labels, noise)
+    _write_run(layout, "idh-t1ce-mtl-n20", labels, labels + rng.normal(0, 1, 80))
+    _write_run(layout, "idh-t1ce-cnn-n20", labels, noise)
+    return layout
+
+
+def test_collect_aucs_parses_run_names_and_reads_spread(runs):
+    aucs = collect_aucs(runs, runs.finished_runs()).set_index("run")
+    assert aucs.loc["idh-t1ce-mtl-n20", "labelled_limit"] == 20 and pd.isna(aucs.loc["idh-t1ce-mtl", "labelled_limit"])
+    assert aucs.loc["idh-t1ce-mtl", "probability_sd"] > 0.3
+    assert aucs.loc["idh-t1ce-mtl", "half_width"] == pytest.approx(0.1)
+
+
+def test_mtl_vs_cnn_is_paired_and_holm_adjusted_within_a_task(runs):
+    aucs = collect_aucs(runs, runs.finished_runs())
+    paired = mtl_vs_cnn(runs, aucs, n_boot=200).set_index("comparison")
+    t1ce, flair = paired.loc["AUC: MTL - CNN, IDH, t1ce"], paired.loc["AUC: MTL - CNN, IDH, flair"]
+    assert t1ce["difference"] > 0.3 and t1ce["ci_low"] > 0 and t1ce["n"] == 80
+    assert flair["ci_low"] < 0 < flair["ci_high"] and flair["p_value"] > 0.05
+    family = paired[paired["family"] == "idh formats"]
+    np.testing.assert_allclose(family["p_holm"], holm(family["p_value"].to_numpy()))
+    assert paired.loc["AUC: MTL - CNN, IDH, t1ce, 20 labelled", "family"] == "label efficiency"
+
+
+def test_claims_use_the_adjusted_paired_statistics(runs):
+    aucs = collect_aucs(runs, runs.finished_runs())
+    paired = mtl_vs_cnn(runs, aucs, n_boot=200)
+    survival_paired = pd.DataFrame([{"model_a": "idh-t1ce-mtl-scna", "model_b": "SCNA PCA (first 5 PCs)",
+                                     "difference": 0.02, "ci_low": -0.03, "ci_high": 0.07, "p_value": 0.4, "n": 50}])
+    verdicts = claims(paired, survival_paired, optimism_summary(aucs, runs, 200)).set_index("claim")["verdict"]
+    assert verdicts["MTL (with unlabelled scans) beats the CNN baseline on IDH"] == "supported"
+    assert verdicts["MTL (with unlabelled scans) beats the CNN baseline on 1p/19q"] == "not tested"
+    assert verdicts["MR+SCNA embeddings predict survival better than SCNA PCs alone (T1ce, fixed in advance)"] \
+        == "inconclusive"
+    assert verdicts["Selecting the checkpoint on the validation set inflates AUCs (the original protocol)"] \
+        == "supported"  # every trial's max-over-evaluations is 0.05 above its own honest AUC
+
+
+def test_a_significant_difference_against_the_paper_contradicts_it(runs):
+    aucs = collect_aucs(runs, runs.finished_runs())
+    paired = mtl_vs_cnn(runs, aucs, n_boot=200)
+    flipped = paired.assign(difference=-paired["difference"])
+    verdicts = claims(flipped, pd.DataFrame(columns=["model_b"]), {"trials": 0}).set_index("claim")["verdict"]
+    assert verdicts["MTL (with unlabelled scans) beats the CNN baseline on IDH"] == "contradicted"
+
+
+def test_optimism_compares_each_trial_with_itself(runs):
+    aucs = collect_aucs(runs, ["idh-t1ce-mtl"])
+    summary = optimism_summary(aucs, runs, 100)
+    assert summary["mean"] == pytest.approx(0.05) and summary["trials"] == 1
+
+
+def test_table_i_has_cis_paper_style_and_the_papers_values(runs):
+    aucs = collect_aucs(runs, runs.finished_runs())
+    table = table_i(aucs, _c_index()).set_index("input format")
+    cell = table.loc["t1ce", "IDH MTL AUC [95% CI]"]
+    assert cell.count("[") == 1 and cell.startswith("0.9")
+    assert table.loc["t1ce", "IDH MTL (paper)"] == "0.884" and table.loc["flair", "IDH CNN (paper)"] == "0.778"
+    assert "IDH MTL max over evaluations" in table.columns
+    assert table.loc["t1ce", "MTL MR+SCNA C-index [95% CI]"] == "0.750 [0.65, 0.85]"
+    assert table.loc["t1ce", "MTL MR+SCNA (paper)"] == "0.735"
+
+
+def test_label_efficiency_table_includes_the_full_size_runs(runs):
+    table = label_efficiency(collect_aucs(runs, runs.finished_runs()))
+    assert sorted(table["run"]) == ["idh-t1ce-cnn", "idh-t1ce-cnn-n20", "idh-t1ce-mtl", "idh-t1ce-mtl-n20"]
+
+
+def _c_index():
+    rows = []
+    for model, fmt, scna, value in [("idh-t1ce-mtl", "t1ce", False, 0.70), ("idh-t1ce-mtl-scna", "t1ce", True, 0.75),
+                                    ("SCNA PCA (first 5 PCs)", None, True, 0.65)]:  # fmt: skip
+        for stratum in ("overall", "IDH-wildtype", "IDH-mutant 1p/19q-intact", "1p/19q-codeleted"):
+            undefined = stratum == "1p/19q-codeleted"
+            rows.append({"stratum": stratum, "c_index": np.nan if undefined else value, "ci_low": value - 0.1,
+                         "ci_high": value + 0.1, "patients": 10, "events": 0 if undefined else 5,
+                         "undefined_because": "no events" if undefined else None, "model": model,
+                         "input_format": fmt, "use_scna": scna})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_table_ii_reports_undefined_strata_with_reason():
+    table = table_ii(_c_index()).set_index("model")
+    assert table.loc["idh-t1ce-mtl", "1p/19q-codeleted"] == "undefined (no events)"
+    assert table.loc["SCNA PCA (first 5 PCs)", "overall (patients/events)"] == "10/5"
+    assert table.loc["SCNA PCA (first 5 PCs)", "1p/19q-codeleted (paper)"] == "0.929"
+    assert table.loc["idh-t1ce-mtl-scna", "IDH-wildtype (paper)"] == "0.571"
+    assert format_cell(np.nan, np.nan, np.nan) == "undefined"
+
+
+def test_reproducibility_page_lists_commit_config_versions_and_times():
+    page = reproducibility_page({
+        "created": "2026-01-01T00:00:00+00:00", "git": {"commit": "abc123", "dirty": True}, "profile": "smoke",
+        "config": {"run_dir": "runs/smoke"}, "machine": {"platform": "Linux", "python": "3.11"},
+        "packages": {"torch": "2.13.0"}, "notebooks": [{"notebook": "01_data_curation", "seconds": 3.5}],
+        "workflow_wall_seconds": 42.0,
+    })  # fmt: skip
+    for text in ("abc123", "uncommitted", "run_dir: runs/smoke", "| torch | 2.13.0 |", "| 01_data_curation | 3.5 |"):
+        assert text in page
+
+
+def test_forest_and_label_efficiency_figures_draw_every_row(runs):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from glioma_lib.results.figures import label_efficiency_figure, paired_forest
+
+    aucs = collect_aucs(runs, runs.finished_runs())
+    paired = mtl_vs_cnn(runs, aucs, n_boot=100)
+    axis = paired_forest(paired).axes[0]
+    assert len(axis.containers) == len(paired) and len(axis.get_yticklabels()) == len(paired)
+    figure = label_efficiency_figure(label_efficiency(aucs))
+    assert len(figure.axes) == 1 and len(figure.axes[0].containers) == 2  # CNN and MTL

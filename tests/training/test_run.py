@@ -1,0 +1,218 @@
+"""The trainer: it overfits a tiny planted cohort, resumes exactly, and learns from unlabelled scans."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.metrics import roc_auc_score
+
+from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader
+from glioma_lib.inputs.formats import FORMATS
+from glioma_lib.models.heads import SubtypeModel
+from glioma_lib.models.losses import multitask_loss
+from glioma_lib.training.run import (
+    RunData,
+    StaleCheckpoint,
+    TrainConfig,
+    labelled_subset,
+    make_optimizer,
+    predict,
+    run_settings,
+    run_trial,
+    selection_split,
+)
+
+SHAPE = (16, 16, 16)
+
+
+@pytest.fixture(scope="module")
+def planted_entries(tmp_path_factory):
+    """Cache-like entries: class-1 patients carry a bright blob (their tumour), class 0 a dark one."""
+    root = tmp_path_factory.mktemp("entries")
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(12):
+        label = i % 2
+        image = rng.normal(0, 0.3, (1, *SHAPE)).astype(np.float32)
+        labels = np.zeros(SHAPE, np.uint8)
+        c = rng.integers(4, 10, 3)
+        labels[c[0]:c[0] + 5, c[1]:c[1] + 5, c[2]:c[2] + 5] = 1
+        image[0][labels == 1] += 2.0 if label else -2.0
+        folder = root / f"p{i}"
+        folder.mkdir()
+        np.save(folder / "image.npy", image)
+        np.save(folder / "labels.npy", labels)
+        rows.append({"patient_id": f"p{i}", "entry": str(folder), "mask_kind": "gt", "label": label})
+    return pd.DataFrame(rows)
+
+
+def _data(entries: pd.DataFrame) -> RunData:
+    fmt = FORMATS["t1ce"]
+    labels = entries.set_index("patient_id")["label"]
+    train = MultiTaskDataset(entries, fmt, labels)
+    return RunData(fmt, train, MultiTaskDataset(entries.iloc[:4], fmt, labels),
+                   MultiTaskDataset(entries.iloc[4:8], fmt, labels), train,
+                   torch.ones(2), torch.ones(2), torch.ones(2), identity="planted")  # fmt: skip
+
+
+def _config(**changes) -> TrainConfig:
+    settings = {"model": "cnn", "updates": 6, "evaluations": 3, "trials": 1, "augment": False, "device": "cpu"}
+    return TrainConfig(**{**settings, **changes})
+
+
+def test_overfits_a_tiny_cohort_and_eval_mode_predictions_spread(planted_entries, tmp_path):
+    data = _data(planted_entries)
+    run_trial(data, _config(model="mtl", updates=60, lr=3e-4), 0, tmp_path, progress=False)
+    model = SubtypeModel("mtl", 1, 2)
+    model.load_state_dict(torch.load(tmp_path / "checkpoints/trial0/last.pt", weights_only=True)["model"])
+    scores = predict(model, data.train, torch.device("cpu"), False)
+    assert roc_auc_score(scores["label"], scores["probability"]) > 0.95
+    assert scores["probability"].std() > 0.1  # eval mode: not collapsed to a constant
+
+
+@pytest.mark.parametrize("model", ["cnn", "mtl"])
+def test_short_training_does_not_collapse_predictions(planted_entries, tmp_path, model):
+    history = run_trial(_data(planted_entries), _config(model=model, updates=12, evaluations=2), 0, tmp_path,
+                        progress=False)  # fmt: skip
+    assert (history["validation_probability_sd"] > 0.01).all()
+
+
+def test_cnn_and_mtl_take_the_same_number_of_updates(planted_entries, tmp_path, monkeypatch):
+    """The budget is in optimiser steps, whatever the number of patients each model iterates over."""
+    import glioma_lib.training.run as training
+
+    steps = {"count": 0}
+    original = training.training_step
+
+    def counting_step(*args, **kwargs):
+        steps["count"] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(training, "training_step", counting_step)
+    unlabelled = planted_entries.assign(patient_id=planted_entries["patient_id"] + "u", label=-1)
+    counts = {}
+    runs = [("cnn", 0, planted_entries), ("mtl", 0, pd.concat([planted_entries, unlabelled])),
+            ("mtl", 2, pd.concat([planted_entries, unlabelled]))]  # mixed batches, then labelled + 2 unlabelled
+    for model, unlabelled_per_batch, entries in runs:
+        steps["count"] = 0
+        config = _config(model=model, updates=7, evaluations=2, unlabelled_per_batch=unlabelled_per_batch)
+        history = run_trial(_data(entries), config, 0, tmp_path / f"{model}{unlabelled_per_batch}", progress=False)
+        counts[model, unlabelled_per_batch] = steps["count"]
+        assert history["updates"].tolist() == [4, 7]
+    assert counts == {("cnn", 0): 7, ("mtl", 0): 7, ("mtl", 2): 7}
+
+
+def test_classification_branch_learns_at_its_own_rate():
+    model = SubtypeModel("mtl", 1, 2, scna_dim=5)
+    optimizer = make_optimizer(model, _config(lr=1e-4, head_lr_factor=3))
+    body, head = optimizer.param_groups
+    assert body["lr"] == pytest.approx(1e-4) and head["lr"] == pytest.approx(3e-4)
+    head_names = {n for n, p in model.named_parameters() if any(p is q for q in head["params"])}
+    assert head_names and all(n.startswith(("scna.", "hidden.", "classifier.")) for n in head_names)
+    assert len(body["params"]) + len(head["params"]) == len(list(model.parameters()))
+    assert _config(model="cnn", unlabelled_per_batch=4).unlabelled_in_batch == 0
+
+
+def test_resume_gives_the_same_metrics(planted_entries, tmp_path):
+    data = _data(planted_entries)
+    straight = run_trial(data, _config(), 0, tmp_path / "a", progress=False)
+    partial = tmp_path / "c"
+    run_trial(data, _config(updates=4, evaluations=2), 0, partial, progress=False)  # same first 4 updates...
+    with pytest.raises(StaleCheckpoint, match="evaluations: 2 -> 3.*updates: 4 -> 6"):
+        run_trial(data, _config(), 0, partial, progress=False)  # ...but another schedule: refused
+    _kill_after(data, tmp_path / "d", evaluations_done=2)
+    resumed = run_trial(data, _config(), 0, tmp_path / "d", progress=False)
+    columns = ["trial", "evaluation", "updates", "loss", "selection_auc", "validation_auc"]
+    pd.testing.assert_frame_equal(straight[columns], resumed[columns])
+    a = torch.load(tmp_path / "a/checkpoints/trial0/last.pt", weights_only=True)
+    d = torch.load(tmp_path / "d/checkpoints/trial0/last.pt", weights_only=True)
+    for key in a["model"]:
+        assert torch.equal(a["model"][key], d["model"][key]), key
+
+
+def _kill_after(data: RunData, out, evaluations_done: int) -> None:
+    """Train until ``evaluations_done`` checkpoints exist, then stop as a killed process would."""
+    import glioma_lib.training.run as training
+
+    calls = {"n": 0}
+    original = training._checkpoint
+
+    def checkpoint(path, **state):
+        original(path, **state)
+        if path.name == "last.pt":
+            calls["n"] += 1
+            if calls["n"] == evaluations_done:
+                raise KeyboardInterrupt
+
+    training._checkpoint = checkpoint
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_trial(data, _config(), 0, out, progress=False)
+    finally:
+        training._checkpoint = original
+
+
+def test_resume_refuses_other_settings_naming_them_and_restart_trains_afresh(planted_entries, tmp_path):
+    data = _data(planted_entries)
+    first = run_trial(data, _config(lr=1e-4), 0, tmp_path, progress=False)
+    with pytest.raises(StaleCheckpoint, match=r"lr: 0\.0001 -> 0\.0002"):
+        run_trial(data, _config(lr=2e-4), 0, tmp_path, progress=False)
+    other_data = _data(planted_entries.iloc[::-1])
+    other_data.identity = "other patients"
+    with pytest.raises(StaleCheckpoint, match="data"):
+        run_trial(other_data, _config(lr=1e-4), 0, tmp_path, progress=False)
+    fresh = run_trial(data, _config(lr=2e-4), 0, tmp_path, progress=False, restart=True)
+    assert len(fresh) == 3 and not fresh["loss"].equals(first["loss"])
+    state = torch.load(tmp_path / "checkpoints/trial0/last.pt", weights_only=True)
+    assert json.loads(state["settings"])["lr"] == 2e-4
+    # The same settings resume (nothing to do): the history is returned unchanged.
+    again = run_trial(data, _config(lr=2e-4), 0, tmp_path, progress=False)
+    pd.testing.assert_frame_equal(again.drop(columns="seconds"), fresh.drop(columns="seconds"))
+
+
+def test_settings_that_do_not_change_a_trial_stay_out_of_its_fingerprint(planted_entries):
+    data = _data(planted_entries)
+    assert run_settings(_config(bootstrap=10, trials=5, device="cpu"), data) == run_settings(_config(), data)
+    assert run_settings(_config(norm="batch"), data) != run_settings(_config(), data)
+
+
+def test_labelled_subsets_are_nested_and_stratified():
+    labels = pd.Series({f"p{i}": int(i % 4 == 0) for i in range(40)})
+    patients = list(labels.index)
+    small, large = labelled_subset(labels, patients, 8, 0), labelled_subset(labels, patients, 20, 0)
+    assert set(small) <= set(large) and len(small) == 8 and len(large) == 20
+    assert labels[small].sum() == 2 and labels[large].sum() == 5  # the 1:3 ratio at every size
+    with pytest.raises(ValueError, match="exceeds"):
+        labelled_subset(labels, patients, 41, 0)
+
+
+def test_a_split_smaller_than_one_batch_is_refused(planted_entries, tmp_path):
+    data = _data(planted_entries.iloc[:3])
+    with pytest.raises(ValueError, match="training split has 3 patients"):
+        run_trial(data, _config(), 0, tmp_path, progress=False)
+
+
+def test_mtl_learns_from_a_batch_of_only_unlabelled_patients(planted_entries):
+    entries = planted_entries.assign(label=-1)
+    dataset = MultiTaskDataset(entries, FORMATS["t1ce"], entries.set_index("patient_id")["label"])
+    batch = next(iter(make_loader(dataset, 4, shuffle=False)))
+    model = SubtypeModel("mtl", 1, 2)
+    before = [p.detach().clone() for p in model.encoder.parameters()]
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    out = model(batch["image"])
+    parts = multitask_loss(out.logits, batch["label"], torch.ones(2), out.seg_logits, batch["target"],
+                           batch["target_kind"], torch.ones(2), torch.ones(2))  # fmt: skip
+    assert parts.classification.item() == 0 and parts.segmentation.item() > 0
+    parts.total.backward()
+    optimizer.step()
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.encoder.parameters(), strict=True))
+
+
+def test_selection_split_is_stratified_and_labelled_only():
+    labels = pd.Series({f"p{i}": i % 2 for i in range(10)} | {"u": -1})
+    chosen = selection_split(labels, list(labels.index), 0.2, seed=0)
+    assert len(chosen) == 2 and {labels[p] for p in chosen} == {0, 1} and "u" not in chosen
