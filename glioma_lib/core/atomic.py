@@ -94,15 +94,19 @@ def write_json(obj: Any, target: str | Path) -> Path:
     return Path(target)
 
 
-def write_json_if_changed(obj: Any, path: str | Path) -> Path:
-    """Write ``obj`` as JSON unless ``path`` already holds the same content, so its modification
-    time (which Snakemake compares with its outputs') changes only when the content does."""
+def write_text_if_changed(text: str, path: str | Path) -> Path:
+    """Write ``text`` unless ``path`` already holds it, so its modification time (which Snakemake
+    compares with its outputs') changes only when the content does."""
     path = Path(path)
-    text = json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n"
     if not path.exists() or path.read_text() != text:
         with atomic_path(path) as tmp:
             tmp.write_text(text)
     return path
+
+
+def write_json_if_changed(obj: Any, path: str | Path) -> Path:
+    """:func:`write_text_if_changed` for ``obj`` as JSON."""
+    return write_text_if_changed(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n", path)
 
 
 def write_table(df: pd.DataFrame, target: str | Path) -> Path:

@@ -34,7 +34,8 @@ from glioma_lib.pipeline.provenance import package_versions
 from glioma_lib.training.run import TrainConfig, model_from_state
 from glioma_lib.weak_labels.teacher import TEACHER_FORMAT, load_teacher
 
-BUNDLE_FORMAT = 1
+BUNDLE_FORMAT = 2  # 2: the teacher moved into weights/
+BUNDLE_TEACHER = "weak_label_teacher.pt"  # in the bundle's weights/, beside trial<k>.pt
 CLASSES = {"idh": ["IDH-wildtype", "IDH-mutant"], "codel": ["1p/19q-intact", "1p/19q-codeleted"]}
 
 
@@ -128,7 +129,8 @@ def model_card(metadata: dict) -> str:
         "- Scans that are not skull-stripped, or not on a common grid, are refused by `glioma predict`.", "",
         "## Files",
         "- `metadata.json`: inputs, outputs, preprocessing, training data, metrics, package versions.",
-        "- `weights/trial<k>.pt`: each trial's selected state dict; `teacher.pt`: the weak-label teacher.",
+        f"- `weights/trial<k>.pt`: each trial's selected state dict; `weights/{BUNDLE_TEACHER}`: the "
+        "weak-label teacher.",
         "- Load with `glioma_lib.pipeline.bundle.load_model(BUNDLE)`, or run "
         "`glioma predict -i SCANS -o OUT --model BUNDLE`.",
         ""])  # fmt: skip
@@ -146,7 +148,7 @@ def export_bundle(run_dir: str | Path, out: str | Path) -> Path:
         (tmp / "weights").mkdir()
         for trial in range(model.config.trials):
             shutil.copyfile(run.checkpoint(trial, "best"), tmp / "weights" / f"trial{trial}.pt")
-        shutil.copyfile(run.layout.teacher_checkpoint, tmp / "teacher.pt")
+        shutil.copyfile(run.layout.teacher_checkpoint, tmp / "weights" / BUNDLE_TEACHER)
         write_json(metadata, tmp / "metadata.json")
         (tmp / "README.md").write_text(model_card(metadata))
     return out
@@ -158,7 +160,7 @@ def load_model(path: str | Path) -> TrainedModel:
     if (path / "metadata.json").exists():
         metadata = json.loads((path / "metadata.json").read_text())
         weights = sorted((path / "weights").glob("trial*.pt"), key=lambda p: int(p.stem[5:]))
-        teacher_path = path / "teacher.pt"
+        teacher_path = path / "weights" / BUNDLE_TEACHER
     elif TrainingRun(path).auc.exists():
         run = TrainingRun(path)
         parse_run_name(run.name)

@@ -21,10 +21,12 @@ import jupytext
 import nbformat
 import papermill
 import yaml
+from pydantic import ValidationError
 
+from glioma_lib.config.load import PROJECT_ROOT
+from glioma_lib.config.schema import NOTEBOOK_SECTIONS
 from glioma_lib.core.errors import InputDataError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
@@ -77,6 +79,14 @@ def check_parameters(source: str | Path, parameters: dict[str, Any]) -> None:
                  for name in unknown]  # fmt: skip
         raise InputDataError(f"notebook {Path(str(source)).stem} has no parameter {', '.join(hints)}; "
                              f"its parameters are {', '.join(known)}")  # fmt: skip
+    section = NOTEBOOK_SECTIONS.get(Path(str(source)).stem)
+    if section is not None:  # the values, as the configuration schema checks a profile's
+        values = {**known, **parameters}
+        try:
+            section.model_validate({key: values[key] for key in section.model_fields})
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+            raise InputDataError(f"notebook {Path(str(source)).stem}: {problems}") from None
 
 
 def read_parameter_file(path: str | Path) -> dict[str, Any]:

@@ -13,40 +13,23 @@ import nbformat
 import pandas as pd
 import yaml
 
+from glioma_lib.config.load import PROJECT_ROOT, load_config, profile_path
 from glioma_lib.core.atomic import write_json
-from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.layout import RunLayout, run_of_step, training_step
-from glioma_lib.pipeline.notebook import PROJECT_ROOT
 from glioma_lib.pipeline.provenance import provenance
 
 WORKFLOW = PROJECT_ROOT / "workflow"
 BOOK = PROJECT_ROOT / "book"
 
 
-def profile_path(profile: str) -> Path:
-    path = Path(profile)
-    if path.suffix in (".yaml", ".yml") and path.is_file():
-        return path.resolve()
-    path = WORKFLOW / "profiles" / f"{profile}.yaml"
-    if not path.is_file():
-        known = sorted(p.stem for p in (WORKFLOW / "profiles").glob("*.yaml"))
-        raise InputDataError(f"no profile {profile!r}; known profiles: {known}, or a YAML file")
-    return path
-
-
-def load_profile(profile: str) -> dict:
-    return yaml.safe_load(profile_path(profile).read_text())
-
-
 def snakemake_command(profile: str, cores: int, executor: str | None = None,
                       extra: list[str] | None = None) -> list[str]:
-    """The snakemake invocation for a profile (local by default; an executor plugin on clusters)."""
+    """The snakemake invocation for a profile: its overrides on the Snakefile's ``config/config.yaml``,
+    with the execution profile ``workflow/profiles/slurm`` for SLURM, else ``workflow/profiles/local``."""
     command = [sys.executable, "-m", "snakemake", "-s", str(WORKFLOW / "Snakefile"),
-               "--configfile", str(profile_path(profile)), "--cores", str(cores),
-               "--rerun-incomplete", "--printshellcmds", "--show-failed-logs"]  # fmt: skip
-    if executor == "slurm":
-        command += ["--executor", "slurm", "--workflow-profile", str(WORKFLOW / "slurm")]
-    elif executor:
+               "--configfile", str(profile_path(profile)), "--cores", str(cores)]  # fmt: skip
+    command += ["--workflow-profile", str(WORKFLOW / "profiles" / ("slurm" if executor == "slurm" else "local"))]
+    if executor:
         command += ["--executor", executor]
     return command + list(extra or [])
 
@@ -101,7 +84,7 @@ def run(profile: str, cores: int = 2, executor: str | None = None, extra: list[s
     temporary files the killed step left are removed. Dry runs, ``--unlock`` and the like leave
     ``provenance.json`` alone.
     """
-    config = load_profile(profile)
+    config = load_config(profile)  # a wrong key stops here, before Snakemake starts
     layout = RunLayout(PROJECT_ROOT / config["run_dir"])
     extra = list(extra or [])
     real_run = not any(arg.split("=")[0] in NOT_A_RUN for arg in extra)
@@ -243,7 +226,7 @@ def build_book(profile: str, book_dir: Path = BOOK) -> Path:
     ``book_dir`` other than the project's ``book/`` gets a copy of the book's sources first (tests
     build there, leaving the user's book alone).
     """
-    config = load_profile(profile)
+    config = load_config(profile)
     layout = RunLayout(PROJECT_ROOT / config["run_dir"])
     book_dir = Path(book_dir)
     if book_dir.resolve() != BOOK.resolve():

@@ -1,26 +1,12 @@
-"""Run names are built and parsed in one place; the run folder's paths come from RunLayout."""
+"""The run folder's paths come from RunLayout, and only from there."""
 
 from __future__ import annotations
 
-import pytest
+import re
+from pathlib import Path
 
-from glioma_lib.cohort.summary import hanley_mcneil_se, validation_power
-from glioma_lib.core.layout import RunLayout
-from glioma_lib.core.naming import parse_run_name, run_name
-
-
-@pytest.mark.parametrize("args", [("idh", "t1ce", "mtl", True, None), ("codel", "t1ce_minus_t1", "cnn", False, 20),
-                                  ("idh", "all_whole", "mtl", True, 80), ("codel", "flair", "mtl", False, None)])
-def test_run_names_round_trip(args):
-    name = run_name(*args)
-    assert parse_run_name(name) == dict(zip(["task", "input_format", "model", "use_scna", "labelled_limit"], args,
-                                            strict=True))
-
-
-@pytest.mark.parametrize("name", ["idh-t1ce", "idh-t1ce-rnn", "idh-t1ce-mtl-extra", "survival-t1ce-mtl"])
-def test_names_that_are_not_runs_are_refused(name):
-    with pytest.raises(ValueError):
-        parse_run_name(name)
+from glioma_lib.config.load import PROJECT_ROOT
+from glioma_lib.core.layout import WEAK_MASK_SUFFIXES, RunLayout, TrainingRun, run_of_step, training_step
 
 
 def test_finished_runs_are_those_with_their_marker(tmp_path):
@@ -32,16 +18,30 @@ def test_finished_runs_are_those_with_their_marker(tmp_path):
             layout.run(name).auc.write_text("{}")
     assert layout.finished_runs() == ["idh-t1ce-mtl"]
     assert layout.train("idh", "t1ce", "cnn", False, 40) == layout.run("idh-t1ce-cnn-n40")
+    assert layout.run("idh-t1ce-mtl").layout == layout
 
 
-def test_hanley_mcneil_standard_error():
-    # Hanley & McNeil (1982), Table 3 neighbourhood: AUC 0.75 with 50 + 50 patients gives SE about 0.049.
-    assert hanley_mcneil_se(0.75, 50, 50) == pytest.approx(0.0492, abs=0.001)
-    assert hanley_mcneil_se(0.75, 0, 10) == float("inf")
+def test_training_step_names_round_trip():
+    assert run_of_step(training_step("idh-t1ce-mtl-scna")) == "idh-t1ce-mtl-scna"
+    assert run_of_step("04_survival") is None
 
 
-def test_validation_power_counts_each_task(phantom_manifest):
-    table = validation_power(phantom_manifest)
-    validation = phantom_manifest[phantom_manifest["split"] == "validation"]
-    assert table.loc["IDH", "labelled validation patients"] == validation["idh_mutant"].notna().sum()
-    assert table.loc["1p/19q", "co-deleted"] == validation["codeleted"].fillna(False).astype(bool).sum()
+def _owned_file_names() -> set[str]:
+    """The file names RunLayout and TrainingRun give out (folders are left out: their names are words
+    such as ``train`` that other text uses too)."""
+    layout, run = RunLayout(Path("/run")), TrainingRun(Path("/run/train/idh-t1ce-mtl"))
+    paths = [getattr(obj, name) for obj in (layout, run) for name, member in vars(type(obj)).items()
+             if isinstance(member, property) and name != "layout"]
+    paths += [run.checkpoint(0, "last"), run.checkpoint(0, "best")]
+    return {p.name for p in paths if isinstance(p, Path) and "." in p.name}
+
+
+def test_no_module_or_notebook_spells_a_run_folder_file_name():
+    """Renaming an output is a one-line change: only core/layout.py names the run folder's files."""
+    names = _owned_file_names() | {suffix for suffix in WEAK_MASK_SUFFIXES.values()}
+    assert {"auc.json", "teacher.pt", "cindex.csv", "_weak4.nii.gz"} <= names
+    sources = [p for p in (PROJECT_ROOT / "glioma_lib").rglob("*.py") if p.name != "layout.py"]
+    sources += [*(PROJECT_ROOT / "notebooks").glob("*.py"), PROJECT_ROOT / "workflow" / "Snakefile"]
+    spelled = {f"{p.relative_to(PROJECT_ROOT)}: {name}" for p in sources for name in names
+               if re.search(rf"[\"'/]{re.escape(name)}[\"']", p.read_text())}
+    assert not spelled

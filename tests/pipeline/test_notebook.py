@@ -51,6 +51,17 @@ def test_unknown_parameter_stops_before_running_naming_the_closest(tmp_path):
     assert not target.parent.exists()
 
 
+def test_book_notebook_values_go_through_the_configuration_schema(tmp_path, capsys):
+    from glioma_lib.cli import main
+
+    out = tmp_path / "out.ipynb"
+    assert main(["notebook", "02_weak_labelling", "--out", str(out), "-p", "teacher_epoch", "3"]) == 2
+    assert "no parameter teacher_epoch (did you mean teacher_epochs?)" in capsys.readouterr().err
+    assert main(["notebook", "01_data_curation", "--out", str(out), "-p", "validation_fraction", "1.5"]) == 2
+    assert "notebook 01_data_curation: validation_fraction: Input should be less than 1" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_cli_reads_a_parameters_file_and_lets_p_override_it(tmp_path, capsys):
     (tmp_path / "params.yaml").write_text("value: 4\n")
     out = tmp_path / "toy.ipynb"

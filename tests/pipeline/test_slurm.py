@@ -9,14 +9,14 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from glioma_lib.pipeline.notebook import PROJECT_ROOT
+from glioma_lib.config.load import PROJECT_ROOT
 
 slurm = pytest.importorskip("snakemake_executor_plugin_slurm", reason="the `slurm` extra is not installed")
 from snakemake_executor_plugin_slurm.utils import set_gres_string  # noqa: E402
 from snakemake_executor_plugin_slurm.validation import validate_slurm_extra  # noqa: E402
 
 SNAKEFILE = (PROJECT_ROOT / "workflow/Snakefile").read_text()
-PROFILE = yaml.safe_load((PROJECT_ROOT / "workflow/slurm/config.yaml").read_text())
+PROFILE = yaml.safe_load((PROJECT_ROOT / "workflow/profiles/slurm/config.yaml").read_text())
 
 
 class Resources(dict):

@@ -12,15 +12,15 @@ import nbformat
 import pytest
 import yaml
 
+from glioma_lib.config.load import PROJECT_ROOT, load_config
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.pipeline import workflow
-from glioma_lib.pipeline.notebook import PROJECT_ROOT
 
 SUBMIT = f"bash {PROJECT_ROOT / 'workflow/cluster/local_submit.sh'}"
 
 
 def _profile(tmp_path, name="smoke", **cohort):
-    config = workflow.load_profile("smoke")
+    config = load_config("smoke")
     config["run_dir"] = str(tmp_path / "run")
     config["cohort"].update(cohort)
     path = tmp_path / f"{name}.yaml"
@@ -46,6 +46,7 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
                          "05_ring_enhancement_grade.ipynb", "06_scna_umap.ipynb", "07_results.ipynb"]  # fmt: skip
     assert (run_dir / "provenance.json").exists() and (run_dir / "results/table_i.csv").exists()
 
+    assert _files_not_named_by_the_layout(run_dir) == []
     _predict_and_export(run_dir, tmp_path)
 
     resumed = _outputs(_killed_at_every_stage_then_resumed(tmp_path))
@@ -99,6 +100,26 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
     executed = nbformat.read(run_dir / "notebooks/01_data_curation.ipynb", as_version=4)
     outputs = [o.get("text", "") for c in executed.cells for o in c.get("outputs", [])]
     assert not any("Kernel is running over TCP" in text for text in outputs)
+
+
+def _files_not_named_by_the_layout(run_dir) -> list[str]:
+    """Files of a run that are neither a RunLayout/TrainingRun path nor inside a folder it names
+    (a folder whose files are named elsewhere on purpose: the simulator's, the cache's, per patient)."""
+    import fnmatch
+
+    from glioma_lib.core.layout import TrainingRun
+
+    layout = RunLayout(run_dir)
+    objects = [layout, *(layout.run(name) for name in layout.finished_runs())]
+    named = {getattr(obj, name) for obj in objects for name, member in vars(type(obj)).items()
+             if isinstance(member, property) and name != "layout"}  # fmt: skip
+    folders = [layout.notebooks, layout.logs, layout.step_parameters("x").parent, layout.synthetic, layout.cache,
+               layout.weak_masks, layout.attributions, layout.results,
+               *(TrainingRun(p).checkpoints for p in layout.train_root.iterdir())]  # fmt: skip
+    patterns = [str(layout.umap_table("*")), str(layout.separation_table("*"))]
+    return sorted(str(p.relative_to(run_dir)) for p in run_dir.rglob("*") if p.is_file() and p not in named
+                  and not any(f in p.parents for f in folders) and not any(fnmatch.fnmatch(str(p), pattern)
+                                                                           for pattern in patterns))  # fmt: skip
 
 
 def _outputs(run_dir) -> dict:
@@ -216,13 +237,13 @@ def test_unknown_profile_lists_the_known_ones():
     from glioma_lib.core.errors import InputDataError
 
     with pytest.raises(InputDataError, match="default.*paper.*real.*smoke"):
-        workflow.load_profile("nonexistent")
+        load_config("nonexistent")
 
 
 def test_snakemake_command_for_slurm_uses_the_workflow_profile():
     command = workflow.snakemake_command("paper", cores=8, executor="slurm")
     assert command[command.index("--executor") + 1] == "slurm"
-    assert command[command.index("--workflow-profile") + 1].endswith("workflow/slurm")
+    assert command[command.index("--workflow-profile") + 1].endswith("workflow/profiles/slurm")
 
 
 def test_toc_drops_chapters_a_run_did_not_produce(tmp_path):

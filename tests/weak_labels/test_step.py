@@ -1,4 +1,4 @@
-"""Pipeline steps on a run folder: derived artefacts are rebuilt when their settings change."""
+"""The weak-labelling step: the teacher and its masks are rebuilt when their settings change."""
 
 from __future__ import annotations
 
@@ -16,16 +16,16 @@ def test_a_changed_teacher_setting_retrains_the_teacher_and_its_masks(phantom_ru
     layout = RunLayout(tmp_path / "run")
     shutil.copytree(phantom_run.cohort, layout.cohort)
     weak_labelling(layout, SPEC, teacher_epochs=1, progress=False)
-    first = (layout.teacher / "teacher.pt").read_bytes()
+    first = layout.teacher_checkpoint.read_bytes()
     masks = {p.name: p.stat().st_mtime_ns for p in layout.weak_masks.glob("*.nii.gz")}
-    assert json.loads((layout.teacher / "settings.json").read_text())["epochs"] == 1
+    assert json.loads(layout.teacher_settings.read_text())["epochs"] == 1
 
     weak_labelling(layout, SPEC, teacher_epochs=1, progress=False)  # same settings: reused as they are
-    assert (layout.teacher / "teacher.pt").read_bytes() == first
+    assert layout.teacher_checkpoint.read_bytes() == first
 
     weak_labelling(layout, SPEC, teacher_epochs=2, progress=False)
-    assert json.loads((layout.teacher / "settings.json").read_text())["epochs"] == 2
-    assert len((layout.teacher / "curve.csv").read_text().strip().splitlines()) == 3  # header and two epochs
-    assert (layout.teacher / "teacher.pt").read_bytes() != first
+    assert json.loads(layout.teacher_settings.read_text())["epochs"] == 2
+    assert len(layout.teacher_curve.read_text().strip().splitlines()) == 3  # header and two epochs
+    assert layout.teacher_checkpoint.read_bytes() != first
     renewed = {p.name: p.stat().st_mtime_ns for p in layout.weak_masks.glob("*.nii.gz")}
     assert masks and all(renewed.get(name) != stamp for name, stamp in masks.items())
