@@ -24,6 +24,7 @@ shape = [64, 64, 64]
 checkpoint = None  # path to a four-channel, four-class 3D-ESPNet state dict, or None to train one
 held_out_fraction = 0.25
 seed = 0
+device = "auto"  # CUDA when there is one
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -44,7 +45,7 @@ set_book_display()
 
 layout = RunLayout(run_dir)
 result = weak_labelling(layout, PreprocessSpec(shape=tuple(shape)), teacher_epochs, checkpoint,
-                        held_out_fraction, seed, teacher_lr)
+                        held_out_fraction, seed, teacher_lr, device=device)
 quality = result["quality"]
 print(f"teacher trained on {len(result['teacher_training'])} patients, scored on {len(result['held_out'])} held out")
 

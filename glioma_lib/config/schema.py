@@ -18,6 +18,7 @@ Fraction = Annotated[float, Field(gt=0, lt=1)]
 Task = Literal[TASKS]
 InputFormat = Literal[INPUT_FORMATS]
 Model = Literal[MODELS]
+Device = Annotated[str, Field(pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$")]  # auto: CUDA when there is one
 
 
 class Section(BaseModel):
@@ -49,6 +50,7 @@ class WeakLabelSettings(Section):
     checkpoint: str | None  # a four-channel, four-class 3D-ESPNet instead of training one
     held_out_fraction: Fraction
     seed: int
+    device: Device
 
 
 class Grid(Section):
@@ -85,7 +87,7 @@ class TrainingSettings(Section):
     whole_shape: Shape3
     pca_dim: PositiveInt  # SCNA principal components: the MTL+SCNA input and the survival step's
     bootstrap: PositiveInt
-    device: str = Field(pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$")
+    device: Device
 
     @model_validator(mode="after")
     def _evaluations_fit_the_updates(self) -> TrainingSettings:

@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from glioma_lib.cohort.phantom import PhantomConfig, generate
+from glioma_lib.training.loop import choose_device
 
 
 def machine() -> str:
@@ -90,7 +91,8 @@ def _training_step_rate(shape: tuple[int, int, int], device: str, mixed: bool, s
     """
     from glioma_lib.inputs.dataset import TARGET_KINDS
     from glioma_lib.models.heads import SubtypeModel
-    from glioma_lib.training.run import place_model, training_step
+    from glioma_lib.training.loop import place_model
+    from glioma_lib.training.run import training_step
 
     dev = torch.device(device)
     model = place_model(SubtypeModel("mtl", 4, 4), dev, mixed)
@@ -147,7 +149,7 @@ def bench_train(args) -> list[dict]:
     ``--concurrent K`` the aggregate rate of K independent trainings sharing the device (the
     paper's grid is many independent trainings).
     """
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = choose_device().type
     rows = []
     for shape in [tuple(s) for s in (args.shape or [[64, 64, 64], [144, 144, 144]])]:
         mixed = device == "cuda"
@@ -172,7 +174,7 @@ def bench_weak(args) -> list[dict]:
     """Teacher inference volumes/s (whole brain, four channels, no gradients) at each shape."""
     from glioma_lib.models.espnet import ESPNet3D
 
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = choose_device()
     model = ESPNet3D(4, 4).to(device).eval()
     rows = []
     for shape in [tuple(s) for s in (args.shape or [[48, 48, 48], [144, 144, 144]])]:  # default and paper profiles

@@ -26,7 +26,7 @@ import torch
 from glioma_lib.core.atomic import atomic_dir, write_json
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.layout import TrainingRun
-from glioma_lib.core.naming import parse_run_name
+from glioma_lib.core.naming import TASK_CLASSES, parse_run_name
 from glioma_lib.inputs.formats import InputFormat, get_format
 from glioma_lib.inputs.preprocess import PreprocessSpec
 from glioma_lib.models.heads import SubtypeModel
@@ -36,7 +36,6 @@ from glioma_lib.weak_labels.teacher import TEACHER_FORMAT, load_teacher
 
 BUNDLE_FORMAT = 2  # 2: the teacher moved into weights/
 BUNDLE_TEACHER = "weak_label_teacher.pt"  # in the bundle's weights/, beside trial<k>.pt
-CLASSES = {"idh": ["IDH-wildtype", "IDH-mutant"], "codel": ["1p/19q-intact", "1p/19q-codeleted"]}
 
 
 @dataclass
@@ -86,8 +85,8 @@ def run_metadata(run_dir: str | Path) -> dict:
                    "cropped": fmt.cropped, "crop": "tumour box of the teacher's mask" if fmt.cropped else "brain box",
                    "preprocessing": spec,
                    "expects": "BraTS-preprocessed MR: skull-stripped, co-registered, about 1 mm isotropic"},
-        "outputs": {"probability": f"P({CLASSES[config['task']][1]}), softmax of the classifier's logits, "
-                                   "averaged over trials", "classes": CLASSES[config["task"]],
+        "outputs": {"probability": f"P({TASK_CLASSES[config['task']][1]}), softmax of the classifier's logits, "
+                                   "averaged over trials", "classes": TASK_CLASSES[config["task"]],
                     "trials": config["trials"],
                     "mask": "whole-tumour mask of the teacher, in the patient's own geometry"},
         "model": {"kind": config["model"], "norm": config["norm"],

@@ -36,7 +36,7 @@ from glioma_lib.core.layout import weak_mask_file
 from glioma_lib.core.naming import MODALITIES
 from glioma_lib.inputs.cache import build_entry
 from glioma_lib.pipeline.bundle import TrainedModel, load_model
-from glioma_lib.training.run import choose_device
+from glioma_lib.training.loop import choose_device
 from glioma_lib.weak_labels.teacher import TEACHER_FORMAT, predict_labels
 
 CAUTION = "Research model, not for diagnosis or any clinical decision."

@@ -19,7 +19,6 @@ ends, on CPU, with the same metrics as an uninterrupted run.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import shutil
@@ -35,12 +34,22 @@ from tqdm import tqdm
 from glioma_lib.core.atomic import as_json, atomic_path, write_json, write_table
 from glioma_lib.core.layout import TrainingRun
 from glioma_lib.core.metrics import auc_or_nan, bootstrap_auc
-from glioma_lib.inputs.augment import item_seed, training_augmentation
+from glioma_lib.core.naming import TASK_CLASSES
+from glioma_lib.inputs.augment import training_augmentation
 from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader, task_labels, update_batches
 from glioma_lib.inputs.formats import IGNORE, InputFormat, get_format
 from glioma_lib.models.espnet import DEFAULT_NORM
 from glioma_lib.models.heads import ModelOutput, SubtypeModel, load_segmentation_weights
 from glioma_lib.models.losses import LossParts, balanced_class_weights, enet_class_weights, multitask_loss
+from glioma_lib.training.loop import (
+    autocast,
+    choose_device,
+    optimiser_step,
+    place_model,
+    seed_stretch,
+    to_device,
+    uses_mixed_precision,
+)
 
 INFERENCE_BATCH = 16  # volumes per forward pass when scoring (no gradients, no decoder)
 # Settings that do not change what a trial computes: they stay out of its fingerprint.
@@ -101,13 +110,6 @@ class TrainConfig:
 
 class StaleCheckpoint(RuntimeError):
     """A checkpoint made under another configuration than the one asked for now."""
-
-
-def choose_device(name: str = "auto") -> torch.device:
-    """CUDA when available (or asked for), else CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def selection_split(labels: pd.Series, train_patients: list[str], fraction: float, seed: int) -> list[str]:
@@ -210,35 +212,12 @@ def build_run_data(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainCon
     )  # fmt: skip
 
 
-def _autocast(device: torch.device, enabled: bool):
-    if device.type == "cuda" and enabled:
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-def _to_device(batch: dict, device: torch.device, channels_last: bool) -> dict:
-    out = {}
-    for key, value in batch.items():
-        if isinstance(value, torch.Tensor):
-            value = value.to(device, non_blocking=True)
-            if key == "image" and channels_last:
-                value = value.contiguous(memory_format=torch.channels_last_3d)
-        out[key] = value
-    return out
-
-
 def _forward(model: SubtypeModel, batch: dict, device: torch.device, mixed: bool,
              segment: bool = True) -> tuple[dict, ModelOutput]:
     """The batch on the device and the model's output on it (bf16 autocast on the CUDA mixed path)."""
-    batch = _to_device(batch, device, device.type == "cuda" and mixed)
-    with _autocast(device, mixed):
+    batch = to_device(batch, device, mixed)
+    with autocast(device, mixed):
         return batch, model(batch["image"], batch["scna"] if model.scna is not None else None, segment=segment)
-
-
-def place_model(model: SubtypeModel, device: torch.device, mixed: bool) -> SubtypeModel:
-    """The model on ``device``, channels-last 3D when the CUDA mixed-precision path is on."""
-    model = model.to(device)
-    return model.to(memory_format=torch.channels_last_3d) if device.type == "cuda" and mixed else model
 
 
 def training_step(model: SubtypeModel, batch: dict, optimizer, weights: tuple[torch.Tensor, ...],
@@ -248,9 +227,7 @@ def training_step(model: SubtypeModel, batch: dict, optimizer, weights: tuple[to
     class_weights, seg_weights, weak_weights = weights
     parts = multitask_loss(out.logits.float(), batch["label"], class_weights, out.seg_logits, batch["target"],
                            batch["target_kind"], seg_weights, weak_weights)  # fmt: skip
-    optimizer.zero_grad(set_to_none=True)
-    parts.total.backward()
-    optimizer.step()
+    optimiser_step(parts.total, optimizer)
     return parts
 
 
@@ -296,6 +273,14 @@ def _checkpoint(path: Path, **state) -> None:
 
 def _load_checkpoint(path: Path) -> dict:
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def checkpoint_metadata(config: TrainConfig, fmt: InputFormat, scna_dim: int) -> dict:
+    """What a selected checkpoint expects and gives (saved inside it, as MONAI bundles do): model
+    kind, input format and channels in order, classes, SCNA width, normalisation, pooled levels."""
+    return {"kind": config.model, "task": config.task, "input_format": fmt.name, "channels": list(fmt.channels),
+            "classes": TASK_CLASSES[config.task], "scna_dim": scna_dim if config.use_scna else 0, "norm": config.norm,
+            "pooled_levels": config.pooled_levels}  # fmt: skip
 
 
 def make_model(config: TrainConfig, fmt: InputFormat, scna_dim: int) -> SubtypeModel:
@@ -362,7 +347,7 @@ def run_trial(data: RunData, config: TrainConfig, trial: int, out_dir: Path, pro
     ``restart``, which discards the trial's checkpoints first.
     """
     device = choose_device(config.device)
-    mixed = config.mixed_precision and device.type == "cuda"
+    mixed = uses_mixed_precision(device, config.mixed_precision)
     trial_seed = config.seed * 1000 + trial
     last, best = (TrainingRun(out_dir).checkpoint(trial, which) for which in ("last", "best"))
     settings = run_settings(config, data)
@@ -385,7 +370,7 @@ def run_trial(data: RunData, config: TrainConfig, trial: int, out_dir: Path, pro
     for evaluation in range(len(history), len(points)):
         started = time.perf_counter()
         start = points[evaluation - 1] if evaluation else 0
-        torch.manual_seed(item_seed(trial_seed, evaluation, 1 << 31))  # dropout stream of this stretch
+        seed_stretch(trial_seed, evaluation)  # dropout stream of this stretch
         losses = train_updates(model, optimizer, data, config, trial_seed, start, points[evaluation], device, mixed,
                                progress, desc=f"trial {trial} updates {start}-{points[evaluation]}")  # fmt: skip
         selection = predict(model, data.selection, device, mixed)
@@ -402,7 +387,8 @@ def run_trial(data: RunData, config: TrainConfig, trial: int, out_dir: Path, pro
             print(f"trial {trial} update {points[evaluation]}/{config.updates}: loss {row['loss']:.3f} "
                   f"selection AUC {row['selection_auc']:.3f} validation AUC {row['validation_auc']:.3f}", flush=True)
         if best_evaluation(pd.DataFrame(history)) == evaluation:
-            _checkpoint(best, model=model.state_dict(), evaluation=evaluation)
+            _checkpoint(best, model=model.state_dict(), evaluation=evaluation,
+                        metadata=checkpoint_metadata(config, data.fmt, data.train.scna_dim))
         _checkpoint(last, model=model.state_dict(), optimizer=optimizer.state_dict(), evaluation=evaluation,
                     settings=json.dumps(settings), history=json.dumps(history),
                     predictions=json.dumps(predictions))  # fmt: skip
@@ -446,7 +432,7 @@ def summarise_aucs(out_dir: Path, config: TrainConfig) -> tuple[dict, pd.DataFra
 def write_embeddings(data: RunData, config: TrainConfig, out_dir: Path, manifest: pd.DataFrame) -> pd.DataFrame:
     """Embeddings of every MR patient from each trial's selected checkpoint."""
     device = choose_device(config.device)
-    mixed = config.mixed_precision and device.type == "cuda"
+    mixed = uses_mixed_precision(device, config.mixed_precision)
     tables = []
     for trial in range(config.trials):
         state = _load_checkpoint(TrainingRun(out_dir).checkpoint(trial, "best"))["model"]

@@ -15,6 +15,7 @@ from glioma_lib.core.atomic import as_json, atomic_path, write_json, write_table
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.inputs.cache import build_cache
 from glioma_lib.inputs.preprocess import PreprocessSpec
+from glioma_lib.training.loop import choose_device, place_model
 from glioma_lib.weak_labels.teacher import (
     TEACHER_FORMAT,
     dice_table,
@@ -28,7 +29,7 @@ from glioma_lib.weak_labels.teacher import (
 
 def weak_labelling(layout: RunLayout, spec: PreprocessSpec, teacher_epochs: int, checkpoint: str | None = None,
                    held_out_fraction: float = 0.25, seed: int = 0, teacher_lr: float = 2e-3,
-                   progress: bool = True) -> dict:
+                   progress: bool = True, device: str = "auto") -> dict:
     """Teacher (trained or given), weak masks for every scan without ground truth, and Dice tables."""
     manifest = read_manifest(layout.manifest)
     layout.teacher.mkdir(parents=True, exist_ok=True)
@@ -51,10 +52,10 @@ def weak_labelling(layout: RunLayout, spec: PreprocessSpec, teacher_epochs: int,
     elif stale:
         index = build_cache(manifest, TEACHER_FORMAT, spec, layout.cache, None, progress)
         curve = train_teacher(index, train_ids, teacher_path, teacher_epochs, seed, lr=teacher_lr,
-                              progress=progress)
+                              progress=progress, device=device)
         write_table(curve, layout.teacher_curve)
     write_json(settings, settings_path)
-    model = load_teacher(teacher_path)
+    model = place_model(load_teacher(teacher_path), choose_device(device), mixed=False)  # inference in fp32
     weak = write_weak_masks(model, manifest, spec, layout, teacher_path, progress)
     by_id = manifest.set_index("patient_id")
     tables = [dice_table(model, manifest, held_out, spec, layout.cache, by_id["path_seg"].to_dict(),

@@ -29,17 +29,31 @@ from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.layout import RunLayout, weak_mask_file
 from glioma_lib.core.metrics import dice
 from glioma_lib.core.naming import REGIONS
-from glioma_lib.inputs.augment import item_seed, training_augmentation
+from glioma_lib.inputs.augment import training_augmentation
 from glioma_lib.inputs.cache import CacheEntry, build_entry
 from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader
 from glioma_lib.inputs.formats import FORMATS
 from glioma_lib.inputs.preprocess import PreprocessSpec
 from glioma_lib.models.espnet import ESPNet3D
 from glioma_lib.models.losses import enet_class_weights, multitask_loss
+from glioma_lib.training.loop import (
+    TEACHER_STREAM,
+    autocast,
+    choose_device,
+    model_device,
+    optimiser_step,
+    place_model,
+    seed_stretch,
+    to_device,
+    uses_mixed_precision,
+)
 
 TEACHER_FORMAT = FORMATS["all_whole"]
 INFERENCE_BATCH = 4  # whole-brain volumes per forward pass when writing weak masks and scoring Dice
 PUBLISHED_WT_DICE = paper_values.WT_DICE
+TEACHER_METADATA = {"kind": "segmentation", "input_format": TEACHER_FORMAT.name,
+                    "channels": list(TEACHER_FORMAT.channels), "classes": ["background", "necrosis/non-enhancing core",
+                                                                           "oedema", "enhancing"]}  # fmt: skip
 
 
 class TeacherMismatch(ValueError):
@@ -86,43 +100,46 @@ def teacher_split(manifest: pd.DataFrame, held_out_fraction: float, seed: int) -
 
 
 def train_teacher(index: pd.DataFrame, patients: list[str], out: str | Path, epochs: int, seed: int = 0,
-                  batch_size: int = 2, lr: float = 2e-3, progress: bool = True) -> pd.DataFrame:
-    """Train a four-class segmenter on ``patients``; writes ``teacher.pt`` and returns the loss curve."""
+                  batch_size: int = 2, lr: float = 2e-3, progress: bool = True, device: str = "auto",
+                  mixed_precision: bool = True) -> pd.DataFrame:
+    """Train a four-class segmenter on ``patients`` with the subtype models' loop (device, bf16 on
+    CUDA, seeding); writes ``out`` (weights and what they expect) and returns the loss curve."""
     torch.manual_seed(seed)
     part = index[index["patient_id"].isin(patients) & (index["mask_kind"] == "gt")]
     if len(part) < batch_size:
         raise InputDataError(f"the teacher's training split has {len(part)} patients with ground-truth masks, "
                              f"fewer than one batch of {batch_size}, so the teacher would train on nothing; give a "
                              "teacher checkpoint (`-p checkpoint PATH`) or more ground-truth masks")  # fmt: skip
+    chosen = choose_device(device)
+    mixed = uses_mixed_precision(chosen, mixed_precision)
     labels = pd.Series(-1, index=part["patient_id"])
     dataset = MultiTaskDataset(part, TEACHER_FORMAT, labels, transform=training_augmentation(), seed=seed)
     counts = np.zeros(4)
     for row in part.itertuples():
         counts += np.bincount(np.asarray(CacheEntry(row.entry).arrays()[1]).ravel(), minlength=4)[:4]
-    weights = enet_class_weights(counts)
-    model = ESPNet3D(TEACHER_FORMAT.n_channels, 4)
+    weights = enet_class_weights(counts).to(chosen)
+    unused = torch.ones(2, device=chosen)  # no classification or weak targets in a teacher batch
+    model = place_model(ESPNet3D(TEACHER_FORMAT.n_channels, 4), chosen, mixed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     curve = []
     for epoch in tqdm(range(epochs), desc="teacher epochs", disable=not progress):
         dataset.set_epoch(epoch)
-        epoch_seed = item_seed(seed, epoch, 1 << 30)
-        torch.manual_seed(epoch_seed)
+        epoch_seed = seed_stretch(seed, epoch, TEACHER_STREAM)
         model.train()
         losses = []
         for batch in make_loader(dataset, batch_size, shuffle=True, seed=epoch_seed, drop_last=True):
-            seg = model(batch["image"])
-            parts = multitask_loss(torch.zeros(len(seg), 2), batch["label"], torch.ones(2), seg, batch["target"],
-                                   batch["target_kind"], weights, torch.ones(2))  # fmt: skip
-            optimizer.zero_grad(set_to_none=True)
-            parts.total.backward()
-            optimizer.step()
+            batch = to_device(batch, chosen, mixed)
+            with autocast(chosen, mixed):
+                seg = model(batch["image"])
+            parts = multitask_loss(torch.zeros(len(seg), 2, device=chosen), batch["label"], unused, seg.float(),
+                                   batch["target"], batch["target_kind"], weights, unused)  # fmt: skip
+            optimiser_step(parts.total, optimizer)
             losses.append(parts.total.item())
         curve.append({"epoch": epoch, "loss": float(np.mean(losses)) if losses else np.nan})
         if progress:
             print(f"teacher epoch {epoch + 1}/{epochs}: loss {curve[-1]['loss']:.3f}", flush=True)
-    out = Path(out)
-    with atomic_path(out) as tmp:
-        torch.save({"model": model.state_dict()}, tmp)
+    with atomic_path(Path(out)) as tmp:
+        torch.save({"model": {k: v.cpu() for k, v in model.state_dict().items()}, "metadata": TEACHER_METADATA}, tmp)
     return pd.DataFrame(curve)
 
 
@@ -131,8 +148,8 @@ def predict_labels(model: ESPNet3D, entries: list[CacheEntry], references: list[
     """Four-class internal labels of a batch of whole-brain volumes, each back in its subject's
     original grid (the cache entry's crop and resize undone); one forward pass, no gradients."""
     model.eval()
-    images = torch.stack([torch.from_numpy(entry.arrays()[0]) for entry in entries])
-    logits = model(images)
+    images = torch.stack([torch.from_numpy(entry.arrays()[0]) for entry in entries]).to(model_device(model))
+    logits = model(images).float().cpu()
     out = []
     for entry, reference, item in zip(entries, references, logits, strict=True):
         box = [slice(a, b) for a, b in entry.meta()["box"]]

@@ -81,6 +81,16 @@ def test_short_training_does_not_collapse_predictions(planted_entries, tmp_path,
     assert (history["validation_probability_sd"] > 0.01).all()
 
 
+def test_the_selected_checkpoint_says_what_it_expects(planted_entries, tmp_path):
+    from glioma_lib.core.layout import TrainingRun
+
+    run_trial(_data(planted_entries), _config(model="mtl", updates=2, evaluations=1), 0, tmp_path, progress=False)
+    saved = torch.load(TrainingRun(tmp_path).checkpoint(0, "best"), weights_only=True)
+    assert saved["metadata"] == {"kind": "mtl", "task": "idh", "input_format": "t1ce", "channels": ["t1ce"],
+                                 "classes": ["IDH-wildtype", "IDH-mutant"], "scna_dim": 0, "norm": "group",
+                                 "pooled_levels": 1}  # fmt: skip
+
+
 def test_cnn_and_mtl_take_the_same_number_of_updates(planted_entries, tmp_path, monkeypatch):
     """The budget is in optimiser steps, whatever the number of patients each model iterates over."""
     import glioma_lib.training.run as training

@@ -105,6 +105,24 @@ def test_teacher_beats_all_background(manifest, tmp_path):
     assert quality["dice_WT"].mean() > 0.5  # a mask of the whole brain scores about 0.16 here
 
 
+def test_the_teacher_trains_on_the_chosen_device_through_the_shared_loop(manifest, tmp_path, monkeypatch):
+    """The device plumbing, on the CPU: the device asked for is the one chosen, and every batch and
+    the model go to it; the checkpoint says what the teacher expects."""
+    import glioma_lib.weak_labels.teacher as module
+
+    asked, moved = [], []
+    monkeypatch.setattr(module, "choose_device", lambda name: asked.append(name) or torch.device("cpu"))
+    real_to_device = module.to_device
+    monkeypatch.setattr(module, "to_device",
+                        lambda batch, device, mixed: moved.append(device) or real_to_device(batch, device, mixed))
+    index = build_cache(manifest, TEACHER_FORMAT, SPEC, tmp_path / "cache", None, progress=False)
+    gt = sorted(manifest.loc[manifest["has_seg_gt"], "patient_id"])
+    train_teacher(index, gt, tmp_path / "teacher.pt", epochs=1, progress=False, device="cuda:3")
+    assert asked == ["cuda:3"] and moved and set(moved) == {torch.device("cpu")}
+    saved = torch.load(tmp_path / "teacher.pt", weights_only=True)
+    assert saved["metadata"]["channels"] == ["t1", "t1ce", "t2", "flair"] and len(saved["metadata"]["classes"]) == 4
+
+
 def test_masks_of_another_teacher_are_retired_not_resumed(manifest, tmp_path):
     teacher = tmp_path / "t.pt"
     teacher.write_bytes(b"first teacher")
