@@ -61,7 +61,8 @@ def _run(args: argparse.Namespace) -> None:
 
 
 def _book(args: argparse.Namespace) -> None:
-    from glioma_lib.pipeline.workflow import build_book, run
+    from glioma_lib.pipeline.book import build_book
+    from glioma_lib.pipeline.workflow import run
 
     if not args.no_run:
         run(args.profile, args.cores, args.executor, args.snakemake_args)

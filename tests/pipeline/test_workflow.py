@@ -14,7 +14,7 @@ import yaml
 
 from glioma_lib.config.load import PROJECT_ROOT, load_config
 from glioma_lib.core.layout import RunLayout
-from glioma_lib.pipeline import workflow
+from glioma_lib.pipeline import book, workflow
 
 SUBMIT = f"bash {PROJECT_ROOT / 'workflow/cluster/local_submit.sh'}"
 
@@ -75,7 +75,7 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
 
     stray = run_dir / "notebooks/02_weak_labelling.5tgbo0x8.ipynb"  # e.g. a killed run's temporary copy
     stray.write_bytes((run_dir / "notebooks/02_weak_labelling.ipynb").read_bytes())
-    index = workflow.build_book(profile, tmp_path / "book")
+    index = book.build_book(profile, tmp_path / "book")
     assert not (tmp_path / "book/chapters" / stray.name).exists()
     html = {p.name: p.read_text() for p in index.parent.glob("chapters/*.html")}
     results = html["07_results.html"]
@@ -246,22 +246,6 @@ def test_snakemake_command_for_slurm_uses_the_workflow_profile():
     assert command[command.index("--workflow-profile") + 1].endswith("workflow/profiles/slurm")
 
 
-def test_toc_drops_chapters_a_run_did_not_produce(tmp_path):
-    (tmp_path / "chapters").mkdir()
-    for name in ("intro.md", "chapters/training_runs.md", "chapters/01_data_curation.ipynb",
-                 "chapters/04_survival.ipynb"):
-        (tmp_path / name).write_text("")
-    toc = yaml.safe_load((workflow.BOOK / "_toc.yml").read_text())
-    kept = workflow.filtered_toc(toc, tmp_path)
-    files = [c.get("file") for part in kept["parts"] for c in part["chapters"]]
-    assert files == ["chapters/01_data_curation", "chapters/04_survival"]
-    assert [p["caption"] for p in kept["parts"]] == ["Data", "Survival and interpretation"]
-    (tmp_path / "chapters/03_subtype_training-idh-t1ce-mtl.ipynb").write_text("")
-    kept = workflow.filtered_toc(toc, tmp_path)
-    training = next(c for part in kept["parts"] for c in part["chapters"] if c.get("file") == "chapters/training_runs")
-    assert training["sections"] == [{"glob": "chapters/03_subtype_training-*"}]
-
-
 def _scheduled(profile) -> dict[str, int]:
     """Jobs a dry run of ``profile`` would run, by rule."""
     import subprocess
@@ -400,26 +384,3 @@ def test_the_installed_snakemake_keeps_within_its_cores(tmp_path):
         running += change
         peak = max(peak, running)
     assert len(events) == 12 and peak <= 2
-
-
-def test_each_chapter_ends_with_its_tables_as_csv(tmp_path):
-    import nbformat
-    import pandas as pd
-
-    from glioma_lib.core.layout import RunLayout
-
-    layout = RunLayout(tmp_path / "run")
-    run = layout.run("idh-t1ce-mtl")
-    run.folder.mkdir(parents=True)
-    pd.DataFrame({"trial": [0], "validation_auc": [0.7]}).to_parquet(run.metrics)
-    layout.results.mkdir(parents=True)
-    layout.results_table("table_i").write_text("format,AUC\nt1ce,0.7\n")
-    assert workflow.chapter_tables(layout, "03_subtype_training-idh-t1ce-mtl") == [run.metrics]
-    assert workflow.chapter_tables(layout, "07_results") == [layout.results_table("table_i")]
-    chapter = tmp_path / "chapters/03_subtype_training-idh-t1ce-mtl.ipynb"
-    chapter.parent.mkdir()
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Run")]), chapter)
-    copies = workflow.attach_tables(chapter, workflow.chapter_tables(layout, chapter.stem))
-    assert pd.read_csv(copies[0])["validation_auc"].tolist() == [0.7]
-    last = nbformat.read(chapter, as_version=4).cells[-1].source
-    assert "{download}`metrics.csv <tables/03_subtype_training-idh-t1ce-mtl/metrics.csv>`" in last

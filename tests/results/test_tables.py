@@ -11,7 +11,7 @@ from sklearn.metrics import roc_auc_score
 
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.core.metrics import holm
-from glioma_lib.pipeline.workflow import reproducibility_page
+from glioma_lib.pipeline.book import reproducibility_page
 from glioma_lib.results.tables import claims, collect_aucs, label_efficiency, mtl_vs_cnn, optimism_summary, table_i
 from glioma_lib.survival.tables import format_cell, table_ii
 
