@@ -22,6 +22,7 @@ def _cohort_phantom(args: argparse.Namespace) -> None:
 
 def _cohort_build(args: argparse.Namespace) -> None:
     from glioma_lib.cohort.manifest import CohortSources, build_manifest, write_manifest
+    from glioma_lib.core.layout import CohortFolder
 
     for given in (args.phantom, args.realdata, args.brats):
         if given is not None and not given.is_dir():
@@ -37,7 +38,7 @@ def _cohort_build(args: argparse.Namespace) -> None:
         sources = CohortSources(clinical=args.clinical, name_mapping=args.name_mapping, brats_root=args.brats,
                                 scna_genes=args.scna_genes, scna_arms=args.scna_arms, gene_to_arm=args.gene_to_arm)
     manifest, report = build_manifest(sources, args.validation_fraction, args.seed, not args.allow_missing_mr)
-    path = write_manifest(manifest, report, args.out)
+    path = write_manifest(manifest, report, CohortFolder(args.out))
     print(f"{len(manifest)} patients, {len(report)} curation issues -> {path}")
     print(manifest["split"].value_counts().to_string())
 

@@ -43,6 +43,6 @@ def phantom_run(phantom_dir, tmp_path_factory) -> RunLayout:
     layout = RunLayout(tmp_path_factory.mktemp("run"))
     sources = CohortSources.phantom(phantom_dir)
     manifest, report = build_manifest(sources)
-    write_manifest(manifest, report, layout)
+    write_manifest(manifest, report, layout.cohort_folder)
     record_sources(sources, layout)
     return layout

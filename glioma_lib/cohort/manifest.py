@@ -15,7 +15,7 @@ import pandas as pd
 from glioma_lib.cohort import readers
 from glioma_lib.core.atomic import write_tables
 from glioma_lib.core.errors import InputDataError
-from glioma_lib.core.layout import RunLayout
+from glioma_lib.core.layout import CohortFolder
 from glioma_lib.core.naming import MODALITIES, SPLITS
 
 MANIFEST_COLUMNS = [
@@ -171,11 +171,11 @@ def check_manifest(manifest: pd.DataFrame, path: str | Path | None = None) -> No
                                  str(row["patient_id"]), path)  # fmt: skip
 
 
-def write_manifest(manifest: pd.DataFrame, report: pd.DataFrame, layout: RunLayout) -> Path:
-    """The manifest (parquet and csv) and the curation report, atomically and together (a failure
-    half-way, e.g. a full disk, publishes none of them)."""
-    write_tables({layout.curation_report: report, layout.manifest_csv: manifest, layout.manifest: manifest})
-    return layout.manifest
+def write_manifest(manifest: pd.DataFrame, report: pd.DataFrame, cohort: CohortFolder) -> Path:
+    """The manifest (parquet and csv) and the curation report in a cohort folder, atomically and
+    together (a failure half-way, e.g. a full disk, publishes none of them)."""
+    write_tables({cohort.curation_report: report, cohort.manifest_csv: manifest, cohort.manifest: manifest})
+    return cohort.manifest
 
 
 def read_manifest(path: str | Path) -> pd.DataFrame:

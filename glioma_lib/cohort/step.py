@@ -38,7 +38,7 @@ def prepare_cohort(cohort: dict[str, Any], layout: RunLayout) -> Path:
         require_all_mapped=cohort.get("real", {}).get("require_all_mapped", True)
         if cohort["source"] == "real" else True,
     )
-    write_manifest(manifest, report, layout)
+    write_manifest(manifest, report, layout.cohort_folder)
     record_sources(sources, layout)
     return layout.manifest
 

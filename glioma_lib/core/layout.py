@@ -36,6 +36,37 @@ def weak_mask_file(folder: str | Path, patient: str, kind: str = "four") -> Path
 
 
 @dataclass(frozen=True)
+class CohortFolder:
+    """The files of a cohort folder (a run's ``cohort/``, or the ``--out`` of ``glioma cohort build``)."""
+
+    folder: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "folder", Path(self.folder))
+
+    @property
+    def manifest(self) -> Path:
+        return self.folder / "manifest.parquet"
+
+    @property
+    def manifest_csv(self) -> Path:
+        return self.folder / "manifest.csv"
+
+    @property
+    def curation_report(self) -> Path:
+        return self.folder / "curation_report.csv"
+
+    @property
+    def sources(self) -> Path:
+        return self.folder / "sources.json"
+
+    @property
+    def synthetic(self) -> Path:
+        """The synthetic cohort, when the profile generates it (its own layout: :mod:`glioma_lib.cohort.phantom`)."""
+        return self.folder / "synthetic"
+
+
+@dataclass(frozen=True)
 class TrainingRun:
     """The files of one training run's folder (``train/<run name>/``)."""
 
@@ -105,25 +136,28 @@ class RunLayout:
         return self.root / "cohort"
 
     @property
+    def cohort_folder(self) -> CohortFolder:
+        return CohortFolder(self.cohort)
+
+    @property
     def manifest(self) -> Path:
-        return self.cohort / "manifest.parquet"
+        return self.cohort_folder.manifest
 
     @property
     def manifest_csv(self) -> Path:
-        return self.cohort / "manifest.csv"
+        return self.cohort_folder.manifest_csv
 
     @property
     def curation_report(self) -> Path:
-        return self.cohort / "curation_report.csv"
+        return self.cohort_folder.curation_report
 
     @property
     def sources(self) -> Path:
-        return self.cohort / "sources.json"
+        return self.cohort_folder.sources
 
     @property
     def synthetic(self) -> Path:
-        """The synthetic cohort, when the profile generates it (its own layout: :mod:`glioma_lib.cohort.phantom`)."""
-        return self.cohort / "synthetic"
+        return self.cohort_folder.synthetic
 
     # derived data
     @property

@@ -66,7 +66,7 @@ def test_splits_are_seeded_and_stratified(phantom_dir):
 
 def test_write_and_read_round_trip(phantom_manifest, tmp_path):
     layout = RunLayout(tmp_path)
-    assert write_manifest(phantom_manifest, pd.DataFrame(columns=["patient"]), layout) == layout.manifest
+    assert write_manifest(phantom_manifest, pd.DataFrame(columns=["patient"]), layout.cohort_folder) == layout.manifest
     pd.testing.assert_frame_equal(phantom_manifest, read_manifest(layout.manifest))
     assert layout.manifest_csv.is_file() and layout.curation_report.is_file()
 
@@ -79,7 +79,7 @@ def test_a_full_disk_half_way_publishes_no_manifest_file(phantom_manifest, tmp_p
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)  # the CSVs are written, the parquet fails
     with pytest.raises(OSError, match="No space"):
-        write_manifest(phantom_manifest, pd.DataFrame(columns=["patient"]), RunLayout(tmp_path))
+        write_manifest(phantom_manifest, pd.DataFrame(columns=["patient"]), RunLayout(tmp_path).cohort_folder)
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
 

@@ -1,0 +1,95 @@
+"""The preprocessing cache: keyed by every setting, rebuilt when corrupt, safe with concurrent builders."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from glioma_lib.inputs.augment import training_augmentation
+from glioma_lib.inputs.cache import CacheEntry, build_cache, build_entry, cache_key
+from glioma_lib.inputs.dataset import MultiTaskDataset, task_labels
+from glioma_lib.inputs.formats import FORMATS
+from glioma_lib.inputs.preprocess import PreprocessSpec
+
+SPEC = PreprocessSpec(shape=(12, 12, 12), empty_mask_policy="centre")
+
+
+@pytest.fixture(scope="module")
+def seg_row(phantom_manifest):
+    return phantom_manifest[phantom_manifest["has_seg_gt"]].iloc[0]
+
+
+def test_cache_key_changes_with_every_parameter(seg_row, tmp_path):
+    paths = {m: seg_row[f"path_{m}"] for m in ("t1", "t1ce", "t2", "flair")}
+    base = cache_key("p", FORMATS["t1ce"], SPEC, paths, seg_row["path_seg"], "gt")
+    variants = [
+        cache_key("q", FORMATS["t1ce"], SPEC, paths, seg_row["path_seg"], "gt"),
+        cache_key("p", FORMATS["t1"], SPEC, paths, seg_row["path_seg"], "gt"),
+        *(cache_key("p", FORMATS["t1ce"], dataclasses.replace(SPEC, **change), paths, seg_row["path_seg"], "gt")
+          for change in ({"shape": (12, 12, 13)}, {"margin": 3}, {"empty_mask_policy": "error"},
+                         {"normalisation": "other"})),
+        cache_key("p", FORMATS["t1ce"], SPEC, paths, None, "none"),
+        cache_key("p", FORMATS["t1ce"], SPEC, paths, seg_row["path_seg"], "weak"),
+    ]  # fmt: skip
+    assert len({base, *variants}) == len(variants) + 1
+
+
+def test_cache_reuses_and_rebuilds_corrupt_entries(seg_row, tmp_path):
+    entry, meta = build_entry(seg_row, FORMATS["all_cropped"], SPEC, tmp_path)
+    image, labels = (np.array(a) for a in entry.arrays(mmap=False))  # copies: the file is truncated below
+    assert image.shape == (4, 12, 12, 12) and labels.shape == (12, 12, 12) and meta["mask_kind"] == "gt"
+    stamp = (entry.folder / "image.npy").stat().st_mtime_ns
+    again, _ = build_entry(seg_row, FORMATS["all_cropped"], SPEC, tmp_path)
+    assert again.folder == entry.folder and (entry.folder / "image.npy").stat().st_mtime_ns == stamp
+    data = (entry.folder / "image.npy").read_bytes()
+    (entry.folder / "image.npy").write_bytes(data[: len(data) // 3])  # truncated
+    assert not entry.is_valid(FORMATS["all_cropped"], SPEC)
+    rebuilt, _ = build_entry(seg_row, FORMATS["all_cropped"], SPEC, tmp_path)
+    np.testing.assert_array_equal(rebuilt.arrays()[0], image)
+    assert not list(tmp_path.rglob("*.tmp"))  # atomic writes leave no temporary folders
+
+
+def test_reading_and_augmenting_never_changes_the_cache(phantom_manifest, tmp_path):
+    index = build_cache(phantom_manifest, FORMATS["all_cropped"], SPEC, tmp_path, progress=False)
+    before = {e: (tmp_path / e / "image.npy").read_bytes() for e in index["entry"]}
+    dataset = MultiTaskDataset(index, FORMATS["all_cropped"], task_labels(phantom_manifest, "idh"),
+                               transform=training_augmentation(noise_std=0.5))  # fmt: skip
+    for epoch in range(3):
+        dataset.set_epoch(epoch)
+        for item in dataset:
+            item["image"].mul_(0)  # a careless consumer, writing into its batch
+    assert {e: (tmp_path / e / "image.npy").read_bytes() for e in index["entry"]} == before
+
+
+def test_entry_without_mask_has_no_labels(phantom_manifest, tmp_path):
+    row = phantom_manifest[phantom_manifest["has_mr"] & ~phantom_manifest["has_seg_gt"]].iloc[0]
+    entry, meta = build_entry(row, FORMATS["all_whole"], SPEC, tmp_path)
+    assert meta["mask_kind"] == "none" and CacheEntry(entry.folder).arrays()[1] is None
+
+
+def _build_in_process(args) -> int:
+    manifest, cache_dir = args
+    return len(build_cache(manifest, FORMATS["all_cropped"], SPEC, cache_dir, progress=False))
+
+
+def test_concurrent_builders_of_one_cache_all_succeed(phantom_manifest, tmp_path):
+    """Trainings of the same format build the same entries at the same time: the first rename
+    wins, the others discard their copy, and no published entry is removed under a reader."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(3) as pool:
+        counts = list(pool.map(_build_in_process, [(phantom_manifest, tmp_path)] * 3))
+    assert counts == [phantom_manifest["has_mr"].sum()] * 3
+    entries = [p for p in (tmp_path / "all_cropped").iterdir()]
+    assert all(CacheEntry(p).is_valid(FORMATS["all_cropped"], SPEC) for p in entries if not p.name.startswith("."))
+    assert not [p for p in entries if p.name.startswith(".")]  # no temporary folder left behind
+
+
+def test_an_invalid_entry_is_retired_and_rebuilt(phantom_manifest, tmp_path):
+    row = phantom_manifest[phantom_manifest["has_mr"]].iloc[0]
+    entry, _ = build_entry(row, FORMATS["t1ce"], SPEC, tmp_path)
+    (entry.folder / "image.npy").write_bytes(b"truncated")
+    rebuilt, _ = build_entry(row, FORMATS["t1ce"], SPEC, tmp_path)
+    assert rebuilt.folder == entry.folder and rebuilt.is_valid(FORMATS["t1ce"], SPEC)
