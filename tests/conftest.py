@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from glioma_lib.cohort.manifest import CohortSources, build_manifest, write_manifest
@@ -46,3 +48,18 @@ def phantom_run(phantom_dir, tmp_path_factory) -> RunLayout:
     write_manifest(manifest, report, layout.cohort_folder)
     record_sources(sources, layout)
     return layout
+
+
+@pytest.fixture
+def c_index_table() -> pd.DataFrame:
+    """A survival step's C-index table: two MTL runs and the SCNA model, one stratum without events."""
+    rows = []
+    for model, fmt, scna, value in [("idh-t1ce-mtl", "t1ce", False, 0.70), ("idh-t1ce-mtl-scna", "t1ce", True, 0.75),
+                                    ("SCNA PCA (first 5 PCs)", None, True, 0.65)]:  # fmt: skip
+        for stratum in ("overall", "IDH-wildtype", "IDH-mutant 1p/19q-intact", "1p/19q-codeleted"):
+            undefined = stratum == "1p/19q-codeleted"
+            rows.append({"stratum": stratum, "c_index": np.nan if undefined else value, "ci_low": value - 0.1,
+                         "ci_high": value + 0.1, "patients": 10, "events": 0 if undefined else 5,
+                         "undefined_because": "no events" if undefined else None, "model": model,
+                         "input_format": fmt, "use_scna": scna})  # fmt: skip
+    return pd.DataFrame(rows)

@@ -9,7 +9,6 @@ import pytest
 
 from glioma_lib.cli import main
 from glioma_lib.cohort.manifest import CohortSources, build_manifest, read_manifest, write_manifest
-from glioma_lib.cohort.step import prepare_cohort
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.layout import RunLayout
 
@@ -91,11 +90,6 @@ def test_structural_fault_writes_nothing(phantom_dir, tmp_path, capsys):
     assert main(["cohort", "build", "--phantom", str(source), "--out", str(out)]) == 2
     assert "missing t1ce" in capsys.readouterr().err
     assert not out.exists()
-
-
-def test_unknown_source_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="unknown cohort source"):
-        prepare_cohort({"source": "elsewhere"}, RunLayout(tmp_path))
 
 
 def test_duplicate_tcga_mapping_stops(phantom_dir, tmp_path):

@@ -13,7 +13,6 @@ from glioma_lib.core.layout import RunLayout
 from glioma_lib.core.metrics import holm
 from glioma_lib.pipeline.book import reproducibility_page
 from glioma_lib.results.tables import claims, collect_aucs, label_efficiency, mtl_vs_cnn, optimism_summary, table_i
-from glioma_lib.survival.tables import format_cell, table_ii
 
 
 def _write_run(layout: RunLayout, name: str, labels: np.ndarray, probabilities: np.ndarray,
@@ -100,9 +99,9 @@ def test_optimism_compares_each_trial_with_itself(runs):
     assert summary["mean"] == pytest.approx(0.05) and summary["trials"] == 1
 
 
-def test_table_i_has_cis_paper_style_and_the_papers_values(runs):
+def test_table_i_has_cis_paper_style_and_the_papers_values(runs, c_index_table):
     aucs = collect_aucs(runs, runs.finished_runs())
-    table = table_i(aucs, _c_index()).set_index("input format")
+    table = table_i(aucs, c_index_table).set_index("input format")
     cell = table.loc["t1ce", "IDH MTL AUC [95% CI]"]
     assert cell.count("[") == 1 and cell.startswith("0.9")
     assert table.loc["t1ce", "IDH MTL (paper)"] == "0.884" and table.loc["flair", "IDH CNN (paper)"] == "0.778"
@@ -114,28 +113,6 @@ def test_table_i_has_cis_paper_style_and_the_papers_values(runs):
 def test_label_efficiency_table_includes_the_full_size_runs(runs):
     table = label_efficiency(collect_aucs(runs, runs.finished_runs()))
     assert sorted(table["run"]) == ["idh-t1ce-cnn", "idh-t1ce-cnn-n20", "idh-t1ce-mtl", "idh-t1ce-mtl-n20"]
-
-
-def _c_index():
-    rows = []
-    for model, fmt, scna, value in [("idh-t1ce-mtl", "t1ce", False, 0.70), ("idh-t1ce-mtl-scna", "t1ce", True, 0.75),
-                                    ("SCNA PCA (first 5 PCs)", None, True, 0.65)]:  # fmt: skip
-        for stratum in ("overall", "IDH-wildtype", "IDH-mutant 1p/19q-intact", "1p/19q-codeleted"):
-            undefined = stratum == "1p/19q-codeleted"
-            rows.append({"stratum": stratum, "c_index": np.nan if undefined else value, "ci_low": value - 0.1,
-                         "ci_high": value + 0.1, "patients": 10, "events": 0 if undefined else 5,
-                         "undefined_because": "no events" if undefined else None, "model": model,
-                         "input_format": fmt, "use_scna": scna})  # fmt: skip
-    return pd.DataFrame(rows)
-
-
-def test_table_ii_reports_undefined_strata_with_reason():
-    table = table_ii(_c_index()).set_index("model")
-    assert table.loc["idh-t1ce-mtl", "1p/19q-codeleted"] == "undefined (no events)"
-    assert table.loc["SCNA PCA (first 5 PCs)", "overall (patients/events)"] == "10/5"
-    assert table.loc["SCNA PCA (first 5 PCs)", "1p/19q-codeleted (paper)"] == "0.929"
-    assert table.loc["idh-t1ce-mtl-scna", "IDH-wildtype (paper)"] == "0.571"
-    assert format_cell(np.nan, np.nan, np.nan) == "undefined"
 
 
 def test_reproducibility_page_lists_commit_config_versions_and_times():

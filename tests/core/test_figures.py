@@ -1,0 +1,38 @@
+"""Shared figure helpers: the slice with most tumour, axial orientation, panels and forest rows."""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pandas as pd
+
+from glioma_lib.core.figures import axial, interval_rows, modality_panel, tumour_slice
+
+matplotlib.use("Agg")
+
+
+def test_tumour_slice_is_the_one_with_most_tumour():
+    mask = np.zeros((8, 8, 6), dtype=np.uint8)
+    mask[2:4, 2:4, 1] = 1
+    mask[1:6, 1:6, 4] = 2
+    assert tumour_slice(mask) == 4
+
+
+def test_axial_is_the_rotated_z_slice():
+    volume = np.arange(4 * 3 * 2).reshape(4, 3, 2)
+    np.testing.assert_array_equal(axial(volume, 1), np.rot90(volume[:, :, 1]))
+
+
+def test_modality_panel_draws_one_axis_per_modality():
+    images = {m: np.random.default_rng(0).random((8, 8, 6)) for m in ("t1", "t1ce", "t2", "flair")}
+    mask = np.zeros((8, 8, 6), dtype=np.uint8)
+    mask[3:5, 3:5, 2] = 3
+    assert len([ax for ax in modality_panel(images, mask, "x").axes if ax.has_data()]) >= 4
+
+
+def test_interval_rows_draw_every_estimate_with_its_label():
+    labels = pd.Series(["a", "b", "c"])
+    figure = interval_rows(pd.Series([0.6, 0.7, 0.5]), pd.Series([0.5, 0.6, 0.4]), pd.Series([0.7, 0.8, 0.6]),
+                           labels, 0.5, "AUC")  # fmt: skip
+    axis = figure.axes[0]
+    assert len(axis.containers) == 3 and [t.get_text() for t in axis.get_yticklabels()] == list(labels)

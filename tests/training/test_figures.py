@@ -1,0 +1,26 @@
+"""Figures of a training run draw every trial."""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pandas as pd
+
+from glioma_lib.training.figures import learning_curves, roc_figure
+
+matplotlib.use("Agg")
+
+
+def test_learning_curves_have_one_line_per_trial_in_each_panel():
+    metrics = pd.DataFrame({"trial": [0, 0, 1, 1], "updates": [5, 10, 5, 10], "loss": [1.0, 0.8, 1.1, 0.9],
+                            "selection_auc": [0.5, 0.6, 0.55, 0.7], "validation_auc": [0.5, 0.6, 0.6, 0.65]})
+    assert [len(ax.lines) for ax in learning_curves(metrics).axes] == [2, 2, 2]
+
+
+def test_roc_figure_draws_each_trial_and_the_average():
+    rng = np.random.default_rng(0)
+    labels = np.tile([0, 1], 10)
+    predictions = pd.DataFrame({"trial": np.repeat([0, 1], 20), "patient_id": np.tile(np.arange(20), 2),
+                                "label": np.tile(labels, 2), "probability": rng.random(40)})
+    auc = {"honest": {"auc": 0.5, "ci95": [0.3, 0.7]}}
+    assert len(roc_figure(predictions, auc).axes[0].lines) >= 3  # two trials and their average

@@ -1,0 +1,25 @@
+"""The training step writes a run's files where RunLayout says, including what inference repeats."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from glioma_lib.core.layout import RunLayout
+from glioma_lib.inputs.preprocess import PreprocessSpec
+from glioma_lib.training.run import TrainConfig
+from glioma_lib.training.step import subtype_training
+
+
+def test_a_tiny_run_writes_its_files(phantom_run, tmp_path):
+    layout = RunLayout(tmp_path / "run")
+    shutil.copytree(phantom_run.cohort, layout.cohort)
+    config = TrainConfig(model="cnn", input_format="t1ce", updates=2, evaluations=1, trials=1, batch_size=2,
+                         bootstrap=10, device="cpu")  # fmt: skip
+    spec = PreprocessSpec(shape=(16, 16, 16), empty_mask_policy="centre")
+    run = subtype_training(layout, config, spec, progress=False)
+    assert run == layout.run("idh-t1ce-cnn") and layout.finished_runs() == ["idh-t1ce-cnn"]
+    for path in (run.config, run.metrics, run.validation_predictions, run.embeddings, run.cache_index,
+                 run.checkpoint(0, "best"), run.checkpoint(0, "last")):
+        assert path.is_file(), path
+    assert json.loads(run.preprocessing.read_text()) == json.loads(json.dumps(spec.key_fields()))
