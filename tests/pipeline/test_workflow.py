@@ -223,14 +223,38 @@ def _predict_and_export(run_dir, tmp_path):
 
 
 def test_failing_notebook_stops_with_its_error_and_the_partial_notebook(tmp_path, capfd):
-    profile = str(_profile(tmp_path, name="broken", source="nowhere"))
+    missing = tmp_path / "no_such_tables"  # valid settings, but the notebook finds no inputs there
+    profile = str(_profile(tmp_path, name="broken", source="real", realdata=str(missing)))
     with pytest.raises(SystemExit, match="partial"):
         workflow.run(profile, cores=1, extra=["cohort"])
     output = capfd.readouterr()
-    assert re.search(r"unknown cohort source 'nowhere'", output.out + output.err)
+    assert str(missing) in output.out + output.err
     notebooks = tmp_path / "run/notebooks"
     assert (notebooks / "01_data_curation.partial.ipynb").exists()
     assert not (notebooks / "01_data_curation.ipynb").exists()
+
+
+def test_a_misspelled_setting_stops_before_snakemake_naming_key_and_file(tmp_path):
+    from glioma_lib.config.load import ConfigError
+
+    path = _profile(tmp_path)
+    config = yaml.safe_load(path.read_text())
+    config["training"]["learning_rate"] = 0.01
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(ConfigError, match=rf"{path}: training.learning_rate: unknown key"):
+        workflow.run(str(path), cores=1)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_bare_snakemake_dry_run_uses_the_default_settings(tmp_path):
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "snakemake", "-s", "workflow/Snakefile", "-n", "--cores", "1", "--quiet", "rules",
+               "--config", f"run_dir={tmp_path / 'run'}"]  # only the run folder moved, out of the project's runs/
+    result = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert re.search(r"^train\s+14$", result.stdout + result.stderr, re.M)  # the default book's 14 trainings
 
 
 def test_unknown_profile_lists_the_known_ones():
