@@ -71,8 +71,8 @@ def _mr_rows(sources: CohortSources, require_all_mapped: bool, issues: list) -> 
     folders = readers.find_brats_subjects(sources.brats_root) if sources.brats_root else {}
     rows = {r["brats_id"]: {"brats_id": r["brats_id"], "tcga_id": r["tcga_id"]}
             for r in mapping.to_dict("records")}
-    for subject in folders:
-        rows.setdefault(subject, {"brats_id": subject, "tcga_id": None})
+    for subject in folders:  # a folder named by TCGA barcode links to its patient without a mapping
+        rows.setdefault(subject, {"brats_id": subject, "tcga_id": readers.tcga_patient_of_subject(subject)})
     if sources.brats_root is not None:
         for subject in rows:
             if subject in folders:
@@ -88,7 +88,8 @@ def _mr_rows(sources: CohortSources, require_all_mapped: bool, issues: list) -> 
             paths = readers.subject_paths(subject, folders[subject])
             readers.validate_subject(subject, paths)
             row.update({f"path_{k}": None if v is None else str(v.resolve()) for k, v in paths.items()})
-    return pd.DataFrame(list(rows.values()))
+    table = pd.DataFrame(list(rows.values()))
+    return table if len(table) else pd.DataFrame(columns=["brats_id", "tcga_id", "has_mr"])  # an MR-less cohort
 
 
 def _assign_splits(manifest: pd.DataFrame, validation_fraction: float, seed: int) -> pd.Series:
@@ -130,7 +131,7 @@ def build_manifest(
                      ignore_index=True)  # fmt: skip
     manifest = rows.merge(clinical, on="tcga_id", how="left")
     manifest["has_scna"] = manifest["tcga_id"].isin(scna_patients)
-    manifest["has_mr"] = manifest["has_mr"].fillna(False).astype(bool)
+    manifest["has_mr"] = manifest["has_mr"].astype("boolean").fillna(False).astype(bool)
     for column in ["path_" + m for m in (*MODALITIES, "seg")]:
         if column not in manifest:
             manifest[column] = None

@@ -90,37 +90,70 @@ def require_columns(table: pd.DataFrame, required: list[str], path: str | Path, 
 # ---------------------------------------------------------------- BraTS images
 
 
+# File names of a subject's images: BraTS 2018-2021 (`<subject>_t1ce.nii.gz`) and BraTS 2023
+# (`<subject>-t1c.nii.gz`); the subject is its folder's name (a BraTS ID or a TCGA barcode).
+NAMINGS = {
+    "BraTS 2018-2021": ("_", {"t1": "t1", "t1ce": "t1ce", "t2": "t2", "flair": "flair", "seg": "seg"}),
+    "BraTS 2023": ("-", {"t1": "t1n", "t1ce": "t1c", "t2": "t2w", "flair": "t2f", "seg": "seg"}),
+}  # fmt: skip
+TCGA_BARCODE = re.compile(r"^TCGA-[A-Z0-9]{2}-[A-Z0-9]{4}(-[0-9]{2}[A-Z]?)?$")
+
+
+def image_stem(subject: str, image: str, naming: str = "BraTS 2018-2021") -> str:
+    """File name, without suffix, of ``image`` (a modality or ``seg``) of ``subject``.
+
+    Example:
+        >>> image_stem("BraTS-GLI-00000-000", "t1ce", "BraTS 2023")
+        'BraTS-GLI-00000-000-t1c'
+    """
+    separator, names = NAMINGS[naming]
+    return f"{subject}{separator}{names[image]}"
+
+
+def subject_naming(subject: str, folder: Path) -> str | None:
+    """The naming whose T1 image is in ``folder``, or None."""
+    for naming in NAMINGS:
+        if any((folder / f"{image_stem(subject, 't1', naming)}{suffix}").is_file() for suffix in NIFTI_SUFFIXES):
+            return naming
+    return None
+
+
 def find_brats_subjects(root: str | Path) -> dict[str, Path]:
-    """Subject folders under a BraTS root, flat or inside HGG/LGG subfolders, by subject ID."""
+    """Subject folders under a BraTS root (flat, or one level down as in HGG/LGG), by subject ID."""
     root = Path(root)
     if not root.is_dir():
         raise InputDataError("BraTS folder not found", path=root)
     found: dict[str, Path] = {}
-    for t1 in sorted([*root.glob("**/*_t1.nii.gz"), *root.glob("**/*_t1.nii")]):
-        folder = t1.parent
-        subject = folder.name
-        if t1.name not in (f"{subject}_t1{suffix}" for suffix in NIFTI_SUFFIXES) or \
-                len(folder.relative_to(root).parts) > 2:
+    candidates = sorted(p for p in [*root.glob("*"), *root.glob("*/*")] if p.is_dir())
+    for folder in candidates:
+        if subject_naming(folder.name, folder) is None:
             continue
-        if subject in found:
-            raise InputDataError("duplicate subject ID in the BraTS folder", subject, folder)
-        found[subject] = folder
+        if folder.name in found:
+            raise InputDataError("duplicate subject ID in the BraTS folder", folder.name, folder)
+        found[folder.name] = folder
     for folder in sorted(p for p in root.glob("*") if p.is_dir() and p.name not in ("HGG", "LGG")):
         if folder.name not in found and (any(folder.glob("*.nii.gz")) or any(folder.glob("*.nii"))):
             found[folder.name] = folder  # has images but no T1: reported by subject_paths
     return found
 
 
+def tcga_patient_of_subject(subject: str) -> str | None:
+    """The TCGA patient a subject folder is named after (``TCGA-02-0001`` or a sample barcode), else None."""
+    return patient_of_barcode(subject) if TCGA_BARCODE.match(subject) else None
+
+
 def subject_paths(subject: str, folder: Path) -> dict[str, Path | None]:
-    """Paths of the four modalities (all required) and the mask (optional) of one subject."""
+    """Paths of the four modalities (all required) and the mask (optional) of one subject, in the
+    naming its T1 is found under (BraTS 2018-2021 when none is)."""
+    naming = subject_naming(subject, folder) or "BraTS 2018-2021"
     paths: dict[str, Path | None] = {}
     for modality in MODALITIES:
-        path = _nifti(folder, f"{subject}_{modality}")
+        path = _nifti(folder, image_stem(subject, modality, naming))
         if path is None:
-            raise InputDataError(f"missing {modality} image (.nii.gz or .nii)", subject,
-                                 folder / f"{subject}_{modality}.nii.gz")  # fmt: skip
+            raise InputDataError(f"missing {modality} image (.nii.gz or .nii; {naming} names)", subject,
+                                 folder / f"{image_stem(subject, modality, naming)}.nii.gz")  # fmt: skip
         paths[modality] = path
-    paths["seg"] = _nifti(folder, f"{subject}_seg")
+    paths["seg"] = _nifti(folder, image_stem(subject, "seg", naming))
     return paths
 
 

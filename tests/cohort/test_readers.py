@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
+from pathlib import Path
 
 import nibabel as nib
 import numpy as np
@@ -295,3 +296,54 @@ def test_uncompressed_nifti_subjects_are_found_and_read(brats_copy):
     nib.save(nib.load(paths["t1"]), root / subject / f"{subject}_t1.nii.gz")  # the same image twice
     with pytest.raises(InputDataError, match=rf"both a .nii.gz and a .nii file.*patient {subject}"):
         readers.subject_paths(subject, root / subject)
+
+
+def _renamed_subject(source: Path, folder: Path, subject: str, naming: str) -> None:
+    """Copy a phantom subject into ``folder`` under another subject name and file naming."""
+    folder.mkdir(parents=True)
+    old = source.name
+    for image in (*readers.MODALITIES, "seg"):
+        path = source / f"{readers.image_stem(old, image)}.nii.gz"
+        if path.exists():
+            shutil.copyfile(path, folder / f"{readers.image_stem(subject, image, naming)}.nii.gz")
+
+
+def test_brats_2023_names_are_found_and_read(brats_copy, tmp_path):
+    root, subject = brats_copy
+    other = tmp_path / "brats2023"
+    _renamed_subject(root / subject, other / "BraTS-GLI-00001-000", "BraTS-GLI-00001-000", "BraTS 2023")
+    found = readers.find_brats_subjects(other)
+    assert list(found) == ["BraTS-GLI-00001-000"]
+    paths = readers.subject_paths("BraTS-GLI-00001-000", found["BraTS-GLI-00001-000"])
+    assert paths["t1ce"].name == "BraTS-GLI-00001-000-t1c.nii.gz" and paths["seg"] is not None
+    readers.validate_subject("BraTS-GLI-00001-000", paths)
+
+
+def test_tcga_barcode_folders_link_to_their_clinical_row_without_a_mapping(phantom_dir, phantom_manifest, tmp_path):
+    """A TCIA-style folder (`TCGA-XX-XXXX/TCGA-XX-XXXX_t1.nii.gz`), given with clinical data but no
+    name mapping and no SCNA, is the labelled patient it names, not an unlabelled scan."""
+    from glioma_lib.cohort.manifest import CohortSources, build_manifest
+
+    labelled = phantom_manifest[phantom_manifest["has_mr"] & phantom_manifest["tcga_id"].notna()
+                                & phantom_manifest["subtype"].notna()].iloc[0]  # fmt: skip
+    source = Path(labelled["path_t1"]).parent
+    brats = tmp_path / "tcia"
+    _renamed_subject(source, brats / labelled["tcga_id"], labelled["tcga_id"], "BraTS 2018-2021")
+    sources = CohortSources(clinical=phantom_dir / "tcga/clinical.csv", brats_root=brats)
+    manifest, _ = build_manifest(sources, validation_fraction=0.0)
+    row = manifest.set_index("patient_id").loc[labelled["tcga_id"]]
+    assert row["has_mr"] and row["subtype"] == labelled["subtype"] and row["split"] == "train"
+
+
+@pytest.mark.parametrize("brats", [None, "empty"])
+def test_a_cohort_without_mr_is_built_from_its_tables(phantom_dir, tmp_path, brats):
+    from glioma_lib.cohort.manifest import CohortSources, build_manifest
+
+    root = None
+    if brats:
+        root = tmp_path / "brats"
+        root.mkdir()
+    sources = CohortSources(clinical=phantom_dir / "tcga/clinical.csv", brats_root=root,
+                            scna_genes=phantom_dir / "tcga/scna_thresholded_by_genes.tsv")  # fmt: skip
+    manifest, _ = build_manifest(sources)
+    assert len(manifest) > 0 and not manifest["has_mr"].any() and (manifest["split"] == "scna_only").all()
