@@ -119,12 +119,13 @@ def subject_naming(subject: str, folder: Path) -> str | None:
 
 
 def find_brats_subjects(root: str | Path) -> dict[str, Path]:
-    """Subject folders under a BraTS root (flat, or one level down as in HGG/LGG), by subject ID."""
+    """Subject folders under a BraTS root (flat, or one level down as in HGG/LGG), or the root itself
+    when it is one subject's folder, by subject ID."""
     root = Path(root)
     if not root.is_dir():
         raise InputDataError("BraTS folder not found", path=root)
     found: dict[str, Path] = {}
-    candidates = sorted(p for p in [*root.glob("*"), *root.glob("*/*")] if p.is_dir())
+    candidates = [root, *sorted(p for p in [*root.glob("*"), *root.glob("*/*")] if p.is_dir())]  # root: one subject
     for folder in candidates:
         if subject_naming(folder.name, folder) is None:
             continue
@@ -211,9 +212,27 @@ def read_mask(path: str | Path, patient: str) -> np.ndarray:
     return to_internal_labels(labels, detect_label_convention(labels, patient, path))
 
 
+BORDER = 2  # voxels of each face that must be background in a skull-stripped scan
+MAX_BORDER_SIGNAL = 0.25  # non-zero border voxels tolerated: a brain may touch a tight field of view; noise fills it
+
+
+def check_skull_stripped(patient: str, path: str | Path, image: nib.Nifti1Image | None = None) -> None:
+    """Refuse a scan whose background is not zero: BraTS-preprocessed scans are skull-stripped, and
+    preprocessing takes the non-zero voxels as the brain. ``image``: the scan at ``path``, if loaded."""
+    data = np.asarray((image or load_volume(path, patient)).dataobj)
+    faces = [data[:BORDER], data[-BORDER:], data[:, :BORDER], data[:, -BORDER:], data[:, :, :BORDER],
+             data[:, :, -BORDER:]]  # fmt: skip
+    signal = float(np.mean(np.concatenate([np.ravel(f) for f in faces]) != 0))
+    if signal > MAX_BORDER_SIGNAL:
+        raise InputDataError(f"not skull-stripped: {signal:.0%} of the voxels on the volume's border are non-zero "
+                             "(BraTS-preprocessed scans have a zero background); run BraTS preprocessing "
+                             "(e.g. the BrainLes preprocessing tools) first", patient, path)  # fmt: skip
+
+
 def validate_subject(subject: str, paths: dict[str, Path | None]) -> None:
-    """Check every file reads, holds finite values, that no modality is all zero, that modalities
-    share shape and affine, and that the mask's labels are valid."""
+    """Check every file reads, holds finite values, that no modality is all zero or has a non-zero
+    background (not skull-stripped), that modalities share shape and affine (co-registered), and
+    that the mask's labels are valid."""
     reference = None
     for key, path in paths.items():
         if path is None:
@@ -233,6 +252,8 @@ def validate_subject(subject: str, paths: dict[str, Path | None]) -> None:
             detect_label_convention(data, subject, path)
         elif not data.any():
             raise InputDataError(f"the {key} image is all zero (an empty export?)", subject, path)
+        else:
+            check_skull_stripped(subject, path, image)
 
 
 # ---------------------------------------------------------------- BraTS tables

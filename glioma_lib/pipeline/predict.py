@@ -40,23 +40,6 @@ from glioma_lib.training.loop import choose_device
 from glioma_lib.weak_labels.teacher import TEACHER_FORMAT, predict_labels
 
 CAUTION = "Research model, not for diagnosis or any clinical decision."
-BORDER = 2  # voxels of each face that must be background in a skull-stripped scan
-MAX_BORDER_SIGNAL = 0.01  # fraction of non-zero border voxels tolerated (BraTS scans have none)
-
-
-def check_skull_stripped(patient: str, path: str | Path, image: nib.Nifti1Image | None = None) -> None:
-    """Refuse a scan whose background is not zero: BraTS-preprocessed scans are skull-stripped, and
-    preprocessing takes the non-zero voxels as the brain. ``image``: the scan at ``path``, if loaded."""
-    data = np.asarray((image or load_volume(path, patient)).dataobj)
-    faces = [data[:BORDER], data[-BORDER:], data[:, :BORDER], data[:, -BORDER:], data[:, :, :BORDER],
-             data[:, :, -BORDER:]]  # fmt: skip
-    signal = float(np.mean(np.concatenate([np.ravel(f) for f in faces]) != 0))
-    if signal > MAX_BORDER_SIGNAL:
-        raise InputDataError(f"not skull-stripped: {signal:.0%} of the voxels on the volume's border are non-zero "
-                             "(BraTS-preprocessed scans have a zero background); run BraTS preprocessing "
-                             "(e.g. the BrainLes preprocessing tools) first", patient, path)  # fmt: skip
-
-
 def patient_folders(root: str | Path) -> dict[str, Path]:
     """patient -> subject folder, for one subject folder or a folder of them."""
     subjects = find_brats_subjects(root)
@@ -112,7 +95,6 @@ def predict_patient(patient: str, folder: Path, models: list[TrainedModel], out_
     paths["seg"] = None  # a mask shipped with the scans is not used: prediction repeats what a new patient gets
     validate_subject(patient, paths)
     reference = load_volume(paths["t1"], patient)
-    check_skull_stripped(patient, paths["t1"], reference)
     row = pd.Series({"patient_id": patient, **{f"path_{m}": str(paths[m]) for m in MODALITIES},
                      "path_seg": None, "has_seg_gt": False})  # fmt: skip
     teacher = models[0]

@@ -347,3 +347,15 @@ def test_a_cohort_without_mr_is_built_from_its_tables(phantom_dir, tmp_path, bra
                             scna_genes=phantom_dir / "tcga/scna_thresholded_by_genes.tsv")  # fmt: skip
     manifest, _ = build_manifest(sources)
     assert len(manifest) > 0 and not manifest["has_mr"].any() and (manifest["split"] == "scna_only").all()
+
+
+def test_a_scan_that_is_not_skull_stripped_is_refused_at_build_time(brats_copy):
+    """Preprocessing takes the non-zero voxels as the brain: a non-zero background would make the
+    brain box the whole field of view and shift every intensity, so it stops here, named."""
+    root, subject = brats_copy
+    path = root / subject / f"{subject}_flair.nii.gz"
+    image = nib.load(path)
+    data = np.asarray(image.dataobj) + 5  # background no longer zero
+    nib.save(nib.Nifti1Image(data, image.affine), path)
+    with pytest.raises(InputDataError, match=rf"not skull-stripped.*patient {subject}, file .*_flair\.nii\.gz"):
+        _validate(root, subject)

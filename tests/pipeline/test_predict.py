@@ -6,9 +6,10 @@ import nibabel as nib
 import numpy as np
 import pytest
 
+from glioma_lib.cohort.readers import check_skull_stripped
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.pipeline.bundle import load_model
-from glioma_lib.pipeline.predict import check_skull_stripped, patient_folders, predict
+from glioma_lib.pipeline.predict import patient_folders, predict
 
 
 def _scan(path, background: float) -> None:
