@@ -19,7 +19,7 @@ from glioma_lib.cohort.step import load_sources
 from glioma_lib.core.atomic import atomic_path, write_json, write_table
 from glioma_lib.core.layout import RunLayout, weak_mask_file
 from glioma_lib.inputs.cache import CacheEntry
-from glioma_lib.training.run import load_trained_model
+from glioma_lib.models.checkpoint import load_model
 
 
 def ring_table(layout: RunLayout, threshold: float = DEFAULT_THRESHOLD,
@@ -97,7 +97,7 @@ def attribution_analysis(layout: RunLayout, run: str = "idh-t1ce-mtl", n_steps: 
     """Integrated gradients for one correctly and one wrongly classified validation patient with and
     without ring enhancement (the paper's Fig. 4 A-F); arrays saved under analyses/attributions/."""
     index = pd.read_csv(layout.run(run).cache_index).set_index("patient_id")
-    model = load_trained_model(layout.run(run).folder, trial)
+    model = load_model(layout.run(run).checkpoint(trial, "best"))
     rings = pd.read_csv(layout.ring_table).set_index("patient_id")
     predictions = idh_predictions(layout, run).join(rings[["ring", "idh_mutant"]], how="inner").dropna()
     predictions["correct"] = (predictions["p_idh_mutant"] >= 0.5) == predictions["idh_mutant"].astype(bool)

@@ -29,9 +29,10 @@ from glioma_lib.core.layout import TrainingRun
 from glioma_lib.core.naming import TASK_CLASSES, parse_run_name
 from glioma_lib.inputs.formats import InputFormat, get_format
 from glioma_lib.inputs.preprocess import PreprocessSpec
+from glioma_lib.models.checkpoint import load_model as load_checkpoint_model
 from glioma_lib.models.heads import SubtypeModel
 from glioma_lib.pipeline.provenance import package_versions
-from glioma_lib.training.run import TrainConfig, model_from_state
+from glioma_lib.training.run import TrainConfig
 from glioma_lib.weak_labels.teacher import TEACHER_FORMAT, load_teacher
 
 BUNDLE_FORMAT = 2  # 2: the teacher moved into weights/
@@ -57,10 +58,6 @@ class TrainedModel:
     @property
     def fmt(self) -> InputFormat:
         return get_format(self.config.input_format)
-
-
-def _load_state(path: Path) -> dict:
-    return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def _spec(fields: dict) -> PreprocessSpec:
@@ -175,7 +172,7 @@ def load_model(path: str | Path) -> TrainedModel:
     config = TrainConfig(**metadata["model"]["train_config"])
     if config.use_scna:
         raise InputDataError("this model needs SCNA as input; `glioma predict` reads MR only", path=path)
-    trials = [model_from_state(config, _load_state(w)["model"]) for w in weights]
+    trials = [load_checkpoint_model(w) for w in weights]
     return TrainedModel(name=metadata["name"], config=config, spec=_spec(metadata["inputs"]["preprocessing"]),
                         trials=trials, teacher=load_teacher(teacher_path).eval(),
                         teacher_spec=_spec(metadata["teacher"]["preprocessing"]), metadata=metadata)  # fmt: skip

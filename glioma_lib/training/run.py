@@ -31,13 +31,14 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from glioma_lib.core.atomic import as_json, atomic_path, write_json, write_table
+from glioma_lib.core.atomic import as_json, write_json, write_table
 from glioma_lib.core.layout import TrainingRun
 from glioma_lib.core.metrics import auc_or_nan, bootstrap_auc
 from glioma_lib.core.naming import TASK_CLASSES
 from glioma_lib.inputs.augment import training_augmentation
 from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader, task_labels, update_batches
 from glioma_lib.inputs.formats import IGNORE, InputFormat, get_format
+from glioma_lib.models.checkpoint import read_checkpoint, save_checkpoint
 from glioma_lib.models.espnet import DEFAULT_NORM
 from glioma_lib.models.heads import ModelOutput, SubtypeModel, load_segmentation_weights
 from glioma_lib.models.losses import LossParts, balanced_class_weights, enet_class_weights, multitask_loss
@@ -266,15 +267,6 @@ def predict(model: SubtypeModel, dataset: MultiTaskDataset, device: torch.device
     return pd.DataFrame(rows)
 
 
-def _checkpoint(path: Path, **state) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-
-
-def _load_checkpoint(path: Path) -> dict:
-    return torch.load(path, map_location="cpu", weights_only=True)
-
-
 def checkpoint_metadata(config: TrainConfig, fmt: InputFormat, scna_dim: int) -> dict:
     """What a selected checkpoint expects and gives (saved inside it, as MONAI bundles do): model
     kind, input format and channels in order, classes, SCNA width, normalisation, pooled levels."""
@@ -289,7 +281,7 @@ def make_model(config: TrainConfig, fmt: InputFormat, scna_dim: int) -> SubtypeM
                          scna_dim=scna_dim if config.use_scna else 0, norm=config.norm,
                          pooled_levels=config.pooled_levels)  # fmt: skip
     if config.teacher_checkpoint:
-        state = _load_checkpoint(Path(config.teacher_checkpoint))
+        state = read_checkpoint(Path(config.teacher_checkpoint))
         load_segmentation_weights(model, state.get("model", state), fmt.channels)
     return model
 
@@ -310,15 +302,6 @@ def model_from_state(config: TrainConfig, state: dict[str, torch.Tensor]) -> Sub
     model = make_model(replace(config, teacher_checkpoint=None), get_format(config.input_format), scna_dim)
     model.load_state_dict(state)
     return model.eval()
-
-
-def load_trained_model(run_dir: str | Path, trial: int = 0, checkpoint: str = "best") -> SubtypeModel:
-    """A trained run's model (from its ``config.json`` and one trial's ``best`` or ``last``
-    checkpoint), on the CPU, in eval mode."""
-    run = TrainingRun(run_dir)
-    settings = json.loads(run.config.read_text())
-    state = _load_checkpoint(run.checkpoint(trial, checkpoint))["model"]
-    return model_from_state(TrainConfig(**settings), state)
 
 
 def run_settings(config: TrainConfig, data: RunData) -> dict:
@@ -357,7 +340,7 @@ def run_trial(data: RunData, config: TrainConfig, trial: int, out_dir: Path, pro
     history: list[dict] = []
     predictions: list[dict] = []
     if last.exists():
-        state = _load_checkpoint(last)
+        state = read_checkpoint(last)
         saved = json.loads(state.get("settings", "{}"))
         if restart and saved != settings:
             shutil.rmtree(last.parent)
@@ -387,9 +370,9 @@ def run_trial(data: RunData, config: TrainConfig, trial: int, out_dir: Path, pro
             print(f"trial {trial} update {points[evaluation]}/{config.updates}: loss {row['loss']:.3f} "
                   f"selection AUC {row['selection_auc']:.3f} validation AUC {row['validation_auc']:.3f}", flush=True)
         if best_evaluation(pd.DataFrame(history)) == evaluation:
-            _checkpoint(best, model=model.state_dict(), evaluation=evaluation,
+            save_checkpoint(best, model=model.state_dict(), evaluation=evaluation,
                         metadata=checkpoint_metadata(config, data.fmt, data.train.scna_dim))
-        _checkpoint(last, model=model.state_dict(), optimizer=optimizer.state_dict(), evaluation=evaluation,
+        save_checkpoint(last, model=model.state_dict(), optimizer=optimizer.state_dict(), evaluation=evaluation,
                     settings=json.dumps(settings), history=json.dumps(history),
                     predictions=json.dumps(predictions))  # fmt: skip
     return pd.DataFrame(history)
@@ -408,7 +391,7 @@ def summarise_aucs(out_dir: Path, config: TrainConfig) -> tuple[dict, pd.DataFra
     and per trial the optimism of the paper's protocol (its max minus that trial's honest AUC)."""
     paper, honest_tables = [], []
     for trial in range(config.trials):
-        state = _load_checkpoint(TrainingRun(out_dir).checkpoint(trial, "last"))
+        state = read_checkpoint(TrainingRun(out_dir).checkpoint(trial, "last"))
         history = pd.DataFrame(json.loads(state["history"]))
         paper.append(float(history["validation_auc"].max()))
         chosen = best_evaluation(history)
@@ -435,7 +418,7 @@ def write_embeddings(data: RunData, config: TrainConfig, out_dir: Path, manifest
     mixed = uses_mixed_precision(device, config.mixed_precision)
     tables = []
     for trial in range(config.trials):
-        state = _load_checkpoint(TrainingRun(out_dir).checkpoint(trial, "best"))["model"]
+        state = read_checkpoint(TrainingRun(out_dir).checkpoint(trial, "best"))["model"]
         model = model_from_state(config, state)
         table = predict(place_model(model, device, mixed), data.everyone, device, mixed)
         tables.append(table.assign(trial=trial))

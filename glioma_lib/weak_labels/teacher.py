@@ -34,6 +34,7 @@ from glioma_lib.inputs.cache import CacheEntry, build_entry
 from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader
 from glioma_lib.inputs.formats import FORMATS
 from glioma_lib.inputs.preprocess import PreprocessSpec
+from glioma_lib.models.checkpoint import read_checkpoint, save_checkpoint
 from glioma_lib.models.espnet import ESPNet3D
 from glioma_lib.models.losses import enet_class_weights, multitask_loss
 from glioma_lib.training.loop import (
@@ -67,7 +68,7 @@ def file_sha256(path: str | Path) -> str:
 def load_teacher(path: str | Path) -> ESPNet3D:
     """A teacher from a state-dict checkpoint (loaded with ``weights_only=True``)."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = read_checkpoint(path)
     except Exception as exc:
         raise TeacherMismatch(f"cannot read teacher checkpoint {path}: {exc}") from exc
     state = state.get("model", state) if isinstance(state, dict) else state
@@ -138,8 +139,7 @@ def train_teacher(index: pd.DataFrame, patients: list[str], out: str | Path, epo
         curve.append({"epoch": epoch, "loss": float(np.mean(losses)) if losses else np.nan})
         if progress:
             print(f"teacher epoch {epoch + 1}/{epochs}: loss {curve[-1]['loss']:.3f}", flush=True)
-    with atomic_path(Path(out)) as tmp:
-        torch.save({"model": {k: v.cpu() for k, v in model.state_dict().items()}, "metadata": TEACHER_METADATA}, tmp)
+    save_checkpoint(out, model={k: v.cpu() for k, v in model.state_dict().items()}, metadata=TEACHER_METADATA)
     return pd.DataFrame(curve)
 
 

@@ -149,7 +149,7 @@ def _kill_after(data: RunData, out, evaluations_done: int) -> None:
     import glioma_lib.training.run as training
 
     calls = {"n": 0}
-    original = training._checkpoint
+    original = training.save_checkpoint
 
     def checkpoint(path, **state):
         original(path, **state)
@@ -158,12 +158,12 @@ def _kill_after(data: RunData, out, evaluations_done: int) -> None:
             if calls["n"] == evaluations_done:
                 raise KeyboardInterrupt
 
-    training._checkpoint = checkpoint
+    training.save_checkpoint = checkpoint
     try:
         with pytest.raises(KeyboardInterrupt):
             run_trial(data, _config(), 0, out, progress=False)
     finally:
-        training._checkpoint = original
+        training.save_checkpoint = original
 
 
 def test_resume_refuses_other_settings_naming_them_and_restart_trains_afresh(planted_entries, tmp_path):
