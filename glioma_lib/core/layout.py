@@ -36,13 +36,15 @@ def weak_mask_file(folder: str | Path, patient: str, kind: str = "four") -> Path
 
 
 @dataclass(frozen=True)
-class CohortFolder:
-    """The files of a cohort folder (a run's ``cohort/``, or the ``--out`` of ``glioma cohort build``)."""
-
+class _Folder:
     folder: Path
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "folder", Path(self.folder))
+
+
+class CohortFolder(_Folder):
+    """The files of a cohort folder (a run's ``cohort/``, or the ``--out`` of ``glioma cohort build``)."""
 
     @property
     def manifest(self) -> Path:
@@ -66,14 +68,8 @@ class CohortFolder:
         return self.folder / "synthetic"
 
 
-@dataclass(frozen=True)
-class TrainingRun:
+class TrainingRun(_Folder):
     """The files of one training run's folder (``train/<run name>/``)."""
-
-    folder: Path
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "folder", Path(self.folder))
 
     @property
     def name(self) -> str:

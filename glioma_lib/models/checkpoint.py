@@ -46,7 +46,8 @@ def load_model(path: str | Path) -> nn.Module:
     """The model a checkpoint describes, with its weights, on the CPU, in eval mode.
 
     Example:
-        >>> model = load_model("runs/default/train/idh-t1ce-mtl/checkpoints/trial0/best.pt")  # doctest: +SKIP
+        >>> run = RunLayout("runs/default").run("idh-t1ce-mtl")  # doctest: +SKIP
+        >>> model = load_model(run.checkpoint(0, "best"))  # doctest: +SKIP
     """
     checkpoint = read_checkpoint(path)
     if "metadata" not in checkpoint:
