@@ -75,7 +75,7 @@ def run_metadata(run_dir: str | Path) -> dict:
     fmt = get_format(config["input_format"])
     synthetic = layout.synthetic.exists()
     return {
-        "bundle_format": BUNDLE_FORMAT, "name": run_dir.name,
+        "bundle_format": BUNDLE_FORMAT, "name": run.name,
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "task": config["task"],
         "inputs": {"modalities": ["t1", "t1ce", "t2", "flair"], "format": fmt.name, "channels": list(fmt.channels),

@@ -402,7 +402,8 @@ def summarise_aucs(out_dir: Path, config: TrainConfig) -> tuple[dict, pd.DataFra
     auc, low, high = bootstrap_auc(ensemble["label"], ensemble["probability"], config.bootstrap, config.seed)
     per_trial = [auc_or_nan(t["label"], t["probability"]) for t in honest_tables]
     return {
-        "paper_max_over_evaluations": {"mean": float(np.nanmean(paper)), "per_trial": paper,
+        "paper_max_over_evaluations": {"mean": float(np.nanmean(paper)) if not np.isnan(paper).all() else np.nan,
+                                       "per_trial": paper,
                                        "note": "selects on the validation set; for comparison with the paper only"},
         "honest": {"auc": auc, "ci95": [low, high], "per_trial": per_trial,
                    "selected_evaluations": [int(t["evaluation"].iloc[0]) for t in honest_tables],

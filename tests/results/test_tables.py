@@ -2,55 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import roc_auc_score
 
-from glioma_lib.core.layout import RunLayout
 from glioma_lib.core.metrics import holm
 from glioma_lib.pipeline.book import reproducibility_page
 from glioma_lib.results.tables import claims, collect_aucs, label_efficiency, mtl_vs_cnn, optimism_summary, table_i
-
-
-def _write_run(layout: RunLayout, name: str, labels: np.ndarray, probabilities: np.ndarray,
-               paper_max: list[float] | None = None) -> None:
-    """A finished training run as the trainer leaves it: auc.json and validation predictions."""
-    run = layout.run(name)
-    run.folder.mkdir(parents=True)
-    patients = [f"p{i}" for i in range(len(labels))]
-    trials = probabilities.reshape(len(labels), -1)
-    rows = [{"patient_id": p, "label": int(y), "probability": float(q), "trial": t, "evaluation": 0}
-            for t in range(trials.shape[1]) for p, y, q in zip(patients, labels, trials[:, t], strict=True)]
-    pd.DataFrame(rows).to_parquet(run.validation_predictions)
-    per_trial = [float(roc_auc_score(labels, trials[:, t])) for t in range(trials.shape[1])]
-    paper_max = paper_max or [v + 0.05 for v in per_trial]
-    auc = float(roc_auc_score(labels, trials.mean(axis=1)))
-    run.auc.write_text(json.dumps({
-        "paper_max_over_evaluations": {"mean": float(np.mean(paper_max)), "per_trial": paper_max},
-        "honest": {"auc": auc, "ci95": [auc - 0.1, auc + 0.1], "per_trial": per_trial, "n_validation": len(labels),
-                   "n_positive": int(labels.sum()), "probability_sd": float(trials.mean(axis=1).std())},
-        "optimism_per_trial": [m - h for m, h in zip(paper_max, per_trial, strict=True)],
-        "n_train_labelled": 80, "updates": 10}))  # fmt: skip
-
-
-@pytest.fixture
-def runs(tmp_path):
-    """IDH runs in two formats: on t1ce MTL separates the classes and the CNN is noise; on flair
-    both are noise; plus a label-efficiency pair."""
-    layout = RunLayout(tmp_path)
-    rng = np.random.default_rng(0)
-    labels = np.array([0, 1] * 40)
-    noise = rng.normal(size=80)
-    _write_run(layout, "idh-t1ce-mtl", labels, labels + rng.normal(0, 0.3, 80))
-    _write_run(layout, "idh-t1ce-cnn", labels, noise)
-    _write_run(layout, "idh-flair-mtl", labels, rng.normal(size=80))
-    _write_run(layout, "idh-flair-cnn", labels, noise)
-    _write_run(layout, "idh-t1ce-mtl-n20", labels, labels + rng.normal(0, 1, 80))
-    _write_run(layout, "idh-t1ce-cnn-n20", labels, noise)
-    return layout
 
 
 def test_collect_aucs_parses_run_names_and_reads_spread(runs):
@@ -124,17 +82,3 @@ def test_reproducibility_page_lists_commit_config_versions_and_times():
     })  # fmt: skip
     for text in ("abc123", "uncommitted", "run_dir: runs/smoke", "| torch | 2.13.0 |", "| 01_data_curation | 3.5 |"):
         assert text in page
-
-
-def test_forest_and_label_efficiency_figures_draw_every_row(runs):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from glioma_lib.results.figures import label_efficiency_figure, paired_forest
-
-    aucs = collect_aucs(runs, runs.finished_runs())
-    paired = mtl_vs_cnn(runs, aucs, n_boot=100)
-    axis = paired_forest(paired).axes[0]
-    assert len(axis.containers) == len(paired) and len(axis.get_yticklabels()) == len(paired)
-    figure = label_efficiency_figure(label_efficiency(aucs))
-    assert len(figure.axes) == 1 and len(figure.axes[0].containers) == 2  # CNN and MTL
