@@ -72,7 +72,12 @@ def _mr_rows(sources: CohortSources, require_all_mapped: bool, issues: list) -> 
     rows = {r["brats_id"]: {"brats_id": r["brats_id"], "tcga_id": r["tcga_id"]}
             for r in mapping.to_dict("records")}
     for subject in folders:  # a folder named by TCGA barcode links to its patient without a mapping
-        rows.setdefault(subject, {"brats_id": subject, "tcga_id": readers.tcga_patient_of_subject(subject)})
+        if subject not in rows:
+            rows[subject] = {"brats_id": subject, "tcga_id": readers.tcga_patient_of_subject(subject)}
+            if rows[subject]["tcga_id"] is None:
+                issues.append(readers.CurationIssue(subject, "tcga_id", subject, "not in the name mapping and not "
+                                                    "named by a TCGA barcode: kept as an unlabelled scan",
+                                                    str(folders[subject])))  # fmt: skip
     if sources.brats_root is not None:
         for subject in rows:
             if subject in folders:

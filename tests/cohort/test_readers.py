@@ -359,3 +359,16 @@ def test_a_scan_that_is_not_skull_stripped_is_refused_at_build_time(brats_copy):
     nib.save(nib.Nifti1Image(data, image.affine), path)
     with pytest.raises(InputDataError, match=rf"not skull-stripped.*patient {subject}, file .*_flair\.nii\.gz"):
         _validate(root, subject)
+
+
+def test_a_subject_that_cannot_be_linked_is_reported_not_silently_unlabelled(brats_copy, phantom_dir):
+    from glioma_lib.cohort.manifest import CohortSources, build_manifest
+
+    root, subject = brats_copy
+    _renamed_subject(root / subject, root / "scan_0042", "scan_0042", "BraTS 2018-2021")
+    sources = CohortSources(clinical=phantom_dir / "tcga/clinical.csv", name_mapping=root / "name_mapping.csv",
+                            brats_root=root)  # fmt: skip
+    manifest, report = build_manifest(sources)
+    assert manifest.set_index("patient_id").loc["scan_0042", "split"] == "unlabelled_mr"
+    line = report.set_index("patient").loc["scan_0042"]
+    assert "not in the name mapping" in line["reason"] and line["source"].endswith("scan_0042")
