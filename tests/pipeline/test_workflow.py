@@ -137,7 +137,8 @@ def _outputs(run_dir) -> dict:
             continue
         if path.suffix in (".csv", ".parquet"):
             table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-            table = table.drop(columns=["seconds", "entry"], errors="ignore")  # run time; cache keys hash file times
+            table = table.drop(columns=["seconds", "entry", "resumed"], errors="ignore")  # how, not what: run time,
+            # cache keys (they hash file times), whether a weak mask was made now or by the killed run
             outputs[str(relative)] = table.map(lambda v: v.replace(str(run_dir), "RUN") if isinstance(v, str) else v)
         elif path.suffix == ".json":
             record = json.loads(path.read_text().replace(str(run_dir), "RUN"))
