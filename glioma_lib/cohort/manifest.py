@@ -21,7 +21,7 @@ from glioma_lib.core.naming import MODALITIES, SPLITS
 MANIFEST_COLUMNS = [
     "patient_id", "brats_id", "tcga_id", "has_mr", "has_seg_gt", "has_scna",
     "idh_mutant", "codeleted", "subtype", "grade", "age", "os_days", "os_event", "split",
-    *[f"path_{m}" for m in MODALITIES], "path_seg",
+    *[f"path_{m}" for m in MODALITIES], "path_seg", "mr_naming",
 ]  # fmt: skip
 
 
@@ -92,6 +92,7 @@ def _mr_rows(sources: CohortSources, require_all_mapped: bool, issues: list) -> 
         if subject in folders:
             paths = readers.subject_paths(subject, folders[subject])
             readers.validate_subject(subject, paths)
+            row["mr_naming"] = readers.subject_naming(subject, folders[subject])  # the layout, per folder
             row.update({f"path_{k}": None if v is None else str(v.resolve()) for k, v in paths.items()})
     table = pd.DataFrame(list(rows.values()))
     return table if len(table) else pd.DataFrame(columns=["brats_id", "tcga_id", "has_mr"])  # an MR-less cohort
@@ -137,14 +138,14 @@ def build_manifest(
     manifest = rows.merge(clinical, on="tcga_id", how="left")
     manifest["has_scna"] = manifest["tcga_id"].isin(scna_patients)
     manifest["has_mr"] = manifest["has_mr"].astype("boolean").fillna(False).astype(bool)
-    for column in ["path_" + m for m in (*MODALITIES, "seg")]:
+    for column in ["path_" + m for m in (*MODALITIES, "seg")] + ["mr_naming"]:
         if column not in manifest:
             manifest[column] = None
     manifest["has_seg_gt"] = manifest["path_seg"].notna()
     manifest["patient_id"] = manifest["tcga_id"].fillna(manifest["brats_id"])
     manifest["split"] = _assign_splits(manifest, validation_fraction, seed)
     manifest = manifest[MANIFEST_COLUMNS].sort_values("patient_id", kind="stable").reset_index(drop=True)
-    text = ["patient_id", "brats_id", "tcga_id", "subtype", "split",
+    text = ["patient_id", "brats_id", "tcga_id", "subtype", "split", "mr_naming",
             *[c for c in MANIFEST_COLUMNS if c.startswith("path_")]]
     manifest = manifest.astype({c: "string" for c in text} | {"grade": "Int64", "os_event": "Int64"})
     report = pd.DataFrame([vars(i) for i in issues], columns=readers.CURATION_COLUMNS)

@@ -333,6 +333,7 @@ def test_tcga_barcode_folders_link_to_their_clinical_row_without_a_mapping(phant
     manifest, _ = build_manifest(sources, validation_fraction=0.0)
     row = manifest.set_index("patient_id").loc[labelled["tcga_id"]]
     assert row["has_mr"] and row["subtype"] == labelled["subtype"] and row["split"] == "train"
+    assert row["mr_naming"] == "BraTS 2018-2021"
 
 
 @pytest.mark.parametrize("brats", [None, "empty"])
