@@ -23,7 +23,7 @@ import hashlib
 import json
 import shutil
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +38,7 @@ from glioma_lib.core.naming import TASK_CLASSES
 from glioma_lib.inputs.augment import training_augmentation
 from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader, task_labels, update_batches
 from glioma_lib.inputs.formats import IGNORE, InputFormat, get_format
-from glioma_lib.models.checkpoint import read_checkpoint, save_checkpoint
+from glioma_lib.models.checkpoint import load_model, read_checkpoint, save_checkpoint
 from glioma_lib.models.espnet import DEFAULT_NORM
 from glioma_lib.models.heads import ModelOutput, SubtypeModel, load_segmentation_weights
 from glioma_lib.models.losses import LossParts, balanced_class_weights, enet_class_weights, multitask_loss
@@ -296,14 +296,6 @@ def make_optimizer(model: SubtypeModel, config: TrainConfig) -> torch.optim.Adam
                              {"params": head, "lr": config.lr * config.head_lr_factor}])
 
 
-def model_from_state(config: TrainConfig, state: dict[str, torch.Tensor]) -> SubtypeModel:
-    """A trained model from its state dict (the SCNA width read from the weights), on the CPU, in eval mode."""
-    scna_dim = state["scna.0.weight"].shape[1] if "scna.0.weight" in state else 0
-    model = make_model(replace(config, teacher_checkpoint=None), get_format(config.input_format), scna_dim)
-    model.load_state_dict(state)
-    return model.eval()
-
-
 def run_settings(config: TrainConfig, data: RunData) -> dict:
     """What a trial's results depend on: its settings (less those in NOT_FINGERPRINTED), the data's
     identity and the teacher's content."""
@@ -419,8 +411,7 @@ def write_embeddings(data: RunData, config: TrainConfig, out_dir: Path, manifest
     mixed = uses_mixed_precision(device, config.mixed_precision)
     tables = []
     for trial in range(config.trials):
-        state = read_checkpoint(TrainingRun(out_dir).checkpoint(trial, "best"))["model"]
-        model = model_from_state(config, state)
+        model = load_model(TrainingRun(out_dir).checkpoint(trial, "best"))  # from the checkpoint's own metadata
         table = predict(place_model(model, device, mixed), data.everyone, device, mixed)
         tables.append(table.assign(trial=trial))
     embeddings = pd.concat(tables, ignore_index=True)
