@@ -30,14 +30,16 @@ def _cohort_build(args: argparse.Namespace) -> None:
     if args.phantom:
         sources = CohortSources.phantom(args.phantom)
     elif args.realdata:
-        sources = CohortSources.realdata(args.realdata, args.brats)
+        sources = CohortSources.realdata(args.realdata, args.brats, args.scna_segments, args.cytobands)
     elif args.clinical is None:
         raise InputDataError("no cohort source: give --phantom DIR, --realdata DIR, or --clinical TABLE (with "
                              "--brats, --name-mapping and an SCNA table as you have them)")
     else:
         sources = CohortSources(clinical=args.clinical, name_mapping=args.name_mapping, brats_root=args.brats,
-                                scna_genes=args.scna_genes, scna_arms=args.scna_arms, gene_to_arm=args.gene_to_arm)
-    manifest, report = build_manifest(sources, args.validation_fraction, args.seed, not args.allow_missing_mr)
+                                scna_genes=args.scna_genes, scna_arms=args.scna_arms, gene_to_arm=args.gene_to_arm,
+                                scna_segments=args.scna_segments, cytobands=args.cytobands)
+    manifest, report = build_manifest(sources, args.validation_fraction, args.seed, not args.allow_missing_mr,
+                                      args.accept_unusual_geometry, tuple(args.split_requires))
     path = write_manifest(manifest, report, CohortFolder(args.out))
     print(f"{len(manifest)} patients, {len(report)} curation issues -> {path}")
     print(manifest["split"].value_counts().to_string())
@@ -127,8 +129,17 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--scna-genes", type=Path, help="Xena gene-level GISTIC2 table")
     build.add_argument("--scna-arms", type=Path, help="patients x arms SCNA table")
     build.add_argument("--gene-to-arm", type=Path)
+    build.add_argument("--scna-segments", type=Path, help="segment-level SCNA (GDC, ASCAT, GISTIC .seg), summarised "
+                                                          "to arms with --cytobands")
+    build.add_argument("--cytobands", type=Path,
+                       help="cytoband table of the segments' genome build (UCSC cytoBand.txt)")
     build.add_argument("--allow-missing-mr", action="store_true",
                        help="report, rather than stop on, mapping rows whose BraTS folder is missing")
+    build.add_argument("--accept-unusual-geometry", action="store_true",
+                       help="use scans that are not skull-stripped, not 1 mm or in another orientation than the "
+                            "first subject, listing them in the curation report")
+    build.add_argument("--split-requires", nargs="+", choices=["mr", "scna"], default=["mr"],
+                       help="train and validation are drawn among the labelled patients with these inputs")
     build.add_argument("--validation-fraction", type=float, default=0.25)
     build.add_argument("--seed", type=int, default=0)
     build.set_defaults(func=_cohort_build)

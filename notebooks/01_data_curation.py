@@ -28,6 +28,10 @@ phantom_seed = 0
 realdata = "../shared/realdata"
 brats_root = None
 require_all_mapped = False
+scna_segments = None  # a segment file instead of the arm-level SCNA table
+cytobands = None  # with scna_segments: the cytoband table of its genome build
+accept_unusual_geometry = False  # use scans that do not look BraTS-preprocessed, listing them
+split_requires = ["mr"]  # train and validation are drawn among the labelled patients with these
 validation_fraction = 0.25
 split_seed = 0
 workers = 1  # processes that render phantom subjects
@@ -54,7 +58,10 @@ set_book_display()
 cohort = {
     "source": source,
     "phantom": {"n_mr": n_mr, "n_scna_only": n_scna_only, "shape": shape, "seed": phantom_seed},
-    "real": {"realdata": realdata, "brats_root": brats_root, "require_all_mapped": require_all_mapped},
+    "real": {"realdata": realdata, "brats_root": brats_root, "require_all_mapped": require_all_mapped,
+             "scna_segments": scna_segments, "cytobands": cytobands},
+    "accept_unusual_geometry": accept_unusual_geometry,
+    "split_requires": split_requires,
     "validation_fraction": validation_fraction,
     "seed": split_seed,
     "workers": workers,
@@ -83,8 +90,10 @@ else:
 
 # %% [markdown]
 # ## Who brings what (Fig. 1C)
-# Labelled patients (train and validation) have TCGA labels and MR; unlabelled MR patients teach
-# the encoder only through segmentation; SCNA-only patients have no MR and serve the SCNA models.
+# Train and validation hold the labelled patients that have what the split needs (MR by default;
+# the `split_requires` parameter); the other MR patients teach the encoder only through
+# segmentation; SCNA-only patients have no MR and serve the SCNA models; clinical-only patients
+# have neither. Every count is of what is on disk.
 
 # %%
 display(summary.availability_table(manifest))

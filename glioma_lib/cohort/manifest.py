@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from glioma_lib.cohort import readers
+from glioma_lib.cohort import readers, segments
 from glioma_lib.core.atomic import write_tables
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.layout import CohortFolder
@@ -25,9 +25,13 @@ MANIFEST_COLUMNS = [
 ]  # fmt: skip
 
 
+BRATS_SPACING_MM = 1.0
+
+
 @dataclass(frozen=True)
 class CohortSources:
-    """Where a cohort's inputs live; any may be None when that kind of data is absent."""
+    """Where a cohort's inputs live; any may be None when that kind of data is absent. ``spacing_mm``:
+    the voxel size its scans must have (BraTS: 1 mm; None for the phantom, reduced on purpose)."""
 
     clinical: Path
     name_mapping: Path | None = None
@@ -35,6 +39,9 @@ class CohortSources:
     scna_genes: Path | None = None
     scna_arms: Path | None = None
     gene_to_arm: Path | None = None
+    scna_segments: Path | None = None
+    cytobands: Path | None = None
+    spacing_mm: float | None = BRATS_SPACING_MM
 
     @classmethod
     def phantom(cls, root: str | Path) -> CohortSources:
@@ -42,29 +49,45 @@ class CohortSources:
         root = Path(root)
         return cls(clinical=root / "tcga/clinical.csv", name_mapping=root / "brats/name_mapping.csv",
                    brats_root=root / "brats", scna_genes=root / "tcga/scna_thresholded_by_genes.tsv",
-                   gene_to_arm=root / "tcga/gene_to_arm.csv")  # fmt: skip
+                   gene_to_arm=root / "tcga/gene_to_arm.csv", spacing_mm=None)  # fmt: skip
 
     @classmethod
-    def realdata(cls, root: str | Path, brats_root: str | Path | None = None) -> CohortSources:
-        """The layout of ``shared/realdata`` (arm-level SCNA), with an optional BraTS folder."""
+    def realdata(cls, root: str | Path, brats_root: str | Path | None = None,
+                 scna_segments: str | Path | None = None, cytobands: str | Path | None = None) -> CohortSources:
+        """The layout of ``shared/realdata`` (arm-level SCNA), with an optional BraTS folder; a segment
+        file (with the cytoband table of its genome build) replaces the arm-level table."""
         root = Path(root)
+        segmented = scna_segments is not None
         return cls(clinical=root / "tcga_clinical/ceccarelli2016_table_s1a.csv",
                    name_mapping=root / "brats_tcga_mapping/name_mapping.csv",
                    brats_root=None if brats_root is None else Path(brats_root),
-                   scna_arms=root / "tcga_scna_arm/arm_level_scna_786.csv",
-                   gene_to_arm=root / "tcga_scna_arm/gene_to_arm_23109.csv")  # fmt: skip
+                   scna_arms=None if segmented else root / "tcga_scna_arm/arm_level_scna_786.csv",
+                   gene_to_arm=root / "tcga_scna_arm/gene_to_arm_23109.csv",
+                   scna_segments=Path(scna_segments) if segmented else None,
+                   cytobands=None if cytobands is None else Path(cytobands))  # fmt: skip
 
 
-def load_scna(sources: CohortSources) -> pd.DataFrame | None:
-    """Patients x features SCNA: gene level when available (the paper's input), else arm level."""
+def load_scna(sources: CohortSources, issues: list | None = None) -> pd.DataFrame | None:
+    """Patients x features SCNA: gene level when available (the paper's input), else arm level (an
+    arm table, or segments summarised to arms with the cytoband table). Which sample stood for a
+    patient with several is appended to ``issues``."""
     if sources.scna_genes is not None:
-        return readers.read_xena_gistic(sources.scna_genes)
+        return readers.read_xena_gistic(sources.scna_genes, issues)
     if sources.scna_arms is not None:
-        return readers.read_arm_table(sources.scna_arms)
+        return readers.read_arm_table(sources.scna_arms, issues)
+    if sources.scna_segments is not None:
+        if sources.cytobands is None:
+            raise InputDataError("segment-level SCNA needs a cytoband table of its genome build (hg19 or hg38, "
+                                 "e.g. UCSC cytoBand.txt) to summarise segments to chromosome arms",
+                                 path=sources.scna_segments)  # fmt: skip
+        arms = segments.segments_to_arms(segments.read_segments(sources.scna_segments),
+                                         segments.read_cytobands(sources.cytobands))
+        return readers.one_sample_per_patient(arms, sources.scna_segments, issues)
     return None
 
 
-def _mr_rows(sources: CohortSources, require_all_mapped: bool, issues: list) -> pd.DataFrame:
+def _mr_rows(sources: CohortSources, require_all_mapped: bool, accept_unusual_geometry: bool,
+             issues: list) -> pd.DataFrame:
     """One row per BraTS subject: listed in the mapping, found on disk, or both."""
     mapping = (readers.read_name_mapping(sources.name_mapping) if sources.name_mapping
                else pd.DataFrame(columns=["brats_id", "tcga_id"]))  # fmt: skip
@@ -87,23 +110,48 @@ def _mr_rows(sources: CohortSources, require_all_mapped: bool, issues: list) -> 
                 raise InputDataError("the name mapping lists a subject whose folder is missing", subject, expected)
             issues.append(readers.CurationIssue(subject, "mr", str(expected), "folder not found",
                                                 str(sources.name_mapping)))
-    for subject, row in rows.items():
+    reference = None  # (subject, orientation) of the first subject: every other must match it
+    for subject, row in sorted(rows.items()):
         row["has_mr"] = subject in folders
         if subject in folders:
             paths = readers.subject_paths(subject, folders[subject])
-            readers.validate_subject(subject, paths)
+            check = readers.validate_subject(subject, paths, sources.spacing_mm, accept_unusual_geometry)
+            issues += check.accepted
+            reference = reference or (subject, check.orientation)
+            fault = readers.orientation_fault(subject, check.orientation, reference)
+            if fault and not accept_unusual_geometry:
+                raise InputDataError(f"{fault}; {readers.BRATS_PREPROCESSING}", subject, paths["t1"])
+            if fault:
+                issues.append(readers.CurationIssue(subject, "mr_geometry", fault,
+                                                    "accepted (accept_unusual_geometry)", str(paths["t1"])))
             row["mr_naming"] = readers.subject_naming(subject, folders[subject])  # the layout, per folder
             row.update({f"path_{k}": None if v is None else str(v.resolve()) for k, v in paths.items()})
     table = pd.DataFrame(list(rows.values()))
     return table if len(table) else pd.DataFrame(columns=["brats_id", "tcga_id", "has_mr"])  # an MR-less cohort
 
 
-def _assign_splits(manifest: pd.DataFrame, validation_fraction: float, seed: int) -> pd.Series:
-    """train / validation for labelled patients with MR (stratified by subtype), else their kind."""
-    labelled = manifest["brats_id"].notna() & (manifest["idh_mutant"].notna() | manifest["codeleted"].notna())
-    split = pd.Series(np.where(manifest["brats_id"].notna(), "unlabelled_mr", "scna_only"), index=manifest.index)
+SPLIT_NEEDS = {"mr": "has_mr", "scna": "has_scna"}  # what a train/validation patient may be required to have
+
+
+def _assign_splits(manifest: pd.DataFrame, validation_fraction: float, seed: int, requires: tuple[str, ...],
+                   issues: list) -> pd.Series:
+    """train / validation, stratified by subtype, among the labelled patients that have every input in
+    ``requires`` (MR for MR runs); the others by what they have: ``unlabelled_mr`` (MR, used for
+    segmentation), ``scna_only``, or ``clinical_only``. A labelled patient with MR left out for lack of
+    a required input gets a curation line."""
+    labelled = manifest["idh_mutant"].notna() | manifest["codeleted"].notna()
+    eligible = labelled.copy()
+    for need in requires:
+        eligible &= manifest[SPLIT_NEEDS[need]]
+    split = pd.Series(np.select([manifest["has_mr"], manifest["has_scna"]], ["unlabelled_mr", "scna_only"],
+                                "clinical_only"), index=manifest.index)  # fmt: skip
+    for row in manifest[labelled & ~eligible & manifest["has_mr"]].itertuples():
+        missing = [need for need in requires if not getattr(row, SPLIT_NEEDS[need])]
+        issues.append(readers.CurationIssue(row.patient_id, "split", "unlabelled_mr",
+                                            f"labelled but without {', '.join(missing)}, which the split requires: "
+                                            "its MR is used for segmentation only", "split_requires"))  # fmt: skip
     rng = np.random.default_rng(seed)
-    strata = manifest.loc[labelled, "subtype"].fillna("unknown")
+    strata = manifest.loc[eligible, "subtype"].fillna("unknown")
     for _, members in strata.groupby(strata):
         ids = members.index.to_numpy()
         rng.shuffle(ids)
@@ -118,13 +166,26 @@ def build_manifest(
     validation_fraction: float = 0.25,
     seed: int = 0,
     require_all_mapped: bool = True,
+    accept_unusual_geometry: bool = False,
+    split_requires: tuple[str, ...] = ("mr",),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The manifest and the curation report of one cohort; raises InputDataError on structural faults."""
+    """The manifest and the curation report of one cohort; raises InputDataError on structural faults.
+
+    Args:
+        sources: where the tables and scans are.
+        validation_fraction: share of the eligible labelled patients drawn into validation.
+        seed: seeds the stratified split.
+        require_all_mapped: stop when a subject of the name mapping has no folder (else report it).
+        accept_unusual_geometry: list scans that do not look BraTS-preprocessed (not skull-stripped,
+            voxels not ``sources.spacing_mm``, another orientation than the cohort's first subject) in
+            the curation report instead of stopping.
+        split_requires: inputs a patient needs to enter train or validation (``mr``, ``scna``).
+    """
     issues: list[readers.CurationIssue] = []
     clinical, clinical_issues = readers.read_ceccarelli(sources.clinical)
     issues += clinical_issues
-    mr = _mr_rows(sources, require_all_mapped, issues)
-    scna = load_scna(sources)
+    mr = _mr_rows(sources, require_all_mapped, accept_unusual_geometry, issues)
+    scna = load_scna(sources, issues)
     scna_patients = set() if scna is None else set(scna.index)
 
     duplicated = mr["tcga_id"].dropna()[mr["tcga_id"].dropna().duplicated()]
@@ -143,7 +204,7 @@ def build_manifest(
             manifest[column] = None
     manifest["has_seg_gt"] = manifest["path_seg"].notna()
     manifest["patient_id"] = manifest["tcga_id"].fillna(manifest["brats_id"])
-    manifest["split"] = _assign_splits(manifest, validation_fraction, seed)
+    manifest["split"] = _assign_splits(manifest, validation_fraction, seed, tuple(split_requires), issues)
     manifest = manifest[MANIFEST_COLUMNS].sort_values("patient_id", kind="stable").reset_index(drop=True)
     text = ["patient_id", "brats_id", "tcga_id", "subtype", "split", "mr_naming",
             *[c for c in MANIFEST_COLUMNS if c.startswith("path_")]]
@@ -169,7 +230,11 @@ def check_manifest(manifest: pd.DataFrame, path: str | Path | None = None) -> No
         (manifest["has_mr"] & manifest[["path_" + m for m in MODALITIES]].isna().any(axis=1),
          "has_mr is true but a modality path is missing"),
         (manifest["has_seg_gt"] & ~manifest["has_mr"], "has a ground-truth mask but no MR"),
-        ((manifest["split"] == "scna_only") & ~manifest["has_scna"], "split scna_only without SCNA"),
+        ((manifest["split"] == "scna_only") & (~manifest["has_scna"] | manifest["has_mr"]),
+         "split scna_only needs SCNA and no MR"),
+        ((manifest["split"] == "unlabelled_mr") & ~manifest["has_mr"], "split unlabelled_mr without MR"),
+        ((manifest["split"] == "clinical_only") & (manifest["has_mr"] | manifest["has_scna"]),
+         "split clinical_only with MR or SCNA"),
     ]  # fmt: skip
     for bad, message in checks:
         if bad.any():

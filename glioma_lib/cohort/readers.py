@@ -135,6 +135,10 @@ def find_brats_subjects(root: str | Path) -> dict[str, Path]:
     for folder in sorted(p for p in root.glob("*") if p.is_dir() and p.name not in ("HGG", "LGG")):
         if folder.name not in found and (any(folder.glob("*.nii.gz")) or any(folder.glob("*.nii"))):
             found[folder.name] = folder  # has images but no T1: reported by subject_paths
+    if not found:
+        raise InputDataError("no BraTS subject in the folder: expected subject folders (or one subject's folder) "
+                             "holding <subject>_t1.nii.gz ... (BraTS 2018-2021) or <subject>-t1n.nii.gz ... "
+                             "(BraTS 2023); for a cohort without MR, give no BraTS folder", path=root)  # fmt: skip
     return found
 
 
@@ -214,26 +218,61 @@ def read_mask(path: str | Path, patient: str) -> np.ndarray:
 
 BORDER = 2  # voxels of each face that must be background in a skull-stripped scan
 MAX_BORDER_SIGNAL = 0.25  # non-zero border voxels tolerated: a brain may touch a tight field of view; noise fills it
+SPACING_TOLERANCE = 0.1  # relative: BraTS resamples every scan to 1 mm isotropic voxels
+BRATS_PREPROCESSING = ("run BraTS preprocessing (co-registration to SRI24, 1 mm resampling, skull stripping; e.g. "
+                       "the BrainLes preprocessing tools) first, or set accept_unusual_geometry to use the scan "
+                       "knowingly (it is then listed in the curation report)")  # fmt: skip
 
 
-def check_skull_stripped(patient: str, path: str | Path, image: nib.Nifti1Image | None = None) -> None:
-    """Refuse a scan whose background is not zero: BraTS-preprocessed scans are skull-stripped, and
-    preprocessing takes the non-zero voxels as the brain. ``image``: the scan at ``path``, if loaded."""
-    data = np.asarray((image or load_volume(path, patient)).dataobj)
+@dataclass(frozen=True)
+class SubjectCheck:
+    """What validating one subject found beyond structural faults (which raise)."""
+
+    orientation: str  # nibabel axis codes of its images, e.g. "LPS"
+    accepted: list[CurationIssue]  # preprocessing faults accepted knowingly
+
+
+def preprocessing_faults(image: nib.Nifti1Image, expected_spacing: float | None) -> list[str]:
+    """Ways a scan does not look BraTS-preprocessed: a non-zero background (not skull-stripped; BraTS
+    preprocessing takes the non-zero voxels as the brain) or voxels far from ``expected_spacing`` mm."""
+    data = np.asarray(image.dataobj)
     faces = [data[:BORDER], data[-BORDER:], data[:, :BORDER], data[:, -BORDER:], data[:, :, :BORDER],
              data[:, :, -BORDER:]]  # fmt: skip
     signal = float(np.mean(np.concatenate([np.ravel(f) for f in faces]) != 0))
+    faults = []
     if signal > MAX_BORDER_SIGNAL:
-        raise InputDataError(f"not skull-stripped: {signal:.0%} of the voxels on the volume's border are non-zero "
-                             "(BraTS-preprocessed scans have a zero background); run BraTS preprocessing "
-                             "(e.g. the BrainLes preprocessing tools) first", patient, path)  # fmt: skip
+        faults.append(f"not skull-stripped: {signal:.0%} of the voxels on the volume's border are non-zero "
+                      "(BraTS-preprocessed scans have a zero background)")
+    zooms = tuple(round(float(z), 3) for z in image.header.get_zooms()[:3])
+    if expected_spacing is not None and any(abs(z - expected_spacing) > SPACING_TOLERANCE * expected_spacing
+                                            for z in zooms):  # fmt: skip
+        faults.append(f"voxel size {zooms} mm, not about {expected_spacing} mm")
+    return faults
 
 
-def validate_subject(subject: str, paths: dict[str, Path | None]) -> None:
-    """Check every file reads, holds finite values, that no modality is all zero or has a non-zero
-    background (not skull-stripped), that modalities share shape and affine (co-registered), and
-    that the mask's labels are valid."""
+def orientation_fault(subject: str, orientation: str, reference: tuple[str, str]) -> str | None:
+    """A subject whose axes are ordered or flipped differently from the cohort's reference subject
+    (crops and flips work in voxel space, so they would not match between patients)."""
+    if orientation == reference[1]:
+        return None
+    return (f"orientation {orientation} differs from {reference[1]} of {reference[0]}, the cohort's first subject; "
+            "reorient it (e.g. nibabel.as_closest_canonical, or BraTS preprocessing)")
+
+
+def validate_subject(subject: str, paths: dict[str, Path | None], expected_spacing: float | None = None,
+                     accept_unusual_geometry: bool = False) -> SubjectCheck:
+    """Check every file reads, holds finite values, that no modality is all zero, that modalities
+    share shape and affine (co-registered) and that the mask's labels are valid; these faults raise.
+    Then check that each scan looks BraTS-preprocessed (:func:`preprocessing_faults`): raises too,
+    unless ``accept_unusual_geometry``, when the faults come back as curation lines.
+
+    Example:
+        >>> check = validate_subject("Brats18_X_1", subject_paths("Brats18_X_1", folder))  # doctest: +SKIP
+        >>> check.orientation
+        'LPS'
+    """
     reference = None
+    accepted = []
     for key, path in paths.items():
         if path is None:
             continue
@@ -250,10 +289,15 @@ def validate_subject(subject: str, paths: dict[str, Path | None]) -> None:
             raise InputDataError(f"{int((~np.isfinite(data)).sum())} NaN or infinite voxels", subject, path)
         if key == "seg":
             detect_label_convention(data, subject, path)
-        elif not data.any():
+            continue
+        if not data.any():
             raise InputDataError(f"the {key} image is all zero (an empty export?)", subject, path)
-        else:
-            check_skull_stripped(subject, path, image)
+        for fault in preprocessing_faults(image, expected_spacing):
+            if not accept_unusual_geometry:
+                raise InputDataError(f"{fault}; {BRATS_PREPROCESSING}", subject, path)
+            accepted.append(CurationIssue(subject, "mr_geometry", fault, "accepted (accept_unusual_geometry)",
+                                          str(path)))  # fmt: skip
+    return SubjectCheck("".join(nib.aff2axcodes(reference[1])), accepted)
 
 
 # ---------------------------------------------------------------- BraTS tables
@@ -410,30 +454,32 @@ def patient_of_barcode(barcode: str) -> str:
     return "-".join(str(barcode).split("-")[:3])
 
 
-def read_xena_gistic(path: str | Path) -> pd.DataFrame:
-    """Xena gene-level GISTIC2 (genes x samples, thresholded or continuous) as patients x genes.
+def _unique_samples(table: pd.DataFrame, path: str | Path, what: str) -> None:
+    if table.index.duplicated().any():
+        raise InputDataError(f"the same sample appears twice in the {what}",
+                             str(table.index[table.index.duplicated()][0]), path)  # fmt: skip
 
-    Primary tumours (sample type 01) are kept; a patient with several primary samples keeps the first.
-    """
+
+def read_xena_gistic(path: str | Path, issues: list[CurationIssue] | None = None) -> pd.DataFrame:
+    """Xena gene-level GISTIC2 (genes x samples, thresholded or continuous) as patients x genes, one
+    sample per patient (:func:`one_sample_per_patient`; the choices appended to ``issues``)."""
     table = read_table(path, index_col=0, dtype=str)
-    table = _numeric_matrix(table, path, sample_axis="columns")
-    samples = [c for c in table.columns if str(c).split("-")[3:4] in (["01"], ["01A"], [])]
-    table = table[samples].T
-    table.index = [patient_of_barcode(s) for s in table.index]
-    table = table[~table.index.duplicated(keep="first")]
-    table.index.name = "tcga_id"
+    table = _numeric_matrix(table, path, sample_axis="columns").T
+    _unique_samples(table, path, "gene-level table")
     table.columns = [str(c).split("|")[0] for c in table.columns]
-    return table
+    return one_sample_per_patient(table, path, issues)
 
 
-def read_arm_table(path: str | Path) -> pd.DataFrame:
-    """A patients x chromosome-arms SCNA table (values -1..1), comma- or tab-separated."""
+def read_arm_table(path: str | Path, issues: list[CurationIssue] | None = None) -> pd.DataFrame:
+    """A patients x chromosome-arms SCNA table (values -1..1), comma- or tab-separated, one sample per
+    patient (:func:`one_sample_per_patient`; the choices appended to ``issues``)."""
     table = read_table(path, index_col=0, dtype=str)
     table = _numeric_matrix(table, path, sample_axis="index")
-    if table.index.duplicated().any():
-        raise InputDataError("the same sample appears twice in the arm-level table",
-                             str(table.index[table.index.duplicated()][0]), path)  # fmt: skip
-    return one_sample_per_patient(table)
+    _unique_samples(table, path, "arm-level table")
+    return one_sample_per_patient(table, path, issues)
+
+
+FIRST_NORMAL_SAMPLE_TYPE = 10  # TCGA sample types: 01-09 tumour, 10-19 normal, 20-29 control
 
 
 def sample_type(barcode: str) -> int:
@@ -442,14 +488,25 @@ def sample_type(barcode: str) -> int:
     return int(parts[3][:2]) if len(parts) > 3 and parts[3][:2].isdigit() else 1
 
 
-def one_sample_per_patient(table: pd.DataFrame) -> pd.DataFrame:
+def one_sample_per_patient(table: pd.DataFrame, path: str | Path = "", issues: list | None = None) -> pd.DataFrame:
     """Rows indexed by sample barcode -> one row per patient: the primary tumour (01) when there is
-    one, else the lowest sample type (then the first listed). Indexed by ``tcga_id``."""
+    one, else the lowest tumour sample type (then the first listed); normal and control samples
+    (types 10 and above) never stand for a tumour. Indexed by ``tcga_id``. Each sample left out is
+    appended to ``issues`` as a curation line saying why."""
     patients = [patient_of_barcode(s) for s in table.index]
-    candidates = pd.DataFrame({"patient": patients, "not_primary": [sample_type(s) != 1 for s in table.index],
-                               "type": [sample_type(s) for s in table.index], "position": range(len(table))})
-    kept = (candidates.sort_values(["not_primary", "type", "position"]).drop_duplicates("patient")
-            .sort_values("position")["position"].to_numpy())  # fmt: skip
+    types = [sample_type(s) for s in table.index]
+    candidates = pd.DataFrame({"patient": patients, "type": types, "position": range(len(table))})
+    tumours = candidates[candidates["type"] < FIRST_NORMAL_SAMPLE_TYPE]
+    kept = tumours.sort_values(["type", "position"]).drop_duplicates("patient").sort_values("position")
+    kept = kept["position"].to_numpy()
+    if issues is not None:
+        kept_sample = {patients[i]: table.index[i] for i in kept}
+        for position in sorted(set(range(len(table))) - set(kept)):
+            patient, sample = patients[position], str(table.index[position])
+            normal = types[position] >= FIRST_NORMAL_SAMPLE_TYPE
+            reason = ("left out: a normal or control sample, not the tumour" if normal
+                      else f"left out: one sample per patient, kept {kept_sample[patient]} (primary tumour first)")
+            issues.append(CurationIssue(patient, "scna_sample", sample, reason, str(path)))
     chosen = table.iloc[kept]
     chosen.index = pd.Index([patients[i] for i in kept], name="tcga_id")
     return chosen

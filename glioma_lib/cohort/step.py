@@ -24,19 +24,22 @@ def sources_for(cohort: dict[str, Any], layout: RunLayout) -> CohortSources:
         return CohortSources.phantom(root)
     if cohort["source"] == "real":
         real = cohort["real"]
-        return CohortSources.realdata(real["realdata"], real.get("brats_root"))
+        return CohortSources.realdata(real["realdata"], real.get("brats_root"), real.get("scna_segments"),
+                                      real.get("cytobands"))
     raise ValueError(f"unknown cohort source {cohort['source']!r}; expected 'phantom' or 'real'")
 
 
 def prepare_cohort(cohort: dict[str, Any], layout: RunLayout) -> Path:
     """Write the manifest (parquet and csv), the curation report and the sources record."""
     sources = sources_for(cohort, layout)
+    real = cohort["source"] == "real"
     manifest, report = build_manifest(
         sources,
         validation_fraction=cohort.get("validation_fraction", 0.25),
         seed=cohort.get("seed", 0),
-        require_all_mapped=cohort.get("real", {}).get("require_all_mapped", True)
-        if cohort["source"] == "real" else True,
+        require_all_mapped=cohort.get("real", {}).get("require_all_mapped", True) if real else True,
+        accept_unusual_geometry=cohort.get("accept_unusual_geometry", False),
+        split_requires=tuple(cohort.get("split_requires", ["mr"])),
     )
     write_manifest(manifest, report, layout.cohort_folder)
     record_sources(sources, layout)
@@ -45,8 +48,8 @@ def prepare_cohort(cohort: dict[str, Any], layout: RunLayout) -> Path:
 
 def record_sources(sources: CohortSources, layout: RunLayout) -> Path:
     """Record the sources so later steps (SCNA PCA, weak-mask scoring) find the cohort's inputs."""
-    return write_json({k: None if v is None else str(Path(v).resolve()) for k, v in vars(sources).items()},
-                      layout.sources)
+    return write_json({k: str(Path(v).resolve()) if isinstance(v, str | Path) else v
+                       for k, v in vars(sources).items()}, layout.sources)  # fmt: skip
 
 
 def load_sources(layout: RunLayout) -> CohortSources:
@@ -54,4 +57,4 @@ def load_sources(layout: RunLayout) -> CohortSources:
     import json
 
     recorded = json.loads(layout.sources.read_text())
-    return CohortSources(**{k: None if v is None else Path(v) for k, v in recorded.items()})
+    return CohortSources(**{k: Path(v) if isinstance(v, str) else v for k, v in recorded.items()})

@@ -6,7 +6,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 SPLIT_LABELS = {"train": "labelled, train", "validation": "labelled, validation",
-                "unlabelled_mr": "MR without labels", "scna_only": "SCNA only (no MR)"}  # fmt: skip
+                "unlabelled_mr": "MR, not in train or validation", "scna_only": "SCNA only (no MR)",
+                "clinical_only": "clinical data only"}  # fmt: skip
 
 
 def availability_table(manifest: pd.DataFrame) -> pd.DataFrame:

@@ -36,6 +36,10 @@ class CohortSettings(Section):
     realdata: str  # real: the TCGA tables and mapping
     brats_root: str | None  # real: a BraTS folder
     require_all_mapped: bool
+    scna_segments: str | None  # real: a segment file (GDC, ASCAT, GISTIC .seg) instead of the arm-level table
+    cytobands: str | None  # real: the cytoband table of the segments' genome build (UCSC cytoBand.txt)
+    accept_unusual_geometry: bool  # real: use scans that do not look BraTS-preprocessed, listing them
+    split_requires: Annotated[list[Literal["mr", "scna"]], Field(min_length=1)]  # what train/validation patients have
     validation_fraction: Fraction
     split_seed: int
     workers: PositiveInt  # processes that render phantom subjects

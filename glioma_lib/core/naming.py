@@ -10,7 +10,7 @@ MODALITIES = ("t1", "t1ce", "t2", "flair")
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12: survival in months <-> days, everywhere
 
 SUBTYPES = ("IDH-wildtype", "IDH-mutant 1p/19q-intact", "1p/19q-codeleted")
-SPLITS = ("train", "validation", "unlabelled_mr", "scna_only")
+SPLITS = ("train", "validation", "unlabelled_mr", "scna_only", "clinical_only")
 
 # In memory: 0 background, 1 necrosis/non-enhancing core, 2 oedema, 3 enhancing.
 # BraTS 2018 files store enhancing tumour as 4; BraTS 2021+ as 3.

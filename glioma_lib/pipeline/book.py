@@ -167,6 +167,7 @@ def build_book(profile: str, book_dir: Path = BOOK) -> Path:
     toc.write_text(yaml.safe_dump(filtered_toc(yaml.safe_load((book_dir / "_toc.yml").read_text()), book_dir),
                                   sort_keys=False))  # fmt: skip
     build = book_dir / "_build"
+    shutil.rmtree(build, ignore_errors=True)  # pages of another profile's (or an earlier) run must not linger
     result = subprocess.run([str(Path(sys.executable).with_name("jupyter-book")), "build", str(book_dir),
                              "--toc", str(toc), "-W", "--keep-going"], cwd=PROJECT_ROOT)  # fmt: skip
     if result.returncode != 0:

@@ -29,6 +29,9 @@ from glioma_lib.inputs.dataset import task_labels
 from glioma_lib.survival.tables import format_cell, table_i_survival, table_ii
 
 ALPHA = 0.05
+AUC_COLUMNS = ["run", "task", "input_format", "model", "use_scna", "labelled_limit", "auc", "ci_low", "ci_high",
+               "half_width", "paper_style_auc", "optimism", "trials", "n_validation", "n_positive",
+               "probability_sd", "n_train_labelled", "updates"]  # fmt: skip
 MODEL_LABELS = {("cnn", False): "CNN", ("mtl", False): "MTL", ("mtl", True): "MTL+SCNA", ("cnn", True): "CNN+SCNA"}
 TASK_LABELS = {"idh": "IDH", "codel": "1p/19q"}
 
@@ -50,7 +53,7 @@ def collect_aucs(layout: RunLayout, runs: list[str]) -> pd.DataFrame:
                      "n_validation": honest["n_validation"], "n_positive": honest["n_positive"],
                      "probability_sd": honest["probability_sd"], "n_train_labelled": auc["n_train_labelled"],
                      "updates": auc["updates"]})  # fmt: skip
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=AUC_COLUMNS).astype({"use_scna": bool})
 
 
 def ensemble_predictions(layout: RunLayout, run: str) -> pd.DataFrame:
@@ -201,7 +204,7 @@ def table_i(aucs: pd.DataFrame, c_index: pd.DataFrame | None) -> pd.DataFrame:
         row[f"{label} max over evaluations"] = f"{number(record.paper_style_auc)}"
         reference = paper_values.reference(paper_values.TABLE_I_AUC, record.run)
         row[f"{label} (paper)"] = "-" if reference is None else f"{number(reference)}"
-    table = pd.DataFrame(list(rows.values()))
+    table = pd.DataFrame(list(rows.values()), columns=None if rows else ["input format"])
     if c_index is not None and len(c_index) and len(table):
         table = table.merge(table_i_survival(c_index), on="input format", how="left")
     return table
@@ -224,14 +227,14 @@ def results_tables(layout: RunLayout, runs: list[str], scna: pd.DataFrame | None
     c_path, s_path = layout.c_index, layout.paired_c_index
     c_index = pd.read_csv(c_path) if c_path.exists() else None
     survival_paired = pd.read_csv(s_path) if s_path.exists() else pd.DataFrame(columns=PAIRED_COLUMNS)
-    paired = mtl_vs_cnn(layout, aucs, n_boot, seed) if len(aucs) else pd.DataFrame(columns=[*PAIRED_COLUMNS, "family"])
-    scna_check = mtl_scna_vs_logistic(layout, aucs, scna, n_boot, seed) if len(aucs) else pd.DataFrame()
-    optimism = optimism_summary(aucs, layout, n_boot, seed) if len(aucs) else {"trials": 0}
+    paired = mtl_vs_cnn(layout, aucs, n_boot, seed)
+    scna_check = mtl_scna_vs_logistic(layout, aucs, scna, n_boot, seed)
+    optimism = optimism_summary(aucs, layout, n_boot, seed)
     forest = pd.concat([paired.assign(kind="AUC"), scna_check.assign(kind="AUC"),
                         survival_paired.assign(kind="C-index")], ignore_index=True)
-    tables = {"aucs": aucs, "table_i": table_i(aucs, c_index) if len(aucs) else pd.DataFrame(),
+    tables = {"aucs": aucs, "table_i": table_i(aucs, c_index),
               "table_ii": table_ii(c_index) if c_index is not None and len(c_index) else pd.DataFrame(),
-              "paired": forest, "label_efficiency": label_efficiency(aucs) if len(aucs) else pd.DataFrame(),
+              "paired": forest, "label_efficiency": label_efficiency(aucs),
               "claims": claims(paired, survival_paired, optimism), "optimism": pd.DataFrame([optimism])}  # fmt: skip
     for name, table in tables.items():
         write_table(table, layout.results_table(name))

@@ -36,7 +36,7 @@ from glioma_lib.core.layout import TrainingRun
 from glioma_lib.core.metrics import auc_or_nan, bootstrap_auc
 from glioma_lib.core.naming import TASK_CLASSES
 from glioma_lib.inputs.augment import training_augmentation
-from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader, task_labels, update_batches
+from glioma_lib.inputs.dataset import MISSING_LABEL, MultiTaskDataset, make_loader, task_labels, update_batches
 from glioma_lib.inputs.formats import IGNORE, InputFormat, get_format
 from glioma_lib.models.checkpoint import load_model, read_checkpoint, save_checkpoint
 from glioma_lib.models.espnet import DEFAULT_NORM
@@ -167,8 +167,9 @@ def build_run_data(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainCon
                    scna: pd.DataFrame | None) -> RunData:
     """Split the cached patients into train / selection / validation datasets for one run."""
     fmt = get_format(config.input_format)
-    labels = task_labels(manifest, config.task)
     split = manifest.set_index("patient_id")["split"]
+    labels = task_labels(manifest, config.task)  # a patient outside train and validation is unlabelled here
+    labels = labels.where(split.reindex(labels.index).isin(["train", "validation"]), MISSING_LABEL)
     index = index.assign(split=index["patient_id"].map(split), label=index["patient_id"].map(labels))
     train_ids = index.loc[index["split"] == "train", "patient_id"].tolist()
     selection_ids = set(selection_split(labels, train_ids, config.selection_fraction, config.seed))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from glioma_lib.cli import main
 from glioma_lib.cohort.manifest import CohortSources, build_manifest, read_manifest, write_manifest
 from glioma_lib.core.errors import InputDataError
-from glioma_lib.core.layout import RunLayout
+from glioma_lib.core.layout import CohortFolder, RunLayout
 
 
 def test_real_brats_tcga_counts(realdata):
@@ -34,6 +35,37 @@ def test_real_mr_case_is_attached(realdata):
     assert row["has_mr"] and row["has_seg_gt"] and row["tcga_id"] == "TCGA-FG-6692"
     assert row["subtype"] == "IDH-wildtype" and row["grade"] == 3
     assert (report["reason"] == "folder not found").sum() == 284  # the other mapped subjects
+
+
+def test_splits_hold_only_patients_with_what_the_split_needs(realdata):
+    """The real mapping lists 285 subjects and one folder exists: train and validation hold only
+    patients with MR (the others are SCNA-only or clinical-only, as on disk); drawn among the
+    patients with SCNA instead, an MR patient without SCNA would be reported, never silently
+    unlabelled."""
+    sources = CohortSources.realdata(realdata, realdata / "brats_mr")
+    manifest, _ = build_manifest(sources, require_all_mapped=False)
+    in_split = manifest[manifest["split"].isin(["train", "validation"])]
+    assert in_split["has_mr"].all() and list(in_split["brats_id"]) == ["Brats18_TCIA12_101_1"]
+    assert set(manifest.loc[~manifest["has_mr"], "split"]) == {"scna_only", "clinical_only"}
+    assert (manifest.loc[manifest["split"] == "clinical_only", ["has_mr", "has_scna"]].sum() == 0).all()
+
+    by_scna, report = build_manifest(sources, require_all_mapped=False, split_requires=("scna",))
+    in_split = by_scna[by_scna["split"].isin(["train", "validation"])]
+    assert in_split["has_scna"].all() and len(in_split) > 600
+    assert (in_split["split"] == "validation").mean() == pytest.approx(0.25, abs=0.02)
+    for subtype, part in in_split.groupby(in_split["subtype"].fillna("unknown")):  # stratified
+        assert (part["split"] == "validation").mean() == pytest.approx(0.25, abs=0.1), subtype
+
+
+def test_a_labelled_mr_patient_left_out_of_the_split_gets_a_curation_line(phantom_dir):
+    without_scna = replace(CohortSources.phantom(phantom_dir), scna_genes=None)  # MR and clinical data only
+    manifest, report = build_manifest(without_scna, split_requires=("mr", "scna"))
+    labelled = manifest["idh_mutant"].notna() | manifest["codeleted"].notna()
+    left_out = manifest[manifest["has_mr"] & labelled]  # no one has SCNA
+    assert len(left_out) and set(left_out["split"]) == {"unlabelled_mr"}
+    lines = report[report["field"] == "split"].set_index("patient")
+    assert set(lines.index) == set(left_out["patient_id"])
+    assert lines["reason"].str.contains("without scna, which the split requires").all()
 
 
 def test_mapping_row_without_folder_stops(realdata, tmp_path):
@@ -128,3 +160,12 @@ def test_cohort_build_without_a_source_or_with_a_missing_folder_says_so(tmp_path
     assert main(["cohort", "build", "--realdata", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")]) == 2
     error = capsys.readouterr().err
     assert "folder not found" in error and "nowhere" in error and not (tmp_path / "out").exists()
+
+
+def test_cohort_build_takes_the_split_and_geometry_flags(realdata, tmp_path):
+    out = tmp_path / "out"
+    assert main(["cohort", "build", "--realdata", str(realdata), "--brats", str(realdata / "brats_mr"),
+                 "--allow-missing-mr", "--accept-unusual-geometry", "--split-requires", "scna", "--out", str(out)]) == 0
+    manifest = read_manifest(CohortFolder(out).manifest)
+    assert manifest.loc[manifest["split"].isin(["train", "validation"]), "has_scna"].all()
+    assert manifest["has_mr"].sum() == 1

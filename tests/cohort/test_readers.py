@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import nibabel as nib
@@ -329,25 +330,31 @@ def test_tcga_barcode_folders_link_to_their_clinical_row_without_a_mapping(phant
     source = Path(labelled["path_t1"]).parent
     brats = tmp_path / "tcia"
     _renamed_subject(source, brats / labelled["tcga_id"], labelled["tcga_id"], "BraTS 2018-2021")
-    sources = CohortSources(clinical=phantom_dir / "tcga/clinical.csv", brats_root=brats)
+    sources = CohortSources(clinical=phantom_dir / "tcga/clinical.csv", brats_root=brats, spacing_mm=None)
     manifest, _ = build_manifest(sources, validation_fraction=0.0)
     row = manifest.set_index("patient_id").loc[labelled["tcga_id"]]
     assert row["has_mr"] and row["subtype"] == labelled["subtype"] and row["split"] == "train"
     assert row["mr_naming"] == "BraTS 2018-2021"
 
 
-@pytest.mark.parametrize("brats", [None, "empty"])
-def test_a_cohort_without_mr_is_built_from_its_tables(phantom_dir, tmp_path, brats):
+def test_a_cohort_without_mr_is_built_from_its_tables_and_an_empty_or_wrong_brats_folder_stops(phantom_dir, tmp_path):
+    """SCNA and clinical tables alone make a cohort (split among the patients with SCNA); a BraTS
+    folder that is empty, holds no subject, or does not exist stops with the folder named."""
     from glioma_lib.cohort.manifest import CohortSources, build_manifest
 
-    root = None
-    if brats:
-        root = tmp_path / "brats"
-        root.mkdir()
-    sources = CohortSources(clinical=phantom_dir / "tcga/clinical.csv", brats_root=root,
+    sources = CohortSources(clinical=phantom_dir / "tcga/clinical.csv",
                             scna_genes=phantom_dir / "tcga/scna_thresholded_by_genes.tsv")  # fmt: skip
-    manifest, _ = build_manifest(sources)
-    assert len(manifest) > 0 and not manifest["has_mr"].any() and (manifest["split"] == "scna_only").all()
+    manifest, _ = build_manifest(sources, split_requires=("scna",))
+    assert len(manifest) > 0 and not manifest["has_mr"].any() and manifest["has_scna"].all()
+    assert set(manifest["split"]) == {"train", "validation", "scna_only"}  # scna_only: SCNA without labels
+    assert set(build_manifest(sources)[0]["split"]) == {"scna_only"}  # an MR split: nobody qualifies
+    empty, unrelated = tmp_path / "brats", tmp_path / "downloads"
+    empty.mkdir()
+    (unrelated / "notes").mkdir(parents=True)
+    for folder, message in [(empty, "no BraTS subject"), (unrelated, "no BraTS subject"),
+                            (tmp_path / "nowhere", "BraTS folder not found")]:  # fmt: skip
+        with pytest.raises(InputDataError, match=rf"{message}.*file {folder}"):
+            build_manifest(replace(sources, brats_root=folder))
 
 
 def test_a_scan_that_is_not_skull_stripped_is_refused_at_build_time(brats_copy):
@@ -368,8 +375,60 @@ def test_a_subject_that_cannot_be_linked_is_reported_not_silently_unlabelled(bra
     root, subject = brats_copy
     _renamed_subject(root / subject, root / "scan_0042", "scan_0042", "BraTS 2018-2021")
     sources = CohortSources(clinical=phantom_dir / "tcga/clinical.csv", name_mapping=root / "name_mapping.csv",
-                            brats_root=root)  # fmt: skip
+                            brats_root=root, spacing_mm=None)  # fmt: skip
     manifest, report = build_manifest(sources)
     assert manifest.set_index("patient_id").loc["scan_0042", "split"] == "unlabelled_mr"
     line = report.set_index("patient").loc["scan_0042"]
     assert "not in the name mapping" in line["reason"] and line["source"].endswith("scan_0042")
+
+
+def _resaved(path: Path, affine: np.ndarray | None = None, offset: float = 0.0) -> None:
+    image = nib.load(path)
+    nib.save(nib.Nifti1Image(np.asarray(image.dataobj) + offset, image.affine if affine is None else affine), path)
+
+
+def test_voxels_far_from_1_mm_are_refused_or_accepted_knowingly(brats_copy):
+    """BraTS scans are 1 mm isotropic; the phantom's are not, so as a 'real' cohort it is refused,
+    with the flag it is read and each file is listed."""
+    root, subject = brats_copy
+    paths = readers.subject_paths(subject, root / subject)
+    with pytest.raises(InputDataError, match=rf"voxel size .* not about 1.0 mm.*BrainLes.*accept_unusual_geometry"
+                                             rf".*patient {subject}, file .*_t1\.nii\.gz"):  # fmt: skip
+        readers.validate_subject(subject, paths, expected_spacing=1.0)
+    check = readers.validate_subject(subject, paths, expected_spacing=1.0, accept_unusual_geometry=True)
+    assert [Path(i.source).name for i in check.accepted] == [paths[m].name for m in readers.MODALITIES]
+    assert all(i.patient == subject and "voxel size" in i.value for i in check.accepted)
+    assert readers.validate_subject(subject, paths).accepted == []  # the phantom's own spacing: not checked
+
+
+def test_a_scan_that_is_not_skull_stripped_can_be_accepted_and_is_then_reported(brats_copy, phantom_dir):
+    from glioma_lib.cohort.manifest import CohortSources, build_manifest
+
+    root, subject = brats_copy
+    _resaved(root / subject / f"{subject}_flair.nii.gz", offset=5)
+    sources = replace(CohortSources.phantom(phantom_dir), brats_root=root)
+    with pytest.raises(InputDataError, match=rf"not skull-stripped.*patient {subject}"):
+        build_manifest(sources)
+    _, report = build_manifest(sources, accept_unusual_geometry=True)
+    line = report[report["field"] == "mr_geometry"].set_index("patient").loc[subject]
+    assert "not skull-stripped" in line["value"] and line["source"].endswith("_flair.nii.gz")
+
+
+def test_a_subject_in_another_orientation_is_refused_naming_the_reference_subject(brats_copy, phantom_dir):
+    """Crops and flips work in voxel space: one subject stored with flipped axes would not match."""
+    from glioma_lib.cohort.manifest import CohortSources, build_manifest
+
+    root, _ = brats_copy
+    subjects = sorted(p.name for p in root.iterdir() if p.is_dir())
+    first, flipped = subjects[0], subjects[-1]
+    for path in (root / flipped).glob("*.nii.gz"):
+        affine = nib.load(path).affine.copy()
+        affine[:, 0] *= -1  # the first axis now runs the other way
+        _resaved(path, affine)
+    sources = replace(CohortSources.phantom(phantom_dir), brats_root=root)
+    with pytest.raises(InputDataError, match=rf"orientation LAS differs from RAS of {first}.*patient {flipped}, "
+                                             rf"file .*{flipped}_t1\.nii\.gz"):  # fmt: skip
+        build_manifest(sources)
+    manifest, report = build_manifest(sources, accept_unusual_geometry=True)
+    assert manifest.set_index("brats_id").loc[flipped, "has_mr"]
+    assert "orientation LAS" in report.set_index("patient").loc[flipped, "value"]

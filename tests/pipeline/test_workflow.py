@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 import yaml
 
@@ -409,3 +410,35 @@ def test_the_installed_snakemake_keeps_within_its_cores(tmp_path):
         running += change
         peak = max(peak, running)
     assert len(events) == 12 and peak <= 2
+
+
+@pytest.mark.slow
+def test_the_real_profile_runs_end_to_end_and_builds_its_book(tmp_path, realdata):
+    """The `real` profile from ../shared/realdata: the cohort (train and validation among the
+    patients with SCNA), chapter 1 on the real MR case, survival, UMAP and a results chapter that
+    says what was not tested; then its book, with no page of another run left in it."""
+    config = load_config("real")
+    config["run_dir"] = str(tmp_path / "run")
+    config["cohort"].update(realdata=str(realdata), brats_root=str(realdata / "brats_mr"))
+    config["analyses"]["umap"].update(real_arm_table=str(realdata / "tcga_scna_arm/arm_level_scna_786.csv"),
+                                      real_clinical=str(realdata / "tcga_scna_arm/clinical_786.csv"))
+    profile = tmp_path / "real.yaml"
+    profile.write_text(yaml.safe_dump(config))
+    run_dir = workflow.run(str(profile), cores=2)
+    notebooks = sorted(p.name for p in (run_dir / "notebooks").glob("*.ipynb"))
+    assert notebooks == ["01_data_curation.ipynb", "04_survival.ipynb", "06_scna_umap.ipynb", "07_results.ipynb"]
+    manifest = pd.read_parquet(RunLayout(run_dir).manifest)
+    in_split = manifest[manifest["split"].isin(["train", "validation"])]
+    assert in_split["has_scna"].all() and (manifest["split"] == "validation").sum() > 150
+    assert manifest.loc[manifest["has_mr"], "patient_id"].tolist() == ["TCGA-FG-6692"]
+
+    stale = tmp_path / "book/_build/html/chapters/03_subtype_training-idh-t1ce-cnn.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("a page of an earlier run")
+    index = book.build_book(str(profile), tmp_path / "book")
+    assert not stale.exists()
+    html = {p.name: p.read_text() for p in index.parent.glob("chapters/*.html")}
+    assert sorted(html) == ["01_data_curation.html", "04_survival.html", "06_scna_umap.html", "07_results.html",
+                            "reproducibility.html"]  # no training runs, so no training-runs page
+    assert "not tested" in html["07_results.html"] and "knn_purity" in html["06_scna_umap.html"]
+    assert html["01_data_curation.html"].count("<img") >= 2  # the real subject's panel and the availability figure

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from glioma_lib.core.layout import RunLayout
 from glioma_lib.core.metrics import holm
 from glioma_lib.pipeline.book import reproducibility_page
 from glioma_lib.results.tables import claims, collect_aucs, label_efficiency, mtl_vs_cnn, optimism_summary, table_i
@@ -82,3 +83,14 @@ def test_reproducibility_page_lists_commit_config_versions_and_times():
     })  # fmt: skip
     for text in ("abc123", "uncommitted", "run_dir: runs/smoke", "| torch | 2.13.0 |", "| 01_data_curation | 3.5 |"):
         assert text in page
+
+
+def test_a_profile_without_training_runs_gets_empty_tables_and_untested_claims(tmp_path):
+    """The real profile as shipped trains nothing: the results chapter still builds, saying so."""
+    from glioma_lib.results.tables import results_tables
+
+    tables = results_tables(RunLayout(tmp_path), [], scna=None, n_boot=10)
+    assert tables["aucs"].empty and "task" in tables["aucs"]
+    assert tables["paired"].empty and tables["table_i"].empty and tables["label_efficiency"].empty
+    assert set(tables["claims"]["verdict"]) == {"not tested"}
+    assert RunLayout(tmp_path).results_table("claims").exists()
