@@ -6,7 +6,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from glioma_lib.cohort.readers import check_skull_stripped
+from glioma_lib.cohort.readers import preprocessing_faults, subject_paths, validate_subject
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.pipeline.bundle import load_model
 from glioma_lib.pipeline.predict import patient_folders, predict
@@ -18,12 +18,12 @@ def _scan(path, background: float) -> None:
     nib.save(nib.Nifti1Image(data, np.eye(4)), path)
 
 
-def test_a_scan_with_a_non_zero_background_is_refused_naming_patient_and_file(tmp_path):
+def test_a_scan_with_a_non_zero_background_is_found_and_a_1_mm_one_passes(tmp_path):
     _scan(tmp_path / "stripped.nii.gz", 0)
-    check_skull_stripped("P1", tmp_path / "stripped.nii.gz")
+    assert preprocessing_faults(nib.load(tmp_path / "stripped.nii.gz"), expected_spacing=1.0) == []
     _scan(tmp_path / "skull.nii.gz", 7)
-    with pytest.raises(InputDataError, match=r"not skull-stripped.*BrainLes.*patient P1, file .*skull\.nii\.gz"):
-        check_skull_stripped("P1", tmp_path / "skull.nii.gz")
+    (fault,) = preprocessing_faults(nib.load(tmp_path / "skull.nii.gz"), expected_spacing=1.0)
+    assert fault.startswith("not skull-stripped: 100% of the voxels on the volume's border are non-zero")
 
 
 def test_the_real_case_is_skull_stripped_and_found_as_one_subject(realdata):
@@ -31,7 +31,9 @@ def test_the_real_case_is_skull_stripped_and_found_as_one_subject(realdata):
     subjects = patient_folders(folder)
     assert list(subjects) == ["Brats18_TCIA12_101_1"]
     assert patient_folders(folder / "Brats18_TCIA12_101_1") == subjects  # one subject folder works too
-    check_skull_stripped("Brats18_TCIA12_101_1", folder / "Brats18_TCIA12_101_1/Brats18_TCIA12_101_1_t1.nii.gz")
+    paths = subject_paths("Brats18_TCIA12_101_1", folder / "Brats18_TCIA12_101_1")
+    check = validate_subject("Brats18_TCIA12_101_1", paths, expected_spacing=1.0)  # BraTS-preprocessed: no fault
+    assert check.accepted == [] and check.orientation == "LPS"
 
 
 def test_outputs_never_go_into_the_inputs(tmp_path):
