@@ -22,6 +22,7 @@ import torch
 from tqdm import tqdm
 
 from glioma_lib.analyses.ring import ring_score
+from glioma_lib.cohort.manifest import BRATS_SPACING_MM
 from glioma_lib.cohort.readers import (
     find_brats_subjects,
     load_volume,
@@ -93,7 +94,8 @@ def predict_patient(patient: str, folder: Path, models: list[TrainedModel], out_
     """Mask, ring score, probabilities and report of one patient; raises InputDataError on bad scans."""
     paths = subject_paths(patient, folder)
     paths["seg"] = None  # a mask shipped with the scans is not used: prediction repeats what a new patient gets
-    validate_subject(patient, paths)
+    real = models[0].metadata["training_data"]["cohort"] == "real"  # a real model expects BraTS's 1 mm voxels
+    validate_subject(patient, paths, expected_spacing=BRATS_SPACING_MM if real else None)
     reference = load_volume(paths["t1"], patient)
     row = pd.Series({"patient_id": patient, **{f"path_{m}": str(paths[m]) for m in MODALITIES},
                      "path_seg": None, "has_seg_gt": False})  # fmt: skip

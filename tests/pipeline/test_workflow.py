@@ -189,7 +189,9 @@ def _killed_at_every_stage_then_resumed(tmp_path) -> Path:
 
 def _predict_and_export(run_dir, tmp_path):
     """`glioma predict` on the smoke run's model, from the run and from its exported bundle, on two
-    synthetic subjects and on the real MR case (read-only, from shared/realdata)."""
+    synthetic subjects and on the real MR case (read-only, from shared/realdata); a model trained on
+    real scans refuses the synthetic ones (not 1 mm)."""
+    import json
     import shutil
 
     import nibabel as nib
@@ -213,6 +215,14 @@ def _predict_and_export(run_dir, tmp_path):
         tables[name] = pd.read_csv(tmp_path / f"from_{name}/predictions.csv")
     assert (tables["run"]["status"] == "ok").all() and len(tables["run"]) == 2
     pd.testing.assert_series_equal(tables["run"]["idh_probability"], tables["bundle"]["idh_probability"])
+    real_model = tmp_path / "bundle_real"  # the same weights, as if trained on real scans: 1 mm voxels expected
+    shutil.copytree(tmp_path / "bundle", real_model)
+    metadata = json.loads((real_model / "metadata.json").read_text())
+    metadata["training_data"]["cohort"] = "real"
+    (real_model / "metadata.json").write_text(json.dumps(metadata))
+    assert main(["predict", "-i", str(scans), "-o", str(tmp_path / "refused"), "--model", str(real_model)]) == 0
+    refused = pd.read_csv(tmp_path / "refused/predictions.csv")
+    assert (refused["status"] == "refused").all() and refused["reason"].str.contains("voxel size").all()
     if REALDATA.is_dir():
         case = REALDATA / "brats_mr"
         assert main(["predict", "-i", str(case), "-o", str(tmp_path / "real"), "--model", str(model)]) == 0
