@@ -43,6 +43,7 @@ norm = "group"  # "group" or "batch" (the paper's)
 pooled_levels = 1  # encoder levels pooled into the classification branch (1: the deepest, the paper's)
 init_from_teacher = False  # start from the weak-label teacher's segmentation weights
 device = "auto"
+batch_trials = False  # train the trials as one stacked model (the same numbers; faster on a GPU)
 restart = False  # discard checkpoints made with other settings instead of stopping on them
 shape = [64, 64, 64]
 margin = 2
@@ -71,7 +72,7 @@ config = TrainConfig(task=task, input_format=input_format, model=model, use_scna
                      unlabelled_per_batch=unlabelled_per_batch, lr=lr, head_lr_factor=head_lr_factor, norm=norm,
                      pooled_levels=pooled_levels,
                      labelled_limit=labelled_limit, init_from_teacher=init_from_teacher, device=device,
-                     bootstrap=bootstrap)
+                     bootstrap=bootstrap, batch_trials=batch_trials)
 spec = PreprocessSpec(shape=tuple(shape), margin=margin, empty_mask_policy=empty_mask_policy)
 run = subtype_training(RunLayout(run_dir), config, spec, pca_dim=pca_dim, restart=restart)
 auc = json.loads(run.auc.read_text())

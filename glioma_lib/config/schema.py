@@ -92,6 +92,7 @@ class TrainingSettings(Section):
     pca_dim: PositiveInt  # SCNA principal components: the MTL+SCNA input and the survival step's
     bootstrap: PositiveInt
     device: Device
+    batch_trials: bool  # a run's trials as one stacked model: the same numbers, faster on a GPU
 
     @model_validator(mode="after")
     def _evaluations_fit_the_updates(self) -> TrainingSettings:

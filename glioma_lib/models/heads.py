@@ -28,11 +28,28 @@ class ModelOutput:
     embedding: torch.Tensor  # (B, hidden) patient embedding
 
 
+class TrialDropout(nn.Dropout):
+    """Dropout over ``features`` that, when a mask is set (the scaled keep-mask of one step), applies
+    it instead of drawing one: batched trials (``training.batched``) draw each trial's masks from
+    the trial's own random stream. Without a mask it is ``nn.Dropout``, drawing as torch does."""
+
+    def __init__(self, p: float, features: int):
+        super().__init__(p)
+        self.features = features
+        self.register_buffer("mask", torch.empty(0), persistent=False)  # not in checkpoints
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training and self.mask.numel():
+            return x * self.mask
+        return super().forward(x)
+
+
 class ScnaMLP(nn.Sequential):
     """SCNA principal components -> 200 -> 128 (the paper's sizes)."""
 
     def __init__(self, n_in: int, hidden: int = 200, n_out: int = 128, dropout: float = 0.2):
-        super().__init__(nn.Linear(n_in, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, n_out), nn.ReLU())
+        super().__init__(nn.Linear(n_in, hidden), nn.ReLU(), TrialDropout(dropout, hidden), nn.Linear(hidden, n_out),
+                         nn.ReLU())  # fmt: skip
 
 
 class SubtypeModel(nn.Module):
@@ -52,7 +69,7 @@ class SubtypeModel(nn.Module):
         width = sum(ENCODER_WIDTHS[-pooled_levels:])
         self.scna = ScnaMLP(scna_dim) if scna_dim > 0 else None
         joined = width + (128 if self.scna is not None else 0)
-        self.hidden = nn.Sequential(nn.Linear(joined, hidden), nn.ReLU(), nn.Dropout(dropout))
+        self.hidden = nn.Sequential(nn.Linear(joined, hidden), nn.ReLU(), TrialDropout(dropout, hidden))
         self.classifier = nn.Linear(hidden, n_classes)
 
     def classification_branch(self) -> nn.ModuleList:

@@ -45,6 +45,7 @@ from glioma_lib.models.losses import LossParts, balanced_class_weights, enet_cla
 from glioma_lib.training.loop import (
     autocast,
     choose_device,
+    model_device,
     optimiser_step,
     place_model,
     seed_stretch,
@@ -54,7 +55,7 @@ from glioma_lib.training.loop import (
 
 INFERENCE_BATCH = 16  # volumes per forward pass when scoring (no gradients, no decoder)
 # Settings that do not change what a trial computes: they stay out of its fingerprint.
-NOT_FINGERPRINTED = ("trials", "bootstrap", "device")
+NOT_FINGERPRINTED = ("trials", "bootstrap", "device", "batch_trials")
 
 
 @dataclass
@@ -81,6 +82,7 @@ class TrainConfig:
     bootstrap: int = 1000
     device: str = "auto"
     mixed_precision: bool = True  # bf16 autocast and channels-last 3D, on CUDA only
+    batch_trials: bool = False  # train the trials as one stacked model (training.batched): a GPU's speed-up
     augment: bool = True
     init_from_teacher: bool = False  # start the encoder and decoder from the weak-label teacher's weights
     teacher_checkpoint: str | None = None
@@ -287,14 +289,27 @@ def make_model(config: TrainConfig, fmt: InputFormat, scna_dim: int) -> SubtypeM
     return model
 
 
-def make_optimizer(model: SubtypeModel, config: TrainConfig) -> torch.optim.Adam:
+def parameter_groups(model: SubtypeModel) -> tuple[list[str], list[str]]:
+    """Parameter names of the encoder and decoder, and of the classification branch, in the order
+    the optimiser holds them (so its state means the same in a trial and in batched trials)."""
+    names = {id(p): name for name, p in model.named_parameters()}
+    head = [names[id(p)] for p in model.classification_branch().parameters()]
+    body = [name for name in names.values() if name not in set(head)]
+    return body, head
+
+
+def adam(body: list[torch.Tensor], head: list[torch.Tensor], config: TrainConfig) -> torch.optim.Adam:
     """Adam with two groups: the encoder and decoder at ``lr``, the classification branch at
     ``lr * head_lr_factor`` (the branch starts from scratch on every run)."""
-    head = list(model.classification_branch().parameters())
-    in_head = {id(p) for p in head}
-    body = [p for p in model.parameters() if id(p) not in in_head]
     return torch.optim.Adam([{"params": body, "lr": config.lr},
                              {"params": head, "lr": config.lr * config.head_lr_factor}])
+
+
+def make_optimizer(model: SubtypeModel, config: TrainConfig) -> torch.optim.Adam:
+    """The optimiser of one trial (:func:`adam` over :func:`parameter_groups`)."""
+    body, head = parameter_groups(model)
+    parameters = dict(model.named_parameters())
+    return adam([parameters[n] for n in body], [parameters[n] for n in head], config)
 
 
 def run_settings(config: TrainConfig, data: RunData) -> dict:
@@ -315,6 +330,74 @@ def _check_resumable(saved: dict, current: dict, path: Path) -> None:
                               f"or restart=True (`-p restart true`) to discard it and train afresh")
 
 
+def trial_seed(config: TrainConfig, trial: int) -> int:
+    """The seed of a trial's initialisation, data order, augmentation and dropout."""
+    return config.seed * 1000 + trial
+
+
+def initial_model(config: TrainConfig, data: RunData, trial: int, device: torch.device, mixed: bool) -> SubtypeModel:
+    """A trial's freshly initialised model (seeded by the trial), on ``device``."""
+    torch.manual_seed(trial_seed(config, trial))
+    return place_model(make_model(config, data.fmt, data.train.scna_dim), device, mixed)
+
+
+@dataclass
+class TrialProgress:
+    """Where a trial stands: its history and predictions so far, and the saved model and optimiser
+    states to resume from (None when it starts afresh)."""
+
+    history: list[dict] = field(default_factory=list)
+    predictions: list[dict] = field(default_factory=list)
+    model_state: dict | None = None
+    optimizer_state: dict | None = None
+
+
+def resume_trial(out_dir: Path, trial: int, settings: dict, restart: bool) -> TrialProgress:
+    """A trial's saved progress. A checkpoint made with other settings stops the run
+    (:class:`StaleCheckpoint`) unless ``restart``, which discards the trial's checkpoints first."""
+    last = TrainingRun(out_dir).checkpoint(trial, "last")
+    if not last.exists():
+        return TrialProgress()
+    state = read_checkpoint(last)
+    saved = json.loads(state.get("settings", "{}"))
+    if restart and saved != settings:
+        shutil.rmtree(last.parent)
+        return TrialProgress()
+    _check_resumable(saved, settings, last)
+    return TrialProgress(json.loads(state["history"]), json.loads(state["predictions"]), state["model"],
+                         state["optimizer"])
+
+
+def record_evaluation(model: SubtypeModel, optimizer_state: dict, progress_of: TrialProgress, data: RunData,
+                      config: TrainConfig, trial: int, evaluation: int, losses: dict, settings: dict, out_dir: Path,
+                      started: float, progress: bool) -> None:
+    """Score a trial's model on the selection and validation splits, append the evaluation to its
+    history, and save its checkpoints (``best`` when the selection AUC says so, ``last`` always)."""
+    device = model_device(model)
+    mixed = uses_mixed_precision(device, config.mixed_precision)
+    updates = config.evaluation_points()[evaluation]
+    selection = predict(model, data.selection, device, mixed)
+    validation = predict(model, data.validation, device, mixed)
+    row = {"trial": trial, "evaluation": evaluation, "updates": updates, **losses,
+           "selection_auc": auc_or_nan(selection["label"], selection["probability"]),
+           "validation_auc": auc_or_nan(validation["label"], validation["probability"]),
+           "validation_probability_sd": float(validation["probability"].std(ddof=0)) if len(validation) else np.nan,
+           "seconds": time.perf_counter() - started}  # fmt: skip
+    history, predictions = progress_of.history, progress_of.predictions
+    history.append(row)
+    predictions.append({"evaluation": evaluation, "validation": validation.drop(columns="embedding").to_dict("list")})
+    if progress:
+        print(f"trial {trial} update {updates}/{config.updates}: loss {row['loss']:.3f} "
+              f"selection AUC {row['selection_auc']:.3f} validation AUC {row['validation_auc']:.3f}", flush=True)
+    files = TrainingRun(out_dir)
+    if best_evaluation(pd.DataFrame(history)) == evaluation:
+        save_checkpoint(files.checkpoint(trial, "best"), model=model.state_dict(), evaluation=evaluation,
+                        metadata=checkpoint_metadata(config, data.fmt, data.train.scna_dim))
+    save_checkpoint(files.checkpoint(trial, "last"), model=model.state_dict(), optimizer=optimizer_state,
+                    evaluation=evaluation, settings=json.dumps(settings), history=json.dumps(history),
+                    predictions=json.dumps(predictions))  # fmt: skip
+
+
 def run_trial(data: RunData, config: TrainConfig, trial: int, out_dir: Path, progress: bool = True,
               restart: bool = False) -> pd.DataFrame:
     """Train (or resume) one trial; returns its per-evaluation metrics. Predictions go to the checkpoints.
@@ -324,51 +407,23 @@ def run_trial(data: RunData, config: TrainConfig, trial: int, out_dir: Path, pro
     """
     device = choose_device(config.device)
     mixed = uses_mixed_precision(device, config.mixed_precision)
-    trial_seed = config.seed * 1000 + trial
-    last, best = (TrainingRun(out_dir).checkpoint(trial, which) for which in ("last", "best"))
     settings = run_settings(config, data)
-    torch.manual_seed(trial_seed)
-    model = place_model(make_model(config, data.fmt, data.train.scna_dim), device, mixed)
+    model = initial_model(config, data, trial, device, mixed)
     optimizer = make_optimizer(model, config)
-    history: list[dict] = []
-    predictions: list[dict] = []
-    if last.exists():
-        state = read_checkpoint(last)
-        saved = json.loads(state.get("settings", "{}"))
-        if restart and saved != settings:
-            shutil.rmtree(last.parent)
-        else:
-            _check_resumable(saved, settings, last)
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            history, predictions = json.loads(state["history"]), json.loads(state["predictions"])
+    saved = resume_trial(out_dir, trial, settings, restart)
+    if saved.model_state is not None:
+        model.load_state_dict(saved.model_state)
+        optimizer.load_state_dict(saved.optimizer_state)
     points = config.evaluation_points()
-    for evaluation in range(len(history), len(points)):
+    for evaluation in range(len(saved.history), len(points)):
         started = time.perf_counter()
         start = points[evaluation - 1] if evaluation else 0
-        seed_stretch(trial_seed, evaluation)  # dropout stream of this stretch
-        losses = train_updates(model, optimizer, data, config, trial_seed, start, points[evaluation], device, mixed,
-                               progress, desc=f"trial {trial} updates {start}-{points[evaluation]}")  # fmt: skip
-        selection = predict(model, data.selection, device, mixed)
-        validation = predict(model, data.validation, device, mixed)
-        row = {"trial": trial, "evaluation": evaluation, "updates": points[evaluation], **losses,
-               "selection_auc": auc_or_nan(selection["label"], selection["probability"]),
-               "validation_auc": auc_or_nan(validation["label"], validation["probability"]),
-               "validation_probability_sd": float(validation["probability"].std(ddof=0)) if len(validation) else np.nan,
-               "seconds": time.perf_counter() - started}  # fmt: skip
-        history.append(row)
-        scores = validation.drop(columns="embedding").to_dict("list")
-        predictions.append({"evaluation": evaluation, "validation": scores})
-        if progress:
-            print(f"trial {trial} update {points[evaluation]}/{config.updates}: loss {row['loss']:.3f} "
-                  f"selection AUC {row['selection_auc']:.3f} validation AUC {row['validation_auc']:.3f}", flush=True)
-        if best_evaluation(pd.DataFrame(history)) == evaluation:
-            save_checkpoint(best, model=model.state_dict(), evaluation=evaluation,
-                        metadata=checkpoint_metadata(config, data.fmt, data.train.scna_dim))
-        save_checkpoint(last, model=model.state_dict(), optimizer=optimizer.state_dict(), evaluation=evaluation,
-                    settings=json.dumps(settings), history=json.dumps(history),
-                    predictions=json.dumps(predictions))  # fmt: skip
-    return pd.DataFrame(history)
+        seed_stretch(trial_seed(config, trial), evaluation)  # dropout stream of this stretch
+        losses = train_updates(model, optimizer, data, config, trial_seed(config, trial), start, points[evaluation],
+                               device, mixed, progress, desc=f"trial {trial} updates {start}-{points[evaluation]}")
+        record_evaluation(model, optimizer.state_dict(), saved, data, config, trial, evaluation, losses, settings,
+                          out_dir, started, progress)  # fmt: skip
+    return pd.DataFrame(saved.history)
 
 
 def best_evaluation(history: pd.DataFrame) -> int:
@@ -428,7 +483,12 @@ def train_run(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainConfig, 
     files = TrainingRun(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     data = build_run_data(manifest, index, config, scna)
-    histories = [run_trial(data, config, trial, out_dir, progress, restart) for trial in range(config.trials)]
+    if config.batch_trials:
+        from glioma_lib.training.batched import run_trials_batched  # it builds on this module
+
+        histories = run_trials_batched(data, config, list(range(config.trials)), out_dir, progress, restart)
+    else:
+        histories = [run_trial(data, config, trial, out_dir, progress, restart) for trial in range(config.trials)]
     write_json(asdict(config), files.config)  # only once the checkpoints agree with it
     write_table(pd.concat(histories, ignore_index=True), files.metrics)
     summary, predictions = summarise_aucs(out_dir, config)

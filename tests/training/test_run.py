@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -25,38 +24,7 @@ from glioma_lib.training.run import (
     run_trial,
     selection_split,
 )
-
-SHAPE = (16, 16, 16)
-
-
-@pytest.fixture(scope="module")
-def planted_entries(tmp_path_factory):
-    """Cache-like entries: class-1 patients carry a bright blob (their tumour), class 0 a dark one."""
-    root = tmp_path_factory.mktemp("entries")
-    rng = np.random.default_rng(0)
-    rows = []
-    for i in range(12):
-        label = i % 2
-        image = rng.normal(0, 0.3, (1, *SHAPE)).astype(np.float32)
-        labels = np.zeros(SHAPE, np.uint8)
-        c = rng.integers(4, 10, 3)
-        labels[c[0]:c[0] + 5, c[1]:c[1] + 5, c[2]:c[2] + 5] = 1
-        image[0][labels == 1] += 2.0 if label else -2.0
-        folder = root / f"p{i}"
-        folder.mkdir()
-        np.save(folder / "image.npy", image)
-        np.save(folder / "labels.npy", labels)
-        rows.append({"patient_id": f"p{i}", "entry": str(folder), "mask_kind": "gt", "label": label})
-    return pd.DataFrame(rows)
-
-
-def _data(entries: pd.DataFrame) -> RunData:
-    fmt = FORMATS["t1ce"]
-    labels = entries.set_index("patient_id")["label"]
-    train = MultiTaskDataset(entries, fmt, labels)
-    return RunData(fmt, train, MultiTaskDataset(entries.iloc[:4], fmt, labels),
-                   MultiTaskDataset(entries.iloc[4:8], fmt, labels), train,
-                   torch.ones(2), torch.ones(2), torch.ones(2), identity="planted")  # fmt: skip
+from tests.training.conftest import planted_data as _data
 
 
 def _config(**changes) -> TrainConfig:

@@ -1,0 +1,215 @@
+"""The trials of one run trained together as one stacked model (``batch_trials``), each still its own.
+
+At batch 4 a GPU is mostly idle; stacking the K trials' parameters along a trial axis
+(``torch.func.stack_module_state``) and vmapping the forward pass over it gives the device K
+times the work per launch. Each trial keeps what makes it a trial:
+
+- its initialisation (the model it would have had alone, from its own seed);
+- its data order and augmentation (its own seeded stream of batches, ``update_batches``);
+- its dropout masks: drawn, per step, from a generator that continues the trial's own random
+  stream exactly where the sequential trial's dropout would draw (on CPU the masks are the same);
+- its optimiser state: Adam is elementwise, so one Adam over the stacked parameters is K Adams.
+
+The trials' losses are summed, so each trial's slice of the gradient is its own loss's gradient.
+Evaluation, checkpoints, histories and predictions go per trial through the sequential trial's
+own code (``run.record_evaluation``), into the same files, so everything downstream, and a resume
+in either mode, reads them alike. On CPU, batched and sequential trials agree to fp32 rounding
+(``tests/training/test_batched.py``); the speed-up is a GPU's (``glioma bench train --batched K``).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import torch
+from torch.func import functional_call, stack_module_state, vmap
+from tqdm import tqdm
+
+from glioma_lib.inputs.dataset import update_batches
+from glioma_lib.models.heads import SubtypeModel, TrialDropout
+from glioma_lib.models.losses import multitask_loss
+from glioma_lib.training.loop import autocast, choose_device, optimiser_step, seed_stretch, to_device
+from glioma_lib.training.run import (
+    RunData,
+    TrainConfig,
+    TrialProgress,
+    adam,
+    initial_model,
+    parameter_groups,
+    record_evaluation,
+    resume_trial,
+    run_settings,
+    trial_seed,
+)
+
+
+class StackedTrials:
+    """K models of one architecture as stacked parameters and buffers, with one Adam over them.
+
+    Args:
+        models: the trials' models (same architecture, same device), in trial order.
+        config: the run's settings (learning rates).
+
+    Example:
+        >>> stacked = StackedTrials([SubtypeModel("cnn", 1, 2) for _ in range(3)], TrainConfig())  # doctest: +SKIP
+        >>> stacked.model(1).state_dict().keys() == stacked.template.state_dict().keys()  # doctest: +SKIP
+        True
+    """
+
+    def __init__(self, models: list[SubtypeModel], config: TrainConfig):
+        self.k = len(models)
+        self.params, self.buffers = stack_module_state(models)
+        self.template = copy.deepcopy(models[0])  # evaluation: one trial's weights loaded into it at a time
+        self.base = copy.deepcopy(models[0]).to("meta")  # the architecture functional_call runs
+        self.dropouts = [(name, m) for name, m in self.base.named_modules() if isinstance(m, TrialDropout)]
+        body, head = parameter_groups(models[0])
+        self.optimizer = adam([self.params[n] for n in body], [self.params[n] for n in head], config)
+
+    def model(self, trial: int) -> SubtypeModel:
+        """The ``trial``-th model (a copy of its weights in the evaluation template)."""
+        self.template.load_state_dict(self.state(trial))
+        return self.template
+
+    def state(self, trial: int) -> dict[str, torch.Tensor]:
+        """The ``trial``-th model's state dict (what its sequential trial would save)."""
+        stacked = {**self.params, **self.buffers}
+        return {key: stacked[key][trial].detach().clone() for key in self.template.state_dict()}
+
+    def load(self, trial: int, state: dict[str, torch.Tensor]) -> None:
+        """Put a saved model state into the ``trial``-th slice."""
+        with torch.no_grad():
+            for key, value in state.items():
+                (self.params.get(key) if key in self.params else self.buffers[key])[trial].copy_(value)
+
+    def optimizer_state(self, trial: int) -> dict:
+        """The ``trial``-th slice of the Adam state, in the layout of a sequential trial's optimiser."""
+        full = self.optimizer.state_dict()
+        state = {i: {name: value[trial].clone() if value.dim() else value.clone() for name, value in s.items()}
+                 for i, s in full["state"].items()}  # fmt: skip
+        return {"state": state, "param_groups": full["param_groups"]}
+
+    def load_optimizer_states(self, states: list[dict]) -> None:
+        """Stack the trials' saved Adam states (all at the same step) into the batched optimiser."""
+        first = states[0]
+        stacked = {i: {name: torch.stack([s["state"][i][name] for s in states]) if value.dim() else value
+                       for name, value in entry.items()} for i, entry in first["state"].items()}  # fmt: skip
+        self.optimizer.load_state_dict({"state": stacked, "param_groups": first["param_groups"]})
+
+    def dropout_masks(self, generators: list[torch.Generator], batch: int, device: torch.device) -> dict:
+        """Each dropout layer's scaled keep-masks for one step, (K, batch, features), drawn from each
+        trial's generator as ``torch.nn.functional.dropout`` draws them, in the forward pass's order."""
+        masks = {f"{name}.mask": [] for name, _ in self.dropouts}
+        for generator in generators:
+            for name, layer in self.dropouts:
+                keep = 1 - layer.p
+                if layer.p == 0:  # dropout with p = 0 draws nothing
+                    mask = torch.ones(batch, layer.features, device=device)
+                else:
+                    mask = torch.empty(batch, layer.features, device=device).bernoulli_(keep, generator=generator)
+                    mask = mask.div_(keep)
+                masks[f"{name}.mask"].append(mask)
+        return {name: torch.stack(values) for name, values in masks.items()}
+
+    def forward(self, images: torch.Tensor, scna: torch.Tensor | None, masks: dict) -> tuple:
+        """Logits (K, B, classes) and, for MTL, segmentation logits (K, B, classes, *size)."""
+        segment = self.base.decoder is not None
+
+        def one_trial(params, buffers, image, scna_one):
+            out = functional_call(self.base, (params, buffers), (image, scna_one), {"segment": segment})
+            return (out.logits, out.seg_logits) if segment else (out.logits,)
+
+        scna_dims = 0 if scna is not None else None
+        batched = vmap(one_trial, in_dims=(0, 0, 0, scna_dims), randomness="error")  # no random op inside
+        return batched(self.params, {**self.buffers, **masks}, images, scna)
+
+
+def _trial_streams(data: RunData, config: TrainConfig, trials: list[int], evaluation: int, start: int, stop: int,
+                   device: torch.device) -> tuple[list[Iterator[dict]], list[torch.Generator]]:
+    """Each trial's batches for one stretch, and a generator that continues its random stream
+    where the sequential trial's first dropout would draw (after its loader took its seed)."""
+    streams, generators = [], []
+    for trial in trials:
+        seed = trial_seed(config, trial)
+        stretch_seed = seed_stretch(seed, evaluation)
+        batches = update_batches(data.train, config.batch_size, seed, start, stop,
+                                 unlabelled_per_batch=config.unlabelled_in_batch)  # fmt: skip
+        first = next(batches, None)  # starting the loader takes its seed from torch's stream
+        generator = torch.Generator(device=device)
+        if device.type == "cpu":
+            generator.set_state(torch.get_rng_state())
+        else:  # the device's own generator: the same distribution, not the CPU trial's masks
+            generator.manual_seed(stretch_seed)
+        streams.append(itertools.chain([] if first is None else [first], batches))
+        generators.append(generator)
+    return streams, generators
+
+
+def _train_stretch(stacked: StackedTrials, data: RunData, config: TrainConfig, trials: list[int], evaluation: int,
+                   device: torch.device, mixed: bool, progress: bool) -> list[dict]:
+    """The updates of one evaluation interval for every trial; returns each trial's mean losses."""
+    points = config.evaluation_points()
+    start, stop = (points[evaluation - 1] if evaluation else 0), points[evaluation]
+    streams, generators = _trial_streams(data, config, trials, evaluation, start, stop, device)
+    weights = (data.class_weights, data.seg_weights, data.weak_weights)
+    sums = [{"loss": 0.0, "classification_loss": 0.0, "segmentation_loss": 0.0} for _ in trials]
+    steps = tqdm(zip(*streams, strict=True), total=stop - start, leave=False, disable=not progress,
+                 desc=f"trials {trials[0]}-{trials[-1]} updates {start}-{stop}")  # fmt: skip
+    for batches in steps:
+        batches = [to_device(b, device, False) for b in batches]  # channels-last has no 6-D layout
+        images = torch.stack([b["image"] for b in batches])
+        scna = torch.stack([b["scna"] for b in batches]) if stacked.base.scna is not None else None
+        masks = stacked.dropout_masks(generators, images.shape[1], device)
+        with autocast(device, mixed):
+            outputs = stacked.forward(images, scna, masks)
+        parts = [multitask_loss(outputs[0][k].float(), b["label"], weights[0],
+                                outputs[1][k] if len(outputs) > 1 else None, b["target"], b["target_kind"],
+                                weights[1], weights[2]) for k, b in enumerate(batches)]  # fmt: skip
+        optimiser_step(torch.stack([p.total for p in parts]).sum(), stacked.optimizer)
+        for total, part in zip(sums, parts, strict=True):
+            total["loss"] += part.total.item()
+            total["classification_loss"] += part.classification.item()
+            total["segmentation_loss"] += part.segmentation.item()
+    return [{key: value / max(stop - start, 1) for key, value in total.items()} for total in sums]
+
+
+def _train_together(data: RunData, config: TrainConfig, trials: list[int], saved: list[TrialProgress],
+                    settings: dict, out_dir: Path, device: torch.device, mixed: bool, progress: bool) -> None:
+    """Train trials that stand at the same evaluation as one stacked model, to the end."""
+    models = [initial_model(config, data, trial, device, False) for trial in trials]
+    stacked = StackedTrials(models, config)
+    if saved[0].model_state is not None:
+        for k, progress_of in enumerate(saved):
+            stacked.load(k, progress_of.model_state)
+        stacked.load_optimizer_states([p.optimizer_state for p in saved])
+    for evaluation in range(len(saved[0].history), len(config.evaluation_points())):
+        started = time.perf_counter()
+        losses = _train_stretch(stacked, data, config, trials, evaluation, device, mixed, progress)
+        for k, trial in enumerate(trials):
+            record_evaluation(stacked.model(k), stacked.optimizer_state(k), saved[k], data, config, trial, evaluation,
+                              losses[k], settings, out_dir, started, progress)  # fmt: skip
+
+
+def run_trials_batched(data: RunData, config: TrainConfig, trials: list[int], out_dir: Path, progress: bool = True,
+                       restart: bool = False) -> list[pd.DataFrame]:
+    """Train (or resume) ``trials`` as one stacked model; returns each trial's per-evaluation metrics.
+
+    Trials resume from their own checkpoints; trials a kill left at different evaluations are
+    brought to the end in groups that stand at the same one. Stale checkpoints stop the run as in
+    :func:`run.run_trial` (or are discarded with ``restart``).
+    """
+    device = choose_device(config.device)
+    mixed = config.mixed_precision and device.type == "cuda"
+    settings = run_settings(config, data)
+    saved = {trial: resume_trial(out_dir, trial, settings, restart) for trial in trials}
+    by_position = sorted(trials, key=lambda t: len(saved[t].history))
+    for _, group in itertools.groupby(by_position, key=lambda t: len(saved[t].history)):
+        group = list(group)
+        if len(saved[group[0]].history) < len(config.evaluation_points()):
+            _train_together(data, config, group, [saved[t] for t in group], settings, out_dir, device, mixed,
+                            progress)  # fmt: skip
+    return [pd.DataFrame(saved[trial].history) for trial in trials]

@@ -1,0 +1,97 @@
+"""Batched trials: one stacked model, the same trials as when trained one after another."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from glioma_lib.core.layout import TrainingRun
+from glioma_lib.inputs.augment import training_augmentation
+from glioma_lib.models.checkpoint import read_checkpoint
+from glioma_lib.training import batched
+from glioma_lib.training.batched import run_trials_batched
+from glioma_lib.training.run import TrainConfig, run_trial
+from tests.training.conftest import planted_data
+
+# fp32: vmapped (grouped) convolutions round differently, and Adam's first steps follow the sign of
+# each gradient element, so rounding on near-zero gradients moves some weights by a whole learning
+# rate: after 6 updates losses and probabilities agree to these; the first update's loss to 1e-5.
+TOLERANCE = {"rtol": 1e-2, "atol": 5e-3}
+
+
+def _config(**changes) -> TrainConfig:
+    settings = {"updates": 6, "evaluations": 2, "trials": 3, "device": "cpu", "batch_size": 4}
+    return TrainConfig(**{**settings, **changes})
+
+
+def _validation_probabilities(out_dir, trial) -> list[float]:
+    state = read_checkpoint(TrainingRun(out_dir).checkpoint(trial, "last"))
+    return [p for e in json.loads(state["predictions"]) for p in e["validation"]["probability"]]
+
+
+@pytest.mark.parametrize("model, use_scna", [("cnn", False), ("mtl", False), ("mtl", True)])
+def test_batched_trials_equal_sequential_trials(planted_entries, tmp_path, model, use_scna):
+    """Same seeds: the same per-trial losses, validation probabilities and saved weights, with
+    augmentation and dropout (in the SCNA branch too) drawn per trial."""
+    scna = None
+    if use_scna:
+        rng = np.random.default_rng(1)
+        scna = pd.DataFrame(rng.normal(size=(12, 5)), index=planted_entries["patient_id"])
+    data = planted_data(planted_entries, training_augmentation(), scna)
+    config = _config(model=model, use_scna=use_scna)
+    sequential = [run_trial(data, config, t, tmp_path / "one", progress=False) for t in range(3)]
+    together = run_trials_batched(data, config, [0, 1, 2], tmp_path / "all", progress=False)
+    first = _config(model=model, use_scna=use_scna, updates=1, evaluations=1)  # same batches, same dropout masks
+    one = [run_trial(data, first, t, tmp_path / "first_one", progress=False)["loss"].item() for t in range(3)]
+    together_one = run_trials_batched(data, first, [0, 1, 2], tmp_path / "first_all", progress=False)
+    np.testing.assert_allclose([h["loss"].item() for h in together_one], one, rtol=1e-5)
+    for trial in range(3):
+        columns = ["loss", "classification_loss", "segmentation_loss", "selection_auc", "validation_auc"]
+        pd.testing.assert_frame_equal(together[trial][columns], sequential[trial][columns], **TOLERANCE)
+        np.testing.assert_allclose(_validation_probabilities(tmp_path / "all", trial),
+                                   _validation_probabilities(tmp_path / "one", trial), **TOLERANCE)  # fmt: skip
+        a, b = (read_checkpoint(TrainingRun(d).checkpoint(trial, "last")) for d in (tmp_path / "all", tmp_path / "one"))
+        assert a["model"].keys() == b["model"].keys() and a["optimizer"].keys() == b["optimizer"].keys()
+        weights_a, weights_b = (torch.cat([t.flatten() for t in s["model"].values()]) for s in (a, b))
+        # Adam magnifies rounding where a gradient is ~0 (tiny biases): the whole model's weights agree
+        assert torch.linalg.vector_norm(weights_a - weights_b) <= 1e-3 * torch.linalg.vector_norm(weights_b)
+    assert not np.allclose(sequential[0]["loss"], sequential[1]["loss"])  # the trials are different trials
+
+
+def test_a_killed_batched_run_resumes_to_the_uninterrupted_result(planted_entries, tmp_path, monkeypatch):
+    """Killed after the first evaluation (trial 2 even before saving it): the resumed run trains
+    trials 0-1 together from their checkpoints, trial 2 from scratch, and ends as an uninterrupted run."""
+    data = planted_data(planted_entries, training_augmentation())
+    config = _config(model="mtl")
+    reference = run_trials_batched(data, config, [0, 1, 2], tmp_path / "reference", progress=False)
+
+    record = batched.record_evaluation
+
+    def killed(model, optimizer_state, progress_of, data, config, trial, evaluation, *args):
+        if evaluation == 1 or (evaluation == 0 and trial == 2):
+            raise KeyboardInterrupt
+        record(model, optimizer_state, progress_of, data, config, trial, evaluation, *args)
+
+    monkeypatch.setattr(batched, "record_evaluation", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run_trials_batched(data, config, [0, 1, 2], tmp_path / "killed", progress=False)
+    monkeypatch.setattr(batched, "record_evaluation", record)
+    assert not TrainingRun(tmp_path / "killed").checkpoint(2, "last").exists()
+    resumed = run_trials_batched(data, config, [0, 1, 2], tmp_path / "killed", progress=False)
+    for trial in range(3):
+        columns = ["loss", "selection_auc", "validation_auc"]
+        pd.testing.assert_frame_equal(resumed[trial][columns], reference[trial][columns], **TOLERANCE)
+
+
+def test_sequential_and_batched_runs_share_checkpoints(planted_entries, tmp_path):
+    """A run begun one trial at a time can be finished batched (and the fingerprint ignores the mode)."""
+    data = planted_data(planted_entries)
+    config = _config(model="cnn", evaluations=3)
+    run_trial(data, config, 0, tmp_path, progress=False)
+    histories = run_trials_batched(data, TrainConfig(**{**config.__dict__, "batch_trials": True}), [0, 1],
+                                   tmp_path, progress=False)  # fmt: skip
+    assert [len(h) for h in histories] == [3, 3]
