@@ -13,7 +13,7 @@ import torch
 import torchio as tio
 from torch.utils.data import DataLoader, Dataset
 
-from glioma_lib.inputs.augment import augment, item_seed
+from glioma_lib.inputs.augment import augment, drawn_augmentation, item_seed
 from glioma_lib.inputs.cache import CacheEntry
 from glioma_lib.inputs.formats import IGNORE, InputFormat, segmentation_target
 
@@ -33,7 +33,7 @@ class MultiTaskDataset(Dataset):
 
     def __init__(self, index: pd.DataFrame, fmt: InputFormat, labels: pd.Series,
                  scna: pd.DataFrame | None = None, scna_dim: int = 0,
-                 transform: tio.Compose | None = None, seed: int = 0):
+                 transform: tio.Compose | None = None, seed: int = 0, augment_on_device: bool = False):
         self.rows = index[["patient_id", "entry", "mask_kind"]].to_dict("records")  # no pandas in the hot path
         self.fmt = fmt
         self.labels = {p: int(v) for p, v in labels.items()}
@@ -41,6 +41,7 @@ class MultiTaskDataset(Dataset):
         self.scna = {} if scna is None else {p: torch.tensor(v, dtype=torch.float32)
                                              for p, v in zip(scna.index, scna.to_numpy(), strict=True)}
         self.transform = transform
+        self.augment_on_device = augment_on_device  # items carry torchio's draws; augment_batch applies them
         self.seed = seed
         self.epoch = 0
 
@@ -58,7 +59,10 @@ class MultiTaskDataset(Dataset):
         image_np, labels_np = CacheEntry(row["entry"]).arrays()  # copy-on-write maps: collation copies once
         image = torch.from_numpy(image_np)
         labels = None if labels_np is None else torch.from_numpy(labels_np)
-        if self.transform is not None:
+        draws = {}
+        if self.transform is not None and self.augment_on_device:
+            draws = drawn_augmentation(self.transform, item_seed(self.seed, epoch, i))
+        elif self.transform is not None:
             image, labels = augment(image, labels, self.transform, item_seed(self.seed, epoch, i))
         kind = row["mask_kind"] if labels is not None else "none"
         if labels is None:
@@ -71,7 +75,7 @@ class MultiTaskDataset(Dataset):
             "image": image.float(), "target": target, "target_kind": TARGET_KINDS[kind],
             "label": self.labels.get(patient, MISSING_LABEL),
             "scna": torch.zeros(self.scna_dim) if scna is None else scna, "has_scna": scna is not None,
-            "patient_id": patient,
+            "patient_id": patient, **draws,
         }  # fmt: skip
 
 

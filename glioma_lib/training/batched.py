@@ -160,7 +160,7 @@ def _train_stretch(stacked: StackedTrials, data: RunData, config: TrainConfig, t
     steps = tqdm(zip(*streams, strict=True), total=stop - start, leave=False, disable=not progress,
                  desc=f"trials {trials[0]}-{trials[-1]} updates {start}-{stop}")  # fmt: skip
     for batches in steps:
-        batches = [to_device(b, device, False) for b in batches]  # channels-last has no 6-D layout
+        batches = [to_device(b, device, False) for b in batches]  # augmented there; channels-last has no 6-D layout
         images = torch.stack([b["image"] for b in batches])
         scna = torch.stack([b["scna"] for b in batches]) if stacked.base.scna is not None else None
         masks = stacked.dropout_masks(generators, images.shape[1], device)

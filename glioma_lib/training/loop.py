@@ -9,7 +9,7 @@ import contextlib
 import torch
 from torch import nn
 
-from glioma_lib.inputs.augment import item_seed
+from glioma_lib.inputs.augment import augment_batch, item_seed
 
 
 def choose_device(name: str = "auto") -> torch.device:
@@ -31,15 +31,23 @@ def autocast(device: torch.device, mixed: bool):
     return contextlib.nullcontext()
 
 
+def augments_on_device(device: torch.device) -> bool:
+    """Flips and noise are applied on the training device when it is not the CPU (the loader then
+    only reads the cache); on the CPU the loader applies them with torchio."""
+    return device.type != "cpu"
+
+
 def to_device(batch: dict, device: torch.device, mixed: bool) -> dict:
-    """A loader batch's tensors on ``device`` (images channels-last 3D on the mixed path)."""
+    """A loader batch's tensors on ``device`` (images channels-last 3D on the mixed path), with the
+    augmentation its items recorded applied there (``inputs.augment.augment_batch``)."""
     out = {}
     for key, value in batch.items():
         if isinstance(value, torch.Tensor):
             value = value.to(device, non_blocking=True)
-            if key == "image" and uses_mixed_precision(device, mixed):
-                value = value.contiguous(memory_format=torch.channels_last_3d)
         out[key] = value
+    out = augment_batch(out)
+    if "image" in out and uses_mixed_precision(device, mixed):
+        out["image"] = out["image"].contiguous(memory_format=torch.channels_last_3d)
     return out
 
 

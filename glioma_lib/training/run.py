@@ -43,6 +43,7 @@ from glioma_lib.models.espnet import DEFAULT_NORM
 from glioma_lib.models.heads import ModelOutput, SubtypeModel, load_segmentation_weights
 from glioma_lib.models.losses import LossParts, balanced_class_weights, enet_class_weights, multitask_loss
 from glioma_lib.training.loop import (
+    augments_on_device,
     autocast,
     choose_device,
     model_device,
@@ -187,9 +188,12 @@ def build_run_data(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainCon
     validation_index = index[(index["split"] == "validation") & (index["label"] >= 0)]
     used_scna = scna if config.use_scna else None
 
+    on_device = augments_on_device(choose_device(config.device))
+
     def dataset(part: pd.DataFrame, augment: bool) -> MultiTaskDataset:
-        return MultiTaskDataset(part, fmt, labels, scna=used_scna,
-                                transform=training_augmentation() if augment else None, seed=config.seed)
+        transform = training_augmentation() if augment else None
+        return MultiTaskDataset(part, fmt, labels, scna=used_scna, transform=transform, seed=config.seed,
+                                augment_on_device=on_device)  # fmt: skip
 
     plain = dataset(train_index, False)
     counts = np.zeros(fmt.n_seg_classes)

@@ -39,6 +39,7 @@ from glioma_lib.models.espnet import ESPNet3D
 from glioma_lib.models.losses import enet_class_weights, multitask_loss
 from glioma_lib.training.loop import (
     TEACHER_STREAM,
+    augments_on_device,
     autocast,
     choose_device,
     model_device,
@@ -114,7 +115,8 @@ def train_teacher(index: pd.DataFrame, patients: list[str], out: str | Path, epo
     chosen = choose_device(device)
     mixed = uses_mixed_precision(chosen, mixed_precision)
     labels = pd.Series(-1, index=part["patient_id"])
-    dataset = MultiTaskDataset(part, TEACHER_FORMAT, labels, transform=training_augmentation(), seed=seed)
+    dataset = MultiTaskDataset(part, TEACHER_FORMAT, labels, transform=training_augmentation(), seed=seed,
+                               augment_on_device=augments_on_device(chosen))  # fmt: skip
     counts = np.zeros(4)
     for row in part.itertuples():
         counts += np.bincount(np.asarray(CacheEntry(row.entry).arrays()[1]).ravel(), minlength=4)[:4]

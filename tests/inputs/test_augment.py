@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from glioma_lib.inputs.augment import augment, training_augmentation
+from glioma_lib.inputs.augment import augment, augment_batch, drawn_augmentation, training_augmentation
 
 
 def test_flips_keep_image_and_mask_aligned():
@@ -24,3 +24,62 @@ def test_flips_keep_image_and_mask_aligned():
     a = augment(image, labels, training_augmentation(), 3)
     b = augment(image, labels, training_augmentation(), 3)
     assert torch.equal(a[0], b[0])  # reproducible under a seed, noise included
+
+
+def _planted() -> tuple[torch.Tensor, torch.Tensor]:
+    image = torch.zeros(2, 10, 12, 14)
+    labels = torch.zeros(10, 12, 14, dtype=torch.uint8)
+    image[0, 1:3, 2:5, 9:13] = 5.0  # an asymmetric block in channel 0 only
+    image[1] = 7.0
+    labels[1:3, 2:5, 9:13] = 1
+    return image, labels
+
+
+def test_the_device_path_draws_torchios_flips_and_noise_and_on_the_cpu_gives_its_output():
+    """The loader records torchio's draws; augment_batch applies them to a batch tensor. On the CPU
+    the result is torchio's, image and mask, for every seed (same flips, same noise)."""
+    image, labels = _planted()
+    transform = training_augmentation()
+    seeds = range(40)
+    draws = [drawn_augmentation(transform, s) for s in seeds]
+    batch = {"image": image.expand(len(seeds), -1, -1, -1, -1), "target": labels.expand(len(seeds), -1, -1, -1),
+             **{key: torch.stack([d[key] for d in draws]) for key in draws[0]}}  # fmt: skip
+    out = augment_batch(batch)
+    flipped = set()
+    for i, seed in enumerate(seeds):
+        reference_image, reference_labels = augment(image, labels, transform, seed)
+        torch.testing.assert_close(out["image"][i], reference_image)
+        assert torch.equal(out["target"][i], reference_labels)
+        assert torch.equal(out["image"][i, 0] > 2.5, out["target"][i] == 1)  # image and mask still aligned
+        flipped.add(tuple(batch["flip"][i].tolist()))
+    assert len(flipped) == 8 and (batch["noise_seed"] >= 0).any() and (batch["noise_seed"] < 0).any()
+    assert augment_batch({"image": image[None]})["image"] is not None  # a batch without draws passes as it is
+
+
+def test_a_loader_that_only_reads_the_cache_gives_the_batches_of_the_torchio_loader(tmp_path):
+    """``augment_on_device``: items carry the draws and ``to_device`` applies them, giving the same
+    batches as the loader that augments with torchio (on the CPU)."""
+    import numpy as np
+    import pandas as pd
+
+    from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader
+    from glioma_lib.inputs.formats import FORMATS
+    from glioma_lib.training.loop import to_device
+
+    image, labels = _planted()
+    rows = []
+    for i in range(4):
+        folder = tmp_path / f"p{i}"
+        folder.mkdir()
+        np.save(folder / "image.npy", image[:1].roll(i, dims=1).numpy())
+        np.save(folder / "labels.npy", labels.roll(i, dims=0).numpy())
+        rows.append({"patient_id": f"p{i}", "entry": str(folder), "mask_kind": "gt"})
+    index = pd.DataFrame(rows)
+    ids = pd.Series(0, index=index["patient_id"])
+    batches = []
+    for on_device in (False, True):
+        dataset = MultiTaskDataset(index, FORMATS["t1ce"], ids, transform=training_augmentation(), seed=5,
+                                   augment_on_device=on_device)  # fmt: skip
+        batches.append(to_device(next(iter(make_loader(dataset, 4, shuffle=False))), torch.device("cpu"), False))
+    torch.testing.assert_close(batches[1]["image"], batches[0]["image"])
+    assert torch.equal(batches[1]["target"], batches[0]["target"])
