@@ -99,9 +99,13 @@ def _bench(args: argparse.Namespace) -> None:
     if args.what == "phantom":
         rows = bench.bench_phantom([tuple(s) for s in (args.shape or [[240, 240, 155], [96, 96, 64]])])
     else:
-        rows = getattr(bench, f"bench_{args.what}")(args)
+        rows = getattr(bench, f"bench_{args.what.replace('-', '_')}")(args)
     for row in rows:
         print(json.dumps(row))
+    if args.out:
+        from glioma_lib.core.atomic import write_json
+
+        write_json(rows, args.out)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -179,11 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(func=_export)
 
     bench = commands.add_parser("bench", help="speed benchmarks for the README")
-    bench.add_argument("what", choices=["phantom", "loader", "train", "weak"])
+    bench.add_argument("what", choices=["phantom", "loader", "train", "weak", "gpu-check"])
     bench.add_argument("--shape", type=int, nargs=3, action="append", metavar=("X", "Y", "Z"))
     bench.add_argument("--steps", type=int, default=3, help="timed steps per figure (train, weak)")
     bench.add_argument("--compile", action="store_true", help="also time a torch.compile variant (train)")
     bench.add_argument("--concurrent", type=int, default=0, help="also time K trainings sharing the device (train)")
+    bench.add_argument("--batched", type=int, default=0, help="also time K trials batched in one model (train)")
+    bench.add_argument("--out", type=Path, help="also write the rows to this JSON file")
     bench.set_defaults(func=_bench)
     return parser
 

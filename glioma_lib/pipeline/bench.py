@@ -82,14 +82,51 @@ def bench_loader(args) -> list[dict]:
     return pd.DataFrame(results).to_dict("records")
 
 
+def _random_batch(shape: tuple[int, int, int], batch: int) -> dict:
+    """A loader-like MTL batch of random four-channel volumes with ground-truth masks."""
+    from glioma_lib.inputs.dataset import TARGET_KINDS
+
+    return {"image": torch.randn(batch, 4, *shape), "target": torch.randint(0, 4, (batch, *shape), dtype=torch.int8),
+            "target_kind": torch.full((batch,), TARGET_KINDS["gt"]),
+            "label": torch.tensor([0, 1, -1, 1] * batch)[:batch], "scna": torch.zeros(batch, 0)}  # fmt: skip
+
+
+def _timed(step, steps: int, device: torch.device, barrier=None) -> float:
+    """Seconds for ``steps`` calls of ``step`` after one warm-up call (and compilation); with a
+    ``barrier``, timing starts when every process sharing the device has warmed up, so their timed
+    windows overlap and the rates add up to an aggregate."""
+    step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    if barrier is not None:
+        barrier.wait()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def _batched_step_rate(shape: tuple[int, int, int], device: str, mixed: bool, steps: int, trials: int,
+                       batch: int = 4) -> float:
+    """Aggregate samples/s of ``trials`` MTL trials trained as one stacked model (``training.batched``)."""
+    from glioma_lib.models.heads import SubtypeModel
+    from glioma_lib.training.batched import StackedTrials
+    from glioma_lib.training.run import TrainConfig
+
+    dev = torch.device(device)
+    stacked = StackedTrials([SubtypeModel("mtl", 4, 4).to(dev) for _ in range(trials)], TrainConfig(lr=5e-4))
+    batches = [_random_batch(shape, batch) for _ in range(trials)]
+    generators = [torch.Generator(device=dev).manual_seed(k) for k in range(trials)]
+    weights = (torch.ones(2, device=dev), torch.ones(4, device=dev), torch.ones(2, device=dev))
+    seconds = _timed(lambda: stacked.train_step(batches, generators, weights, dev, mixed), steps, dev)
+    return trials * batch * steps / seconds
+
+
 def _training_step_rate(shape: tuple[int, int, int], device: str, mixed: bool, steps: int, batch: int = 4,
                         compile_model: bool = False, barrier=None) -> float:
-    """Samples/s of the trainer's own MTL step (``training.training_step``) on random data.
-
-    With a ``barrier``, timing starts when every process sharing the device has warmed up, so
-    their timed windows overlap and the rates add up to an aggregate.
-    """
-    from glioma_lib.inputs.dataset import TARGET_KINDS
+    """Samples/s of the trainer's own MTL step (``training.training_step``) on random data."""
     from glioma_lib.models.heads import SubtypeModel
     from glioma_lib.training.loop import place_model
     from glioma_lib.training.run import training_step
@@ -98,24 +135,10 @@ def _training_step_rate(shape: tuple[int, int, int], device: str, mixed: bool, s
     model = place_model(SubtypeModel("mtl", 4, 4), dev, mixed)
     step_model = torch.compile(model) if compile_model else model
     optimizer = torch.optim.Adam(model.parameters(), lr=5e-4)
-    data = {"image": torch.randn(batch, 4, *shape), "target": torch.randint(0, 4, (batch, *shape), dtype=torch.int8),
-            "target_kind": torch.full((batch,), TARGET_KINDS["gt"]), "label": torch.tensor([0, 1, -1, 1][:batch])}
+    data = _random_batch(shape, batch)
     weights = (torch.ones(2), torch.ones(4), torch.ones(2))
-
-    def step() -> None:
-        training_step(step_model, data, optimizer, weights, dev, mixed)
-
-    step()  # warm-up (and compilation)
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
-    if barrier is not None:
-        barrier.wait()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
-    return batch * steps / (time.perf_counter() - start)
+    seconds = _timed(lambda: training_step(step_model, data, optimizer, weights, dev, mixed), steps, dev, barrier)
+    return batch * steps / seconds
 
 
 def _concurrent_worker(queue, barrier, shape, device, mixed, steps, threads) -> None:
@@ -142,31 +165,33 @@ def _concurrent_rate(processes: int, shape, device: str, mixed: bool, steps: int
 
 
 def bench_train(args) -> list[dict]:
-    """Training samples/s at 64^3 and 144^3 (batch 4): plain fp32 eager vs the project's default path.
-
-    The default path is bf16 autocast with channels-last 3D on CUDA; on a CPU the two are the
-    same code, so the figure is reported once. ``--compile`` adds a torch.compile variant, and
-    ``--concurrent K`` the aggregate rate of K independent trainings sharing the device (the
-    paper's grid is many independent trainings).
+    """Training samples/s at 64^3 and 144^3 (batch 4), in one run so the rows compare: plain fp32
+    eager, the project's default path (bf16 autocast with channels-last 3D on CUDA; on a CPU the
+    same code as fp32 eager), ``--batched K`` trials as one stacked model and ``--concurrent K``
+    independent trainings sharing the device (both aggregates), ``--compile`` a torch.compile variant.
     """
     device = choose_device().type
+    cuda = device == "cuda"
     rows = []
+
+    def row(variant: str, shape: tuple[int, int, int], rate: float) -> None:
+        rows.append({"benchmark": "train", "variant": variant, "shape": "x".join(map(str, shape)), "batch": 4,
+                     "samples_per_s": round(rate, 2), "machine": machine()})  # fmt: skip
+
     for shape in [tuple(s) for s in (args.shape or [[64, 64, 64], [144, 144, 144]])]:
-        mixed = device == "cuda"
-        variants = [("fp32 eager", False, False)]
-        if mixed:
-            variants.append(("bf16 autocast + channels-last", True, False))
+        row("fp32 eager, one trial", shape, _training_step_rate(shape, device, False, args.steps))
+        default = ("default path (bf16 autocast + channels-last), one trial" if cuda
+                   else "default path (on a CPU: fp32 eager), one trial")
+        row(default, shape, _training_step_rate(shape, device, cuda, args.steps))
         if args.compile:
-            variants.append(("torch.compile" + (" + bf16" if mixed else ""), mixed, True))
-        for name, use_mixed, compiled in variants:
-            rate = _training_step_rate(shape, device, use_mixed, args.steps, compile_model=compiled)
-            rows.append({"benchmark": "train", "variant": name, "shape": "x".join(map(str, shape)), "batch": 4,
-                         "samples_per_s": round(rate, 2), "machine": machine()})  # fmt: skip
-        if getattr(args, "concurrent", 0) and args.concurrent > 1:
-            rate = _concurrent_rate(args.concurrent, shape, device, mixed, args.steps)
-            rows.append({"benchmark": "train", "variant": f"{args.concurrent} concurrent trainings (aggregate)",
-                         "shape": "x".join(map(str, shape)), "batch": 4, "samples_per_s": round(rate, 2),
-                         "machine": machine()})  # fmt: skip
+            row("torch.compile" + (" + bf16" if cuda else ""), shape,
+                _training_step_rate(shape, device, cuda, args.steps, compile_model=True))
+        if args.batched > 1:
+            row(f"{args.batched} trials batched in one model (aggregate)", shape,
+                _batched_step_rate(shape, device, cuda, args.steps, args.batched))
+        if args.concurrent > 1:
+            row(f"{args.concurrent} processes (aggregate)", shape,
+                _concurrent_rate(args.concurrent, shape, device, cuda, args.steps))
     return rows
 
 
@@ -190,3 +215,63 @@ def bench_weak(args) -> list[dict]:
         rows.append({"benchmark": "weak-label inference", "shape": "x".join(map(str, shape)), "batch": 2,
                      "volumes_per_s": round(rate, 2), "machine": machine()})  # fmt: skip
     return rows
+
+
+def accuracy_check(device: str | None = None, n_mr: int = 160, crop: int = 16, updates: int = 160, trials: int = 3,
+                   seed: int = 0) -> dict:
+    """Does the fast path lose accuracy? On one synthetic cohort, with the same seeds and budget,
+    CNN IDH trials trained as plain fp32 eager sequential trials and on the default fast path
+    (batched trials; bf16 autocast with channels-last on CUDA): their honest AUCs and the paired
+    bootstrap CI of the difference, on the same validation patients."""
+    from dataclasses import asdict
+
+    import pandas as pd
+
+    from glioma_lib.cohort.manifest import CohortSources, build_manifest
+    from glioma_lib.core.layout import TrainingRun
+    from glioma_lib.core.metrics import paired_auc_difference
+    from glioma_lib.inputs.cache import build_cache
+    from glioma_lib.inputs.formats import FORMATS
+    from glioma_lib.inputs.preprocess import PreprocessSpec
+    from glioma_lib.training.run import TrainConfig, train_run
+
+    device = device or choose_device().type
+    with tempfile.TemporaryDirectory() as tmp:
+        cohort = PhantomConfig(n_mr=n_mr, n_scna_only=0, shape=(48, 48, 32), seg_fraction=1.0, seed=seed)
+        manifest, _ = build_manifest(CohortSources.phantom(generate(Path(tmp) / "c", cohort, progress=False)),
+                                     validation_fraction=0.5, seed=seed)  # fmt: skip
+        index = build_cache(manifest, FORMATS["t1ce"], PreprocessSpec(shape=(crop,) * 3), Path(tmp) / "cache",
+                            progress=False)  # fmt: skip
+        ensembles, configs = {}, {}
+        for name, fast in [("fp32 eager", False), ("fast path", True)]:
+            config = TrainConfig(task="idh", input_format="t1ce", model="cnn", updates=updates, evaluations=4,
+                                 evaluate_from=0.5, trials=trials, seed=seed, lr=1e-4, head_lr_factor=3,
+                                 pooled_levels=3, device=device, mixed_precision=fast, batch_trials=fast, bootstrap=200)
+            train_run(manifest, index, config, Path(tmp) / name.replace(" ", "_"), progress=False)
+            predictions = pd.read_parquet(TrainingRun(Path(tmp) / name.replace(" ", "_")).validation_predictions)
+            ensembles[name] = predictions.groupby("patient_id").agg(label=("label", "first"),
+                                                                    probability=("probability", "mean"))
+            configs[name] = {k: v for k, v in asdict(config).items() if k in ("mixed_precision", "batch_trials")}
+    a, b = ensembles["fast path"], ensembles["fp32 eager"].loc[ensembles["fast path"].index]
+    result = paired_auc_difference(a["label"].to_numpy(), a["probability"].to_numpy(), b["probability"].to_numpy(),
+                                   1000, seed)  # fmt: skip
+    return {"benchmark": "accuracy", "fast_path_auc": round(result.value_a, 3),
+            "fp32_eager_auc": round(result.value_b, 3), "difference": round(result.difference, 3),
+            "ci95": [round(result.ci_low, 3), round(result.ci_high, 3)],
+            "same_within_ci": bool(result.ci_low <= 0 <= result.ci_high), "n_validation": int(len(a)),
+            "settings": configs, "device": device, "machine": machine()}  # fmt: skip
+
+
+def bench_gpu_check(args) -> list[dict]:
+    """The GPU check, one prepared command (``glioma bench gpu-check --out gpu_check.json``): the
+    training rows at 64^3 and 144^3 (fp32 eager, the default path, 4 batched trials, 4 processes)
+    and the accuracy comparison of the fast path with fp32 eager."""
+    import argparse
+
+    rows = bench_train(argparse.Namespace(shape=args.shape or [[64, 64, 64], [144, 144, 144]], steps=args.steps,
+                                          compile=args.compile, batched=args.batched or 4,
+                                          concurrent=args.concurrent or 4))  # fmt: skip
+    if torch.cuda.is_available():
+        for row in rows:
+            row["peak_gpu_memory_gb"] = round(torch.cuda.max_memory_allocated() / 2**30, 1)
+    return [*rows, accuracy_check()]

@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from glioma_lib.inputs.dataset import update_batches
 from glioma_lib.models.heads import SubtypeModel, TrialDropout
-from glioma_lib.models.losses import multitask_loss
+from glioma_lib.models.losses import LossParts, multitask_loss
 from glioma_lib.training.loop import autocast, choose_device, optimiser_step, seed_stretch, to_device
 from glioma_lib.training.run import (
     RunData,
@@ -127,6 +127,22 @@ class StackedTrials:
         batched = vmap(one_trial, in_dims=(0, 0, 0, scna_dims), randomness="error")  # no random op inside
         return batched(self.params, {**self.buffers, **masks}, images, scna)
 
+    def train_step(self, batches: list[dict], generators: list[torch.Generator], weights: tuple[torch.Tensor, ...],
+                   device: torch.device, mixed: bool) -> list[LossParts]:
+        """One optimiser step of every trial on its own loader batch (Eq. 1 per trial, summed);
+        ``weights`` = (class, segmentation, weak). Returns each trial's loss parts."""
+        batches = [to_device(b, device, False) for b in batches]  # augmented there; channels-last has no 6-D layout
+        images = torch.stack([b["image"] for b in batches])
+        scna = torch.stack([b["scna"] for b in batches]) if self.base.scna is not None else None
+        masks = self.dropout_masks(generators, images.shape[1], device)
+        with autocast(device, mixed):
+            outputs = self.forward(images, scna, masks)
+        parts = [multitask_loss(outputs[0][k].float(), b["label"], weights[0],
+                                outputs[1][k] if len(outputs) > 1 else None, b["target"], b["target_kind"],
+                                weights[1], weights[2]) for k, b in enumerate(batches)]  # fmt: skip
+        optimiser_step(torch.stack([p.total for p in parts]).sum(), self.optimizer)
+        return parts
+
 
 def _trial_streams(data: RunData, config: TrainConfig, trials: list[int], evaluation: int, start: int, stop: int,
                    device: torch.device) -> tuple[list[Iterator[dict]], list[torch.Generator]]:
@@ -160,16 +176,7 @@ def _train_stretch(stacked: StackedTrials, data: RunData, config: TrainConfig, t
     steps = tqdm(zip(*streams, strict=True), total=stop - start, leave=False, disable=not progress,
                  desc=f"trials {trials[0]}-{trials[-1]} updates {start}-{stop}")  # fmt: skip
     for batches in steps:
-        batches = [to_device(b, device, False) for b in batches]  # augmented there; channels-last has no 6-D layout
-        images = torch.stack([b["image"] for b in batches])
-        scna = torch.stack([b["scna"] for b in batches]) if stacked.base.scna is not None else None
-        masks = stacked.dropout_masks(generators, images.shape[1], device)
-        with autocast(device, mixed):
-            outputs = stacked.forward(images, scna, masks)
-        parts = [multitask_loss(outputs[0][k].float(), b["label"], weights[0],
-                                outputs[1][k] if len(outputs) > 1 else None, b["target"], b["target_kind"],
-                                weights[1], weights[2]) for k, b in enumerate(batches)]  # fmt: skip
-        optimiser_step(torch.stack([p.total for p in parts]).sum(), stacked.optimizer)
+        parts = stacked.train_step(list(batches), generators, weights, device, mixed)
         for total, part in zip(sums, parts, strict=True):
             total["loss"] += part.total.item()
             total["classification_loss"] += part.classification.item()

@@ -3,20 +3,39 @@
 from __future__ import annotations
 
 import argparse
+import json
 
+import pytest
+
+from glioma_lib.cli import main
 from glioma_lib.pipeline import bench
 
 
 def test_benchmarks_run_at_tiny_shapes():
-    args = argparse.Namespace(shape=[[16, 16, 16]], steps=1, compile=False)
+    args = argparse.Namespace(shape=[[16, 16, 16]], steps=1, compile=False, batched=0, concurrent=0)
     train = bench.bench_train(args)
     weak = bench.bench_weak(args)
-    assert train[0]["samples_per_s"] > 0 and train[0]["variant"] == "fp32 eager"
+    assert train[0]["samples_per_s"] > 0 and train[0]["variant"] == "fp32 eager, one trial"
     assert weak[0]["volumes_per_s"] > 0 and "machine" in weak[0]
 
 
-def test_concurrent_trainings_report_an_aggregate_rate():
-    args = argparse.Namespace(shape=[[16, 16, 16]], steps=1, compile=False, concurrent=2)
-    rows = bench.bench_train(args)
-    assert [row["variant"] for row in rows] == ["fp32 eager", "2 concurrent trainings (aggregate)"]
-    assert rows[-1]["samples_per_s"] > 0
+def test_the_training_benchmark_has_every_row_in_one_run_and_writes_json(tmp_path):
+    """fp32 eager, the default path, K batched trials and K processes, measured in one run."""
+    out = tmp_path / "bench.json"
+    assert main(["bench", "train", "--shape", "16", "16", "16", "--steps", "1", "--batched", "2", "--concurrent", "2",
+                 "--out", str(out)]) == 0  # fmt: skip
+    rows = json.loads(out.read_text())
+    assert [row["variant"] for row in rows] == [
+        "fp32 eager, one trial", "default path (on a CPU: fp32 eager), one trial",
+        "2 trials batched in one model (aggregate)", "2 processes (aggregate)"]  # fmt: skip
+    assert all(row["samples_per_s"] > 0 and row["shape"] == "16x16x16" and row["machine"] for row in rows)
+
+
+@pytest.mark.slow
+def test_the_accuracy_check_compares_the_fast_path_with_fp32_eager_on_the_same_patients():
+    result = bench.accuracy_check(device="cpu", n_mr=40, updates=8, trials=2)
+    assert result["settings"] == {"fp32 eager": {"mixed_precision": False, "batch_trials": False},
+                                  "fast path": {"mixed_precision": True, "batch_trials": True}}
+    assert 0 <= result["fast_path_auc"] <= 1 and result["ci95"][0] <= result["difference"] <= result["ci95"][1]
+    # on a CPU the fast path is batched fp32 trials: the same numbers to rounding
+    assert abs(result["difference"]) < 0.02 and result["same_within_ci"]
