@@ -217,7 +217,7 @@ def bench_weak(args) -> list[dict]:
     return rows
 
 
-def accuracy_check(device: str | None = None, n_mr: int = 160, crop: int = 16, updates: int = 160, trials: int = 3,
+def accuracy_check(device: str | None = None, n_mr: int = 400, crop: int = 16, updates: int = 160, trials: int = 3,
                    seed: int = 0) -> dict:
     """Does the fast path lose accuracy? On one synthetic cohort, with the same seeds and budget,
     CNN IDH trials trained as plain fp32 eager sequential trials and on the default fast path
@@ -268,6 +268,9 @@ def bench_gpu_check(args) -> list[dict]:
     and the accuracy comparison of the fast path with fp32 eager."""
     import argparse
 
+    if not torch.cuda.is_available():
+        raise SystemExit("gpu-check needs a CUDA device (its 144^3 rows would take hours on a CPU); on a CPU use "
+                         "`glioma bench train --shape 16 16 16 --batched 3 --concurrent 3`")
     rows = bench_train(argparse.Namespace(shape=args.shape or [[64, 64, 64], [144, 144, 144]], steps=args.steps,
                                           compile=args.compile, batched=args.batched or 4,
                                           concurrent=args.concurrent or 4))  # fmt: skip

@@ -6,6 +6,7 @@ import argparse
 import json
 
 import pytest
+import torch
 
 from glioma_lib.cli import main
 from glioma_lib.pipeline import bench
@@ -39,3 +40,10 @@ def test_the_accuracy_check_compares_the_fast_path_with_fp32_eager_on_the_same_p
     assert 0 <= result["fast_path_auc"] <= 1 and result["ci95"][0] <= result["difference"] <= result["ci95"][1]
     # on a CPU the fast path is batched fp32 trials: the same numbers to rounding
     assert abs(result["difference"]) < 0.02 and result["same_within_ci"]
+
+
+def test_the_gpu_check_says_it_needs_a_gpu(capsys):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is here: the check would run")
+    with pytest.raises(SystemExit, match="gpu-check needs a CUDA device"):
+        main(["bench", "gpu-check"])

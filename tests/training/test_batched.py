@@ -12,8 +12,9 @@ import torch
 from glioma_lib.core.layout import TrainingRun
 from glioma_lib.inputs.augment import training_augmentation
 from glioma_lib.models.checkpoint import read_checkpoint
+from glioma_lib.models.heads import SubtypeModel
 from glioma_lib.training import batched
-from glioma_lib.training.batched import run_trials_batched
+from glioma_lib.training.batched import StackedTrials, run_trials_batched
 from glioma_lib.training.run import TrainConfig, run_trial
 from tests.training.conftest import planted_data
 
@@ -60,6 +61,24 @@ def test_batched_trials_equal_sequential_trials(planted_entries, tmp_path, model
         # Adam magnifies rounding where a gradient is ~0 (tiny biases): the whole model's weights agree
         assert torch.linalg.vector_norm(weights_a - weights_b) <= 1e-3 * torch.linalg.vector_norm(weights_b)
     assert not np.allclose(sequential[0]["loss"], sequential[1]["loss"])  # the trials are different trials
+
+
+@pytest.mark.parametrize("norm", ["group", "batch"])
+def test_vmapped_gradients_equal_each_models_own_in_float64(norm):
+    """The stacked forward and backward are each trial's own, exactly (float64). With BatchNorm at
+    16^3 crops the bottleneck normalises over 4 values, which magnifies fp32 rounding from step to
+    step, so BatchNorm trials are compared here rather than after several fp32 steps."""
+    torch.manual_seed(0)
+    models = [SubtypeModel("mtl", 1, 2, norm=norm, dropout=0.0).double() for _ in range(2)]
+    stacked = StackedTrials(models, _config())
+    images = torch.randn(2, 4, 1, 16, 16, 16, dtype=torch.float64)
+    logits, seg = stacked.forward(images, None, {})
+    ((logits**2).sum() + (seg**2).mean()).backward()
+    for k, model in enumerate(models):
+        out = model(images[k])
+        ((out.logits**2).sum() + (out.seg_logits**2).mean() / 2).backward()  # the stacked mean spans both trials
+        for name, parameter in model.named_parameters():
+            torch.testing.assert_close(stacked.params[name].grad[k], parameter.grad, rtol=1e-6, atol=1e-10)
 
 
 def test_a_killed_batched_run_resumes_to_the_uninterrupted_result(planted_entries, tmp_path, monkeypatch):
