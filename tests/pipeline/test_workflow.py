@@ -1,6 +1,5 @@
-"""The smoke workflow end to end through Snakemake's generic cluster executor, then the book.
-
-This is the one slow test of `make test` (a few minutes on 2 cores).
+"""The smoke workflow end to end through Snakemake's generic cluster executor, then the book; and
+the `real` profile end to end with its book. Both are slow tests (minutes on 2 cores), in `make test`.
 """
 
 from __future__ import annotations
