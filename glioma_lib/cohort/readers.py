@@ -220,8 +220,9 @@ BORDER = 2  # voxels of each face that must be background in a skull-stripped sc
 MAX_BORDER_SIGNAL = 0.25  # non-zero border voxels tolerated: a brain may touch a tight field of view; noise fills it
 SPACING_TOLERANCE = 0.1  # relative: BraTS resamples every scan to 1 mm isotropic voxels
 BRATS_PREPROCESSING = ("run BraTS preprocessing (co-registration to SRI24, 1 mm resampling, skull stripping; e.g. "
-                       "the BrainLes preprocessing tools) first, or set accept_unusual_geometry to use the scan "
-                       "knowingly (it is then listed in the curation report)")  # fmt: skip
+                       "the BrainLes preprocessing tools) first, or set accept_unusual_geometry "
+                       "(--accept-unusual-geometry) to use the scan knowingly (it is then listed in the curation "
+                       "report)")  # fmt: skip
 
 
 @dataclass(frozen=True)
