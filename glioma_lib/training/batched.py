@@ -33,7 +33,15 @@ from tqdm import tqdm
 from glioma_lib.inputs.dataset import update_batches
 from glioma_lib.models.heads import SubtypeModel, TrialDropout
 from glioma_lib.models.losses import LossParts, multitask_loss
-from glioma_lib.training.loop import autocast, choose_device, optimiser_step, seed_stretch, to_device
+from glioma_lib.training.loop import (
+    autocast,
+    choose_device,
+    model_device,
+    optimiser_step,
+    seed_stretch,
+    to_device,
+    uses_mixed_precision,
+)
 from glioma_lib.training.run import (
     RunData,
     TrainConfig,
@@ -54,6 +62,10 @@ class StackedTrials:
     Args:
         models: the trials' models (same architecture, same device), in trial order.
         config: the run's settings (learning rates).
+        vectorised: one vmapped forward and backward over the trial axis (the default on a GPU);
+            else one trial after another on its slice of the stacked state, each trial's graph freed
+            by its own backward (the default on a CPU, where the grouped convolutions a vmap
+            becomes are slower than separate ones; see the README's Performance section).
 
     Example:
         >>> stacked = StackedTrials([SubtypeModel("cnn", 1, 2) for _ in range(3)], TrainConfig())  # doctest: +SKIP
@@ -61,8 +73,9 @@ class StackedTrials:
         True
     """
 
-    def __init__(self, models: list[SubtypeModel], config: TrainConfig):
+    def __init__(self, models: list[SubtypeModel], config: TrainConfig, vectorised: bool | None = None):
         self.k = len(models)
+        self.vectorised = model_device(models[0]).type != "cpu" if vectorised is None else vectorised
         self.params, self.buffers = stack_module_state(models)
         self.template = copy.deepcopy(models[0])  # evaluation: one trial's weights loaded into it at a time
         self.base = copy.deepcopy(models[0]).to("meta")  # the architecture functional_call runs
@@ -132,16 +145,42 @@ class StackedTrials:
         """One optimiser step of every trial on its own loader batch (Eq. 1 per trial, summed);
         ``weights`` = (class, segmentation, weak). Returns each trial's loss parts."""
         batches = [to_device(b, device, False) for b in batches]  # augmented there; channels-last has no 6-D layout
+        masks = self.dropout_masks(generators, len(batches[0]["image"]), device)
+        if not self.vectorised:
+            return self._train_step_per_trial(batches, masks, weights, device, mixed)
         images = torch.stack([b["image"] for b in batches])
         scna = torch.stack([b["scna"] for b in batches]) if self.base.scna is not None else None
-        masks = self.dropout_masks(generators, images.shape[1], device)
         with autocast(device, mixed):
             outputs = self.forward(images, scna, masks)
-        parts = [multitask_loss(outputs[0][k].float(), b["label"], weights[0],
-                                outputs[1][k] if len(outputs) > 1 else None, b["target"], b["target_kind"],
-                                weights[1], weights[2]) for k, b in enumerate(batches)]  # fmt: skip
+        parts = [_trial_loss(outputs[0][k], outputs[1][k] if len(outputs) > 1 else None, b, weights)
+                 for k, b in enumerate(batches)]  # fmt: skip
         optimiser_step(torch.stack([p.total for p in parts]).sum(), self.optimizer)
         return parts
+
+    def _train_step_per_trial(self, batches: list[dict], masks: dict, weights: tuple[torch.Tensor, ...],
+                              device: torch.device, mixed: bool) -> list[LossParts]:
+        """The same step one trial after another on views of the stacked state (``unbind``)."""
+        self.optimizer.zero_grad(set_to_none=True)
+        parts = []
+        segment = self.base.decoder is not None
+        for k, batch in enumerate(batches):
+            params = {name: p.unbind(0)[k] for name, p in self.params.items()}
+            buffers = {name: b.unbind(0)[k] for name, b in {**self.buffers, **masks}.items()}
+            scna = batch["scna"] if self.base.scna is not None else None
+            with autocast(device, mixed):
+                out = functional_call(self.base, (params, buffers), (batch["image"], scna), {"segment": segment})
+            part = _trial_loss(out.logits, out.seg_logits, batch, weights)
+            part.total.backward()  # frees this trial's graph before the next trial's forward
+            parts.append(part)
+        self.optimizer.step()
+        return parts
+
+
+def _trial_loss(logits: torch.Tensor, seg_logits: torch.Tensor | None, batch: dict,
+                weights: tuple[torch.Tensor, ...]) -> LossParts:
+    """Eq. 1 for one trial's outputs on its batch; ``weights`` = (class, segmentation, weak)."""
+    return multitask_loss(logits.float(), batch["label"], weights[0], seg_logits, batch["target"],
+                          batch["target_kind"], weights[1], weights[2])  # fmt: skip
 
 
 def _trial_streams(data: RunData, config: TrainConfig, trials: list[int], evaluation: int, start: int, stop: int,
@@ -185,10 +224,11 @@ def _train_stretch(stacked: StackedTrials, data: RunData, config: TrainConfig, t
 
 
 def _train_together(data: RunData, config: TrainConfig, trials: list[int], saved: list[TrialProgress],
-                    settings: dict, out_dir: Path, device: torch.device, mixed: bool, progress: bool) -> None:
+                    settings: dict, out_dir: Path, device: torch.device, mixed: bool, progress: bool,
+                    vectorised: bool | None) -> None:
     """Train trials that stand at the same evaluation as one stacked model, to the end."""
     models = [initial_model(config, data, trial, device, False) for trial in trials]
-    stacked = StackedTrials(models, config)
+    stacked = StackedTrials(models, config, vectorised)
     if saved[0].model_state is not None:
         for k, progress_of in enumerate(saved):
             stacked.load(k, progress_of.model_state)
@@ -202,15 +242,16 @@ def _train_together(data: RunData, config: TrainConfig, trials: list[int], saved
 
 
 def run_trials_batched(data: RunData, config: TrainConfig, trials: list[int], out_dir: Path, progress: bool = True,
-                       restart: bool = False) -> list[pd.DataFrame]:
+                       restart: bool = False, vectorised: bool | None = None) -> list[pd.DataFrame]:
     """Train (or resume) ``trials`` as one stacked model; returns each trial's per-evaluation metrics.
+    ``vectorised``: see :class:`StackedTrials` (by default, vmapped on a GPU, trial by trial on a CPU).
 
     Trials resume from their own checkpoints; trials a kill left at different evaluations are
     brought to the end in groups that stand at the same one. Stale checkpoints stop the run as in
     :func:`run.run_trial` (or are discarded with ``restart``).
     """
     device = choose_device(config.device)
-    mixed = config.mixed_precision and device.type == "cuda"
+    mixed = uses_mixed_precision(device, config.mixed_precision)
     settings = run_settings(config, data)
     saved = {trial: resume_trial(out_dir, trial, settings, restart) for trial in trials}
     by_position = sorted(trials, key=lambda t: len(saved[t].history))
@@ -218,5 +259,5 @@ def run_trials_batched(data: RunData, config: TrainConfig, trials: list[int], ou
         group = list(group)
         if len(saved[group[0]].history) < len(config.evaluation_points()):
             _train_together(data, config, group, [saved[t] for t in group], settings, out_dir, device, mixed,
-                            progress)  # fmt: skip
+                            progress, vectorised)  # fmt: skip
     return [pd.DataFrame(saved[trial].history) for trial in trials]

@@ -34,10 +34,12 @@ def _validation_probabilities(out_dir, trial) -> list[float]:
     return [p for e in json.loads(state["predictions"]) for p in e["validation"]["probability"]]
 
 
-@pytest.mark.parametrize("model, use_scna", [("cnn", False), ("mtl", False), ("mtl", True)])
-def test_batched_trials_equal_sequential_trials(planted_entries, tmp_path, model, use_scna):
+@pytest.mark.parametrize("model, use_scna, vectorised", [("cnn", False, True), ("mtl", False, True),
+                                                        ("mtl", True, True), ("mtl", True, False)])
+def test_batched_trials_equal_sequential_trials(planted_entries, tmp_path, model, use_scna, vectorised):
     """Same seeds: the same per-trial losses, validation probabilities and saved weights, with
-    augmentation and dropout (in the SCNA branch too) drawn per trial."""
+    augmentation and dropout (in the SCNA branch too) drawn per trial; vmapped (a GPU's default)
+    or trial by trial on the stacked state (a CPU's)."""
     scna = None
     if use_scna:
         rng = np.random.default_rng(1)
@@ -45,10 +47,11 @@ def test_batched_trials_equal_sequential_trials(planted_entries, tmp_path, model
     data = planted_data(planted_entries, training_augmentation(), scna)
     config = _config(model=model, use_scna=use_scna)
     sequential = [run_trial(data, config, t, tmp_path / "one", progress=False) for t in range(3)]
-    together = run_trials_batched(data, config, [0, 1, 2], tmp_path / "all", progress=False)
+    together = run_trials_batched(data, config, [0, 1, 2], tmp_path / "all", progress=False, vectorised=vectorised)
     first = _config(model=model, use_scna=use_scna, updates=1, evaluations=1)  # same batches, same dropout masks
     one = [run_trial(data, first, t, tmp_path / "first_one", progress=False)["loss"].item() for t in range(3)]
-    together_one = run_trials_batched(data, first, [0, 1, 2], tmp_path / "first_all", progress=False)
+    together_one = run_trials_batched(data, first, [0, 1, 2], tmp_path / "first_all", progress=False,
+                                      vectorised=vectorised)  # fmt: skip
     np.testing.assert_allclose([h["loss"].item() for h in together_one], one, rtol=1e-5)
     for trial in range(3):
         columns = ["loss", "classification_loss", "segmentation_loss", "selection_auc", "validation_auc"]
