@@ -77,6 +77,10 @@ class StackedTrials:
         self.k = len(models)
         self.vectorised = model_device(models[0]).type != "cpu" if vectorised is None else vectorised
         self.params, self.buffers = stack_module_state(models)
+        # trial by trial: each trial's parameters as leaves sharing the stacked storage, so a trial's
+        # backward fills only its own slice's gradient and the optimiser's updates reach every trial
+        self.slices = [] if self.vectorised else [{name: p.detach()[k].requires_grad_() for name, p in
+                                                   self.params.items()} for k in range(self.k)]  # fmt: skip
         self.template = copy.deepcopy(models[0])  # evaluation: one trial's weights loaded into it at a time
         self.base = copy.deepcopy(models[0]).to("meta")  # the architecture functional_call runs
         self.dropouts = [(name, m) for name, m in self.base.named_modules() if isinstance(m, TrialDropout)]
@@ -159,19 +163,23 @@ class StackedTrials:
 
     def _train_step_per_trial(self, batches: list[dict], masks: dict, weights: tuple[torch.Tensor, ...],
                               device: torch.device, mixed: bool) -> list[LossParts]:
-        """The same step one trial after another on views of the stacked state (``unbind``)."""
-        self.optimizer.zero_grad(set_to_none=True)
+        """The same step one trial after another on each trial's slice of the stacked state."""
         parts = []
         segment = self.base.decoder is not None
         for k, batch in enumerate(batches):
-            params = {name: p.unbind(0)[k] for name, p in self.params.items()}
-            buffers = {name: b.unbind(0)[k] for name, b in {**self.buffers, **masks}.items()}
+            buffers = {name: b[k] for name, b in {**self.buffers, **masks}.items()}
             scna = batch["scna"] if self.base.scna is not None else None
             with autocast(device, mixed):
-                out = functional_call(self.base, (params, buffers), (batch["image"], scna), {"segment": segment})
+                out = functional_call(self.base, (self.slices[k], buffers), (batch["image"], scna),
+                                      {"segment": segment})
             part = _trial_loss(out.logits, out.seg_logits, batch, weights)
             part.total.backward()  # frees this trial's graph before the next trial's forward
             parts.append(part)
+        for name, stacked in self.params.items():  # the trials' gradients, stacked for the one Adam
+            grads = [trial[name].grad for trial in self.slices]
+            stacked.grad = None if grads[0] is None else torch.stack(grads)
+            for trial in self.slices:
+                trial[name].grad = None
         self.optimizer.step()
         return parts
 
