@@ -65,14 +65,16 @@ def augment_batch(batch: dict) -> dict:
     if "flip" not in batch:
         return batch
     images, targets = batch["image"].clone(), batch["target"].clone()
+    # the draws read once per batch (three small copies), not item by item from the device
+    flips, draws, seeds = batch["flip"].tolist(), batch["noise"].tolist(), batch["noise_seed"].tolist()
     for i in range(len(images)):
-        axes = [int(a) for a in torch.nonzero(batch["flip"][i]).flatten()]
+        axes = [axis for axis, flipped in enumerate(flips[i]) if flipped]
         if axes:
             images[i] = images[i].flip([a + 1 for a in axes])  # after the channel axis
             targets[i] = targets[i].flip(axes)
-        seed = int(batch["noise_seed"][i])
+        seed = seeds[i]
         if seed >= 0:
-            mean, std = (float(v) for v in batch["noise"][i])
+            mean, std = draws[i]
             generator = torch.Generator(device=images.device).manual_seed(seed)
             noise = torch.randn(images[i].shape, generator=generator, device=images.device)
             images[i] = images[i] + (noise * std + mean)
