@@ -8,8 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from glioma_lib.core.errors import InputDataError
-from glioma_lib.pipeline.notebook import NotebookFailed
+from glioma_lib.core.errors import InputDataError, NotebookFailed
 
 
 def _cohort_phantom(args: argparse.Namespace) -> None:

@@ -36,7 +36,7 @@ evaluate_from = 0.0  # fraction of the updates before the first candidate checkp
 trials = 10
 seed = 0
 batch_size = 4  # labelled patients per update (MTL: with unlabelled_per_batch > 0)
-unlabelled_per_batch = 0  # MTL: unlabelled scans added to each batch; 0 = the paper's mixed batches
+unlabelled_per_batch = 0  # MTL: unlabelled scans added to each batch; 0: mixed batches, as in the paper
 lr = 1e-4
 head_lr_factor = 1.0  # the classification branch learns at lr x this (the same for CNN and MTL)
 norm = "group"  # "group" or "batch" (the paper's)

@@ -14,6 +14,19 @@ from glioma_lib.cohort.phantom import PhantomConfig, generate
 from glioma_lib.cohort.step import record_sources
 from glioma_lib.core.layout import RunLayout
 
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Tests marked ``cuda`` skip where no CUDA device is (CI); ``pytest -m cuda`` runs them on a GPU."""
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(skip)
+
+
 REALDATA = Path(os.environ.get("GLIOMA_REALDATA", Path(__file__).resolve().parents[2] / "shared" / "realdata"))
 TINY_SHAPE = (48, 48, 32)
 

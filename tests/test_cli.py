@@ -39,3 +39,15 @@ def test_help_lists_every_command(capsys):
         cli.main(["--help"])
     out = capsys.readouterr().out
     assert all(name in out for name in ("cohort", "notebook", "run", "book", "predict", "export", "bench"))
+
+
+def test_predict_and_bench_need_no_notebook_tools():
+    """`glioma predict` and `glioma bench` import neither papermill, jupytext nor pydantic, so they
+    run in a GPU node's own Python with the core packages only."""
+    import subprocess
+    import sys
+
+    heavy = "('papermill', 'jupytext', 'pydantic', 'nbclient')"
+    code = ("import sys, glioma_lib.cli, glioma_lib.pipeline.predict, glioma_lib.pipeline.bench; "
+            f"print(sorted(m for m in {heavy} if m in sys.modules))")  # fmt: skip
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"

@@ -1,4 +1,5 @@
-"""Errors for bad input: each names the patient and the file so the user can fix it."""
+"""The errors the command line turns into messages: bad input (naming the patient and the file,
+so the user can fix it) and a failed notebook."""
 
 from __future__ import annotations
 
@@ -17,3 +18,7 @@ class InputDataError(ValueError):
         if path is not None:
             where.append(f"file {path}")
         super().__init__(f"{message} ({', '.join(where)})" if where else message)
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised; the message holds its error and the path of the partial notebook."""

@@ -141,13 +141,27 @@ def _training_step_rate(shape: tuple[int, int, int], device: str, mixed: bool, s
     return batch * steps / seconds
 
 
+def _peak_gpu_memory_gb() -> float | None:
+    """This process's peak GPU memory (GB) since the last reset; None without CUDA."""
+    return round(torch.cuda.max_memory_allocated() / 2**30, 2) if torch.cuda.is_available() else None
+
+
+def _with_peak_memory(measure, *args, **kwargs) -> tuple[float, float | None]:
+    """``measure(*args, **kwargs)``'s rate and the peak GPU memory it took (in this process)."""
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+    return measure(*args, **kwargs), _peak_gpu_memory_gb()
+
+
 def _concurrent_worker(queue, barrier, shape, device, mixed, steps, threads) -> None:
     torch.set_num_threads(threads)
-    queue.put(_training_step_rate(shape, device, mixed, steps, barrier=barrier))
+    queue.put(_with_peak_memory(_training_step_rate, shape, device, mixed, steps, barrier=barrier))
 
 
-def _concurrent_rate(processes: int, shape, device: str, mixed: bool, steps: int) -> float:
-    """Aggregate samples/s of ``processes`` independent trainings sharing the device."""
+def _concurrent_rate(processes: int, shape, device: str, mixed: bool, steps: int) -> tuple[float, float | None]:
+    """Aggregate samples/s of ``processes`` independent trainings sharing the device, and their
+    peak GPU memory together (GB; None without CUDA)."""
     import torch.multiprocessing as mp
 
     context = mp.get_context("spawn")
@@ -158,10 +172,11 @@ def _concurrent_rate(processes: int, shape, device: str, mixed: bool, steps: int
                for _ in range(processes)]  # fmt: skip
     for worker in workers:
         worker.start()
-    rates = [queue.get() for _ in workers]
+    results = [queue.get() for _ in workers]
     for worker in workers:
         worker.join()
-    return float(sum(rates))
+    peaks = [peak for _, peak in results]
+    return float(sum(rate for rate, _ in results)), None if None in peaks else round(sum(peaks), 2)
 
 
 def bench_train(args) -> list[dict]:
@@ -169,26 +184,30 @@ def bench_train(args) -> list[dict]:
     eager, the project's default path (bf16 autocast with channels-last 3D on CUDA; on a CPU the
     same code as fp32 eager), ``--batched K`` trials as one stacked model and ``--concurrent K``
     independent trainings sharing the device (both aggregates), ``--compile`` a torch.compile variant.
+    On CUDA each row has its peak GPU memory (the processes' row: their peaks summed).
     """
     device = choose_device().type
     cuda = device == "cuda"
     rows = []
 
-    def row(variant: str, shape: tuple[int, int, int], rate: float) -> None:
+    def row(variant: str, shape: tuple[int, int, int], measured: tuple[float, float | None]) -> None:
+        rate, peak = measured
         rows.append({"benchmark": "train", "variant": variant, "shape": "x".join(map(str, shape)), "batch": 4,
-                     "samples_per_s": round(rate, 2), "machine": machine()})  # fmt: skip
+                     "samples_per_s": round(rate, 2), "machine": machine(),
+                     **({"peak_gpu_memory_gb": peak} if cuda else {})})  # fmt: skip
+        print(rows[-1], flush=True)
 
     for shape in [tuple(s) for s in (args.shape or [[64, 64, 64], [144, 144, 144]])]:
-        row("fp32 eager, one trial", shape, _training_step_rate(shape, device, False, args.steps))
+        row("fp32 eager, one trial", shape, _with_peak_memory(_training_step_rate, shape, device, False, args.steps))
         default = ("default path (bf16 autocast + channels-last), one trial" if cuda
                    else "default path (on a CPU: fp32 eager), one trial")
-        row(default, shape, _training_step_rate(shape, device, cuda, args.steps))
+        row(default, shape, _with_peak_memory(_training_step_rate, shape, device, cuda, args.steps))
         if args.compile:
             row("torch.compile" + (" + bf16" if cuda else ""), shape,
-                _training_step_rate(shape, device, cuda, args.steps, compile_model=True))
+                _with_peak_memory(_training_step_rate, shape, device, cuda, args.steps, compile_model=True))
         if args.batched > 1:
             row(f"{args.batched} trials batched in one model (aggregate)", shape,
-                _batched_step_rate(shape, device, cuda, args.steps, args.batched))
+                _with_peak_memory(_batched_step_rate, shape, device, cuda, args.steps, args.batched))
         if args.concurrent > 1:
             row(f"{args.concurrent} processes (aggregate)", shape,
                 _concurrent_rate(args.concurrent, shape, device, cuda, args.steps))
@@ -274,7 +293,4 @@ def bench_gpu_check(args) -> list[dict]:
     rows = bench_train(argparse.Namespace(shape=args.shape or [[64, 64, 64], [144, 144, 144]], steps=args.steps,
                                           compile=args.compile, batched=args.batched or 4,
                                           concurrent=args.concurrent or 4))  # fmt: skip
-    if torch.cuda.is_available():
-        for row in rows:
-            row["peak_gpu_memory_gb"] = round(torch.cuda.max_memory_allocated() / 2**30, 1)
     return [*rows, accuracy_check()]

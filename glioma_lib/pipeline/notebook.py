@@ -25,14 +25,10 @@ from pydantic import ValidationError
 
 from glioma_lib.config.load import PROJECT_ROOT
 from glioma_lib.config.schema import NOTEBOOK_SECTIONS
-from glioma_lib.core.errors import InputDataError
+from glioma_lib.core.errors import InputDataError, NotebookFailed
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
-
-
-class NotebookFailed(RuntimeError):
-    """A notebook raised; the message holds its error and the path of the partial notebook."""
 
 
 def load_text_notebook(path: str | Path) -> nbformat.NotebookNode:

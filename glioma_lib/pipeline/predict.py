@@ -101,7 +101,7 @@ def predict_patient(patient: str, folder: Path, models: list[TrainedModel], out_
                      "path_seg": None, "has_seg_gt": False})  # fmt: skip
     teacher = models[0]
     entry, _ = build_entry(row, TEACHER_FORMAT, teacher.teacher_spec, scratch / "cache")
-    labels = predict_labels(teacher.teacher.to("cpu"), [entry], [reference])[0]
+    labels = predict_labels(teacher.teacher, [entry], [reference])[0]
     weak_dir = scratch / "weak"
     weak_dir.mkdir(exist_ok=True)
     nib.save(nib.Nifti1Image(to_brats2018_labels(labels), reference.affine, reference.header),
@@ -145,6 +145,7 @@ def predict(input_dir: str | Path, out_dir: str | Path, model_paths: list[str | 
     chosen = choose_device(device)
     for model in models:  # on the device once, not per patient
         model.trials = [trial.to(chosen) for trial in model.trials]
+        model.teacher = model.teacher.to(chosen)
     folders = patient_folders(input_dir)
     rows = []
     with tempfile.TemporaryDirectory(prefix="glioma-predict-") as scratch:

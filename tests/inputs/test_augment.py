@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from glioma_lib.inputs.augment import augment, augment_batch, drawn_augmentation, training_augmentation
@@ -83,3 +84,31 @@ def test_a_loader_that_only_reads_the_cache_gives_the_batches_of_the_torchio_loa
         batches.append(to_device(next(iter(make_loader(dataset, 4, shuffle=False))), torch.device("cpu"), False))
     torch.testing.assert_close(batches[1]["image"], batches[0]["image"])
     assert torch.equal(batches[1]["target"], batches[0]["target"])
+
+
+@pytest.mark.cuda
+def test_on_a_gpu_the_flips_are_torchios_and_the_noise_has_the_drawn_mean_and_spread():
+    """On a GPU the noise comes from the device's generator: the flips (image and mask) are
+    torchio's, and each noised item's noise has the mean and standard deviation torchio drew."""
+    image, labels = _planted()
+    transform = training_augmentation(noise_std=0.5)  # large enough to measure on 3,360 voxels
+    seeds = range(40)
+    draws = [drawn_augmentation(transform, s) for s in seeds]
+    batch = {"image": image.expand(len(seeds), -1, -1, -1, -1).cuda(),
+             "target": labels.expand(len(seeds), -1, -1, -1).cuda(),
+             **{key: torch.stack([d[key] for d in draws]).cuda() for key in draws[0]}}  # fmt: skip
+    out = {key: value.cpu() for key, value in augment_batch(batch).items()}
+    noised = 0
+    for i, seed in enumerate(seeds):
+        _, reference_labels = augment(image, labels, transform, seed)
+        assert torch.equal(out["target"][i], reference_labels)
+        axes = [a + 1 for a, flipped in enumerate(draws[i]["flip"].tolist()) if flipped]
+        noise = out["image"][i] - (image.flip(axes) if axes else image)
+        mean, std = draws[i]["noise"].tolist()
+        if draws[i]["noise_seed"] < 0:
+            assert torch.equal(noise, torch.zeros_like(noise))
+        elif std > 0.05:
+            noised += 1
+            assert abs(noise.mean().item() - mean) < 5 * std / noise.numel() ** 0.5
+            assert noise.std().item() == pytest.approx(std, rel=0.1)
+    assert noised > 5

@@ -47,3 +47,13 @@ def test_the_gpu_check_says_it_needs_a_gpu(capsys):
         pytest.skip("a GPU is here: the check would run")
     with pytest.raises(SystemExit, match="gpu-check needs a CUDA device"):
         main(["bench", "gpu-check"])
+
+
+@pytest.mark.cuda
+def test_on_a_gpu_each_training_row_has_its_own_peak_memory():
+    """Peak GPU memory is measured per row (reset between rows), the processes' summed."""
+    args = argparse.Namespace(shape=[[32, 32, 32]], steps=1, compile=False, batched=2, concurrent=2)
+    peaks = {row["variant"].split(",")[0].split(" (")[0]: row["peak_gpu_memory_gb"] for row in bench.bench_train(args)}
+    assert all(peak > 0 for peak in peaks.values())
+    assert peaks["2 trials batched in one model"] > peaks["fp32 eager"] / 2  # not a leftover of the previous row
+    assert peaks["default path"] < peaks["fp32 eager"]  # bf16 activations

@@ -8,10 +8,9 @@ import nbformat
 import pytest
 
 from glioma_lib.cli import main
-from glioma_lib.core.errors import InputDataError
+from glioma_lib.core.errors import InputDataError, NotebookFailed
 from glioma_lib.pipeline.notebook import (
     NOTEBOOK_DIR,
-    NotebookFailed,
     execute_notebook,
     find_notebook,
     load_text_notebook,
@@ -124,3 +123,14 @@ def test_a_full_disk_stops_with_one_line_naming_the_path(monkeypatch, capsys, tm
     assert main(["cohort", "phantom", "--out", str(tmp_path / "new")]) == 3
     error = capsys.readouterr().err.strip()
     assert error.startswith("error: no space left") and "image.nii.gz" in error and "\n" not in error
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOK_DIR.glob("*.py")), ids=lambda path: path.stem)
+def test_papermill_reads_every_parameter_a_notebook_declares(path):
+    """papermill run by hand parses the parameters cell itself: a line it cannot parse makes it
+    call a real parameter unknown."""
+    from papermill.translators import PythonTranslator
+
+    notebook = load_text_notebook(path)
+    cell = next(cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", []))
+    assert [parameter.name for parameter in PythonTranslator.inspect(cell)] == list(notebook_parameters(notebook))

@@ -34,21 +34,37 @@ def _validation_probabilities(out_dir, trial) -> list[float]:
     return [p for e in json.loads(state["predictions"]) for p in e["validation"]["probability"]]
 
 
-@pytest.mark.parametrize("model, use_scna, vectorised", [("cnn", False, True), ("mtl", False, True),
-                                                        ("mtl", True, True), ("mtl", True, False)])
-def test_batched_trials_equal_sequential_trials(planted_entries, tmp_path, model, use_scna, vectorised):
+@pytest.fixture
+def exact_cuda():
+    """fp32 without TF32 on a GPU, so batched and sequential trials compare as on a CPU."""
+    before = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    yield
+    torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before
+
+
+ON_CUDA = pytest.mark.cuda
+
+
+@pytest.mark.parametrize("model, use_scna, vectorised, device", [
+    ("cnn", False, True, "cpu"), ("mtl", False, True, "cpu"), ("mtl", True, True, "cpu"), ("mtl", True, False, "cpu"),
+    pytest.param("cnn", False, True, "cuda", marks=ON_CUDA), pytest.param("mtl", True, True, "cuda", marks=ON_CUDA),
+])  # fmt: skip
+def test_batched_trials_equal_sequential_trials(planted_entries, tmp_path, exact_cuda, model, use_scna, vectorised,
+                                                device):  # fmt: skip
     """Same seeds: the same per-trial losses, validation probabilities and saved weights, with
     augmentation and dropout (in the SCNA branch too) drawn per trial; vmapped (a GPU's default)
-    or trial by trial on the stacked state (a CPU's)."""
+    or trial by trial on the stacked state (a CPU's); on a GPU with the augmentation on the device."""
     scna = None
     if use_scna:
         rng = np.random.default_rng(1)
         scna = pd.DataFrame(rng.normal(size=(12, 5)), index=planted_entries["patient_id"])
     data = planted_data(planted_entries, training_augmentation(), scna)
-    config = _config(model=model, use_scna=use_scna)
+    config = _config(model=model, use_scna=use_scna, device=device, mixed_precision=False)
     sequential = [run_trial(data, config, t, tmp_path / "one", progress=False) for t in range(3)]
     together = run_trials_batched(data, config, [0, 1, 2], tmp_path / "all", progress=False, vectorised=vectorised)
-    first = _config(model=model, use_scna=use_scna, updates=1, evaluations=1)  # same batches, same dropout masks
+    first = _config(model=model, use_scna=use_scna, device=device, mixed_precision=False, updates=1,
+                    evaluations=1)  # same batches, same dropout masks
     one = [run_trial(data, first, t, tmp_path / "first_one", progress=False)["loss"].item() for t in range(3)]
     together_one = run_trials_batched(data, first, [0, 1, 2], tmp_path / "first_all", progress=False,
                                       vectorised=vectorised)  # fmt: skip
@@ -66,15 +82,16 @@ def test_batched_trials_equal_sequential_trials(planted_entries, tmp_path, model
     assert not np.allclose(sequential[0]["loss"], sequential[1]["loss"])  # the trials are different trials
 
 
-@pytest.mark.parametrize("norm", ["group", "batch"])
-def test_vmapped_gradients_equal_each_models_own_in_float64(norm):
+@pytest.mark.parametrize("norm, device", [("group", "cpu"), ("batch", "cpu"),
+                                          pytest.param("group", "cuda", marks=ON_CUDA)])
+def test_vmapped_gradients_equal_each_models_own_in_float64(norm, device):
     """The stacked forward and backward are each trial's own, exactly (float64). With BatchNorm at
     16^3 crops the bottleneck normalises over 4 values, which magnifies fp32 rounding from step to
     step, so BatchNorm trials are compared here rather than after several fp32 steps."""
     torch.manual_seed(0)
-    models = [SubtypeModel("mtl", 1, 2, norm=norm, dropout=0.0).double() for _ in range(2)]
+    models = [SubtypeModel("mtl", 1, 2, norm=norm, dropout=0.0).double().to(device) for _ in range(2)]
     stacked = StackedTrials(models, _config())
-    images = torch.randn(2, 4, 1, 16, 16, 16, dtype=torch.float64)
+    images = torch.randn(2, 4, 1, 16, 16, 16, dtype=torch.float64, device=device)
     logits, seg = stacked.forward(images, None, {})
     ((logits**2).sum() + (seg**2).mean()).backward()
     for k, model in enumerate(models):
