@@ -79,7 +79,8 @@ def report_figure(patient: str, paths: dict[str, Path], labels: np.ndarray, row:
         task = model.task
         negative, positive = model.metadata["outputs"]["classes"]
         lines += [f"P({positive}) = {row[f'{task}_probability']:.2f}",
-                  f"   SD over {len(model.trials)} trials {row[f'{task}_trial_sd']:.2f}   (model {model.name})"]
+                  f"   SD over {len(model.trials)} trials {row[f'{task}_trial_sd']:.2f}" if len(model.trials) > 1
+                  else "   one trial: no spread to show", f"   (model {model.name})"]
     lines += ["", f"Ring-enhancement score {row['ring_score']:.2f}",
               f"Whole tumour {row['whole_tumour_ml']:.1f} ml (teacher's mask)", "",
               f"Trained on: {models[0].metadata['training_data']['cohort']}", "", CAUTION]  # fmt: skip
@@ -119,7 +120,7 @@ def predict_patient(patient: str, folder: Path, models: list[TrainedModel], out_
         image = torch.from_numpy(np.array(entry.arrays(mmap=False)[0]))[None].float()
         probabilities = _probabilities(model, image, device)
         result.update({f"{model.task}_probability": float(probabilities.mean()),
-                       f"{model.task}_trial_sd": float(probabilities.std(ddof=0)),
+                       f"{model.task}_trial_sd": float(probabilities.std(ddof=0)) if len(probabilities) > 1 else np.nan,
                        f"{model.task}_model": model.name, f"{model.task}_crop": meta["crop"]})  # fmt: skip
     report = patient_dir / f"{patient}_report.png"
     fig = report_figure(patient, paths, labels, result, models)
