@@ -82,6 +82,17 @@ def test_batched_trials_equal_sequential_trials(planted_entries, tmp_path, exact
     assert not np.allclose(sequential[0]["loss"], sequential[1]["loss"])  # the trials are different trials
 
 
+@pytest.mark.cuda
+def test_on_a_gpu_bf16_batched_trials_start_as_bf16_sequential_trials(planted_entries, tmp_path):
+    """The fast path (bf16 autocast; vmapped, without channels-last) against sequential bf16
+    trials (channels-last): the first update's losses agree to bf16 rounding."""
+    data = planted_data(planted_entries, training_augmentation())
+    config = _config(model="mtl", device="cuda", mixed_precision=True, updates=1, evaluations=1)
+    one = [run_trial(data, config, t, tmp_path / "one", progress=False)["loss"].item() for t in range(3)]
+    together = run_trials_batched(data, config, [0, 1, 2], tmp_path / "all", progress=False)
+    np.testing.assert_allclose([h["loss"].item() for h in together], one, rtol=2e-2)
+
+
 @pytest.mark.parametrize("norm, device", [("group", "cpu"), ("batch", "cpu"),
                                           pytest.param("group", "cuda", marks=ON_CUDA)])
 def test_vmapped_gradients_equal_each_models_own_in_float64(norm, device):
