@@ -22,8 +22,9 @@ def umap_embedding(features: pd.DataFrame, seed: int = 0, n_neighbors: int = 15,
     """Two-dimensional UMAP of patients x features; seeded, so the same inputs give the same map."""
     import umap  # imported here: numba compiles it on first use (10-15 s)
 
+    # a seeded UMAP runs on one thread; n_jobs=1 says so and spares its warning
     reducer = umap.UMAP(n_components=2, n_neighbors=min(n_neighbors, len(features) - 1), min_dist=min_dist,
-                        random_state=seed)  # fmt: skip
+                        random_state=seed, n_jobs=1)  # fmt: skip
     coordinates = reducer.fit_transform(features.to_numpy(dtype=float))
     return pd.DataFrame(coordinates, index=features.index, columns=["UMAP1", "UMAP2"])
 
