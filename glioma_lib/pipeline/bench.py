@@ -142,8 +142,10 @@ def _training_step_rate(shape: tuple[int, int, int], device: str, mixed: bool, s
 
 
 def _peak_gpu_memory_gb() -> float | None:
-    """This process's peak GPU memory (GB) since the last reset; None without CUDA."""
-    return round(torch.cuda.max_memory_allocated() / 2**30, 2) if torch.cuda.is_available() else None
+    """This process's peak GPU memory (GiB) since the last reset: what PyTorch's allocator held
+    (reserved), the figure a job's GPU must offer, plus about 0.5 GiB of CUDA context; None
+    without CUDA."""
+    return round(torch.cuda.max_memory_reserved() / 2**30, 2) if torch.cuda.is_available() else None
 
 
 def _with_peak_memory(measure, *args, **kwargs) -> tuple[float, float | None]:
