@@ -163,7 +163,7 @@ def _concurrent_worker(queue, barrier, shape, device, mixed, steps, threads) -> 
 
 def _concurrent_rate(processes: int, shape, device: str, mixed: bool, steps: int) -> tuple[float, float | None]:
     """Aggregate samples/s of ``processes`` independent trainings sharing the device, and their
-    peak GPU memory together (GB; None without CUDA)."""
+    peak GPU memory together (GiB; None without CUDA)."""
     import torch.multiprocessing as mp
 
     context = mp.get_context("spawn")
