@@ -260,8 +260,8 @@ def accuracy_check(device: str | None = None, n_mr: int = 400, crop: int = 16, u
     device = device or choose_device().type
     with tempfile.TemporaryDirectory() as tmp:
         cohort = PhantomConfig(n_mr=n_mr, n_scna_only=0, shape=(48, 48, 32), seg_fraction=1.0, seed=seed)
-        subjects = generate(Path(tmp) / "c", cohort, progress=False, workers=min(8, os.cpu_count() or 1))
-        manifest, _ = build_manifest(CohortSources.phantom(subjects),
+        cohort_dir = generate(Path(tmp) / "c", cohort, progress=False, workers=min(8, os.cpu_count() or 1))
+        manifest, _ = build_manifest(CohortSources.phantom(cohort_dir),
                                      validation_fraction=0.5, seed=seed)  # fmt: skip
         index = build_cache(manifest, FORMATS["t1ce"], PreprocessSpec(shape=(crop,) * 3), Path(tmp) / "cache",
                             progress=False)  # fmt: skip
