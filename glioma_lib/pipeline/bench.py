@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -198,7 +199,7 @@ def bench_train(args) -> list[dict]:
         rows.append({"benchmark": "train", "variant": variant, "shape": "x".join(map(str, shape)), "batch": 4,
                      "samples_per_s": round(rate, 2), "machine": machine(),
                      **({"peak_gpu_memory_gb": peak} if cuda else {})})  # fmt: skip
-        print(rows[-1], flush=True)
+        print(f"measured {variant} at {rows[-1]['shape']}: {rate:.2f} samples/s", file=sys.stderr, flush=True)
 
     for shape in [tuple(s) for s in (args.shape or [[64, 64, 64], [144, 144, 144]])]:
         row("fp32 eager, one trial", shape, _with_peak_memory(_training_step_rate, shape, device, False, args.steps))

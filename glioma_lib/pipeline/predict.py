@@ -131,6 +131,20 @@ def predict_patient(patient: str, folder: Path, models: list[TrainedModel], out_
     return result
 
 
+def check_shared_teacher(models: list[TrainedModel]) -> None:
+    """Every model's cropped inputs are cut around one teacher's mask (the first model's), so the
+    models must have been trained with the same teacher at the same preprocessing; else refuse."""
+    first, spec = models[0].teacher.state_dict(), models[0].teacher_spec
+    for model in models[1:]:
+        other = model.teacher.state_dict()
+        same = model.teacher_spec == spec and other.keys() == first.keys() and all(
+            torch.equal(other[key], first[key]) for key in first)  # fmt: skip
+        if not same:
+            raise InputDataError(f"models {models[0].name} and {model.name} were trained with different "
+                                 "weak-label teachers, so their tumour crops differ; predict with each model "
+                                 "separately")  # fmt: skip
+
+
 def predict(input_dir: str | Path, out_dir: str | Path, model_paths: list[str | Path], device: str = "auto",
             progress: bool = True) -> pd.DataFrame:
     """Predict every patient under ``input_dir`` with the given models (one per task); writes
@@ -143,10 +157,11 @@ def predict(input_dir: str | Path, out_dir: str | Path, model_paths: list[str | 
     tasks = [model.task for model in models]
     if not models or len(set(tasks)) != len(tasks):
         raise InputDataError(f"give one model per task (got tasks {tasks})")
+    check_shared_teacher(models)
     chosen = choose_device(device)
+    models[0].teacher = models[0].teacher.to(chosen)  # the one teacher predict_patient runs
     for model in models:  # on the device once, not per patient
         model.trials = [trial.to(chosen) for trial in model.trials]
-        model.teacher = model.teacher.to(chosen)
     folders = patient_folders(input_dir)
     rows = []
     with tempfile.TemporaryDirectory(prefix="glioma-predict-") as scratch:

@@ -9,7 +9,7 @@ import pytest
 from glioma_lib.cohort.readers import preprocessing_faults, subject_paths, validate_subject
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.pipeline.bundle import load_model
-from glioma_lib.pipeline.predict import patient_folders, predict
+from glioma_lib.pipeline.predict import check_shared_teacher, patient_folders, predict
 
 
 def _scan(path, background: float) -> None:
@@ -44,3 +44,22 @@ def test_outputs_never_go_into_the_inputs(tmp_path):
 def test_a_folder_that_is_no_model_is_named(tmp_path):
     with pytest.raises(InputDataError, match="not a model: expected a bundle.*or a finished training run"):
         load_model(tmp_path)
+
+
+def test_models_trained_with_different_teachers_are_refused():
+    """Crops are cut around the first model's teacher mask: a second model made with another
+    teacher would be given crops it never saw."""
+    import torch
+
+    from glioma_lib.inputs.preprocess import PreprocessSpec
+    from glioma_lib.pipeline.bundle import TrainedModel
+
+    def model(name: str, teacher: torch.nn.Module) -> TrainedModel:
+        return TrainedModel(name, None, PreprocessSpec(shape=(16, 16, 16)), [], teacher,
+                            PreprocessSpec(shape=(48, 48, 48)), {})  # fmt: skip
+
+    torch.manual_seed(0)
+    teacher = torch.nn.Linear(2, 2)
+    check_shared_teacher([model("idh", teacher), model("codel", teacher)])  # one run's models: accepted
+    with pytest.raises(InputDataError, match="models idh and codel were trained with different weak-label teachers"):
+        check_shared_teacher([model("idh", teacher), model("codel", torch.nn.Linear(2, 2))])
