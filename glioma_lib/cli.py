@@ -83,7 +83,8 @@ def _predict(args: argparse.Namespace) -> None:
     from glioma_lib.pipeline.predict import predict
 
     table = predict(args.input, args.output, args.model, args.device)
-    print(f"{(table['status'] == 'ok').sum()} of {len(table)} patients predicted -> {args.output}/predictions.csv")
+    counts = ", ".join(f"{n} {status}" for status, n in table["status"].value_counts().items())
+    print(f"{len(table)} patients ({counts}) -> {args.output}/predictions.csv")
 
 
 def _export(args: argparse.Namespace) -> None:

@@ -121,7 +121,9 @@ def model_card(metadata: dict) -> str:
         f"({data['n_train']} scans in all). A model trained on the simulator says nothing about real gliomas.",
         f"- Honest validation AUC {metrics['honest_auc']:.3f} [{low:.3f}, {high:.3f}] on "
         f"{data['n_validation']} patients ({data['n_validation_positive']} positive).",
-        "- Cropped formats are cut around the teacher's whole-tumour mask; a wrong mask gives a wrong crop.",
+        "- Cropped formats are cut around the teacher's whole-tumour mask; a wrong mask gives a wrong crop, "
+        "and no mask gives no probability (status `no tumour found`). Scans given with their `_seg` masks "
+        "get the teacher's Dice against them: check it on your data first.",
         "- Scans that are not skull-stripped, or not on a common grid, are refused by `glioma predict`.", "",
         "## Files",
         "- `metadata.json`: inputs, outputs, preprocessing, training data, metrics, package versions.",

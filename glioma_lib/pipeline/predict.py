@@ -7,6 +7,11 @@ formats are cut around it, and each model gives its probability averaged over it
 their spread. A one-page PNG report and one CSV row per patient follow. Scans that fail the
 checks (unreadable, modalities on different grids, not skull-stripped) are refused with the
 patient and the file named, and listed in the CSV; nothing is written into the input folders.
+
+When the teacher finds no tumour, the patient's status says so: no ring score, and models on
+cropped formats give no probability (their crop would be cut around nothing). A mask shipped with
+the scans is never used for prediction; the teacher's mask is scored against it (Dice), a check of
+the teacher on the user's own data.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from glioma_lib.cohort.manifest import BRATS_SPACING_MM
 from glioma_lib.cohort.readers import (
     find_brats_subjects,
     load_volume,
+    read_mask,
     subject_paths,
     to_brats2018_labels,
     validate_subject,
@@ -34,13 +40,19 @@ from glioma_lib.core.atomic import atomic_path, write_table
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.figures import LABEL_COLOURS, axial, tumour_slice
 from glioma_lib.core.layout import weak_mask_file
-from glioma_lib.core.naming import MODALITIES
+from glioma_lib.core.metrics import dice
+from glioma_lib.core.naming import MODALITIES, REGIONS
 from glioma_lib.inputs.cache import build_entry
 from glioma_lib.pipeline.bundle import TrainedModel, load_model
 from glioma_lib.training.loop import choose_device
 from glioma_lib.weak_labels.teacher import TEACHER_FORMAT, predict_labels
 
 CAUTION = "Research model, not for diagnosis or any clinical decision."
+NO_TUMOUR = "no tumour found"
+NO_TUMOUR_REASON = ("the teacher's whole-tumour mask is empty: no ring score, and no probability from models on "
+                    "cropped formats")  # fmt: skip
+
+
 def patient_folders(root: str | Path) -> dict[str, Path]:
     """patient -> subject folder, for one subject folder or a folder of them."""
     subjects = find_brats_subjects(root)
@@ -56,11 +68,35 @@ def _probabilities(model: TrainedModel, image: torch.Tensor, device: torch.devic
                                              dim=1)[0, 1]) for trial in model.trials])  # fmt: skip
 
 
+def _report_lines(patient: str, row: dict, models: list[TrainedModel]) -> list[str]:
+    """The report's text: probabilities with their spread, ring score, volume, checks, caution."""
+    lines = [f"Patient {patient}", ""]
+    for model in models:
+        task = model.task
+        positive = model.metadata["outputs"]["classes"][1]
+        if np.isnan(row[f"{task}_probability"]):
+            lines += [f"P({positive}): none (cropped input, no tumour found)", f"   (model {model.name})"]
+            continue
+        spread = (f"   SD over {len(model.trials)} trials {row[f'{task}_trial_sd']:.2f}" if len(model.trials) > 1
+                  else "   one trial: no spread to show")  # fmt: skip
+        lines += [f"P({positive}) = {row[f'{task}_probability']:.2f}", spread, f"   (model {model.name})"]
+    ring = "none (no tumour found)" if np.isnan(row["ring_score"]) else f"{row['ring_score']:.2f}"
+    lines += ["", f"Ring-enhancement score {ring}", f"Whole tumour {row['whole_tumour_ml']:.1f} ml (teacher's mask)"]
+    if "given_seg_dice_WT" in row:
+        lines.append("Dice vs the given mask: " + ", ".join(f"{region} {row[f'given_seg_dice_{region}']:.2f}"
+                                                           for region in REGIONS))  # fmt: skip
+    return [*lines, "", f"Trained on: {models[0].metadata['training_data']['cohort']}", "", CAUTION]
+
+
 def report_figure(patient: str, paths: dict[str, Path], labels: np.ndarray, row: dict,
-                  models: list[TrainedModel]) -> plt.Figure:
-    """One page: T1ce and FLAIR at the slice with most tumour, the teacher's mask over them, the
-    probabilities with their spread over trials, the ring score and the caution."""
-    k = tumour_slice(labels)
+                  models: list[TrainedModel], given: np.ndarray | None = None) -> plt.Figure:
+    """One page: T1ce and FLAIR at the slice with most tumour, the teacher's mask over them (and the
+    mask shipped with the scans, when there is one), the probabilities with their spread over
+    trials, the ring score and the caution."""
+    k = tumour_slice(labels if labels.any() or given is None else given)
+    outlines = "teacher's mask" + (" (yellow), given mask (cyan)" if given is not None else "")
+    if not labels.any():
+        outlines = "teacher's mask: empty" + (", given mask (cyan)" if given is not None else "")
     fig = plt.figure(figsize=(11, 4.6))
     grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.15])
     for column, modality in enumerate(("t1ce", "flair")):
@@ -69,22 +105,15 @@ def report_figure(patient: str, paths: dict[str, Path], labels: np.ndarray, row:
         ax.imshow(axial(volume, k), cmap="gray")
         masked = np.ma.masked_equal(axial(labels, k), 0)
         ax.imshow(masked, cmap=LABEL_COLOURS, vmin=0, vmax=3, alpha=0.45, interpolation="nearest")
-        ax.contour(axial(labels > 0, k), levels=[0.5], colors="yellow", linewidths=0.8)
-        ax.set_title(f"{'T1ce' if modality == 't1ce' else 'FLAIR'}, axial slice {k}, teacher's mask")
+        for mask, colour in [(labels, "yellow"), (given, "cyan")]:
+            if mask is not None and axial(mask, k).any():
+                ax.contour(axial(mask > 0, k), levels=[0.5], colors=colour, linewidths=0.8)
+        ax.set_title(f"{'T1ce' if modality == 't1ce' else 'FLAIR'}, axial slice {k}\n{outlines}", fontsize=9)
         ax.axis("off")
     text = fig.add_subplot(grid[0, 2])
     text.axis("off")
-    lines = [f"Patient {patient}", ""]
-    for model in models:
-        task = model.task
-        negative, positive = model.metadata["outputs"]["classes"]
-        lines += [f"P({positive}) = {row[f'{task}_probability']:.2f}",
-                  f"   SD over {len(model.trials)} trials {row[f'{task}_trial_sd']:.2f}" if len(model.trials) > 1
-                  else "   one trial: no spread to show", f"   (model {model.name})"]
-    lines += ["", f"Ring-enhancement score {row['ring_score']:.2f}",
-              f"Whole tumour {row['whole_tumour_ml']:.1f} ml (teacher's mask)", "",
-              f"Trained on: {models[0].metadata['training_data']['cohort']}", "", CAUTION]  # fmt: skip
-    text.text(0, 1, "\n".join(lines), va="top", family="monospace", fontsize=9, wrap=True)
+    text.text(0, 1, "\n".join(_report_lines(patient, row, models)), va="top", family="monospace", fontsize=9,
+              wrap=True)  # fmt: skip
     fig.suptitle("glioma predict: research report", fontweight="bold")
     fig.tight_layout()
     return fig
@@ -94,15 +123,16 @@ def predict_patient(patient: str, folder: Path, models: list[TrainedModel], out_
                     device: torch.device) -> dict:
     """Mask, ring score, probabilities and report of one patient; raises InputDataError on bad scans."""
     paths = subject_paths(patient, folder)
-    paths["seg"] = None  # a mask shipped with the scans is not used: prediction repeats what a new patient gets
     real = models[0].metadata["training_data"]["cohort"] == "real"  # a real model expects BraTS's 1 mm voxels
-    validate_subject(patient, paths, expected_spacing=BRATS_SPACING_MM if real else None)
+    validate_subject(patient, paths, expected_spacing=BRATS_SPACING_MM if real else None)  # a given mask too
+    given_seg = paths.pop("seg")  # never used for prediction (a new patient has none): only scored against
     reference = load_volume(paths["t1"], patient)
     row = pd.Series({"patient_id": patient, **{f"path_{m}": str(paths[m]) for m in MODALITIES},
                      "path_seg": None, "has_seg_gt": False})  # fmt: skip
     teacher = models[0]
     entry, _ = build_entry(row, TEACHER_FORMAT, teacher.teacher_spec, scratch / "cache")
     labels = predict_labels(teacher.teacher, [entry], [reference])[0]
+    found = bool(labels.any())
     weak_dir = scratch / "weak"
     weak_dir.mkdir(exist_ok=True)
     nib.save(nib.Nifti1Image(to_brats2018_labels(labels), reference.affine, reference.header),
@@ -112,10 +142,17 @@ def predict_patient(patient: str, folder: Path, models: list[TrainedModel], out_
     with atomic_path(mask_path) as tmp:
         nib.save(nib.Nifti1Image((labels > 0).astype(np.uint8), reference.affine, reference.header), tmp)
     voxel_ml = float(np.prod(reference.header.get_zooms()[:3])) / 1000
-    result = {"patient_id": patient, "status": "ok", "reason": "",
-              "whole_tumour_ml": float((labels > 0).sum()) * voxel_ml, "ring_score": ring_score(labels),
-              "mask": str(mask_path)}  # fmt: skip
+    result = {"patient_id": patient, "status": "ok" if found else NO_TUMOUR,
+              "reason": "" if found else NO_TUMOUR_REASON, "whole_tumour_ml": float((labels > 0).sum()) * voxel_ml,
+              "ring_score": ring_score(labels) if found else np.nan, "mask": str(mask_path)}  # fmt: skip
+    truth = None if given_seg is None else read_mask(given_seg, patient)
+    if truth is not None:
+        result.update({f"given_seg_dice_{region}": dice(labels, truth, ids) for region, ids in REGIONS.items()})
     for model in models:
+        if model.fmt.cropped and not found:
+            result.update({f"{model.task}_probability": np.nan, f"{model.task}_trial_sd": np.nan,
+                           f"{model.task}_model": model.name, f"{model.task}_crop": "none"})  # fmt: skip
+            continue
         entry, meta = build_entry(row, model.fmt, model.spec, scratch / "cache", weak_dir)
         image = torch.from_numpy(np.array(entry.arrays(mmap=False)[0]))[None].float()
         probabilities = _probabilities(model, image, device)
@@ -123,7 +160,7 @@ def predict_patient(patient: str, folder: Path, models: list[TrainedModel], out_
                        f"{model.task}_trial_sd": float(probabilities.std(ddof=0)) if len(probabilities) > 1 else np.nan,
                        f"{model.task}_model": model.name, f"{model.task}_crop": meta["crop"]})  # fmt: skip
     report = patient_dir / f"{patient}_report.png"
-    fig = report_figure(patient, paths, labels, result, models)
+    fig = report_figure(patient, paths, labels, result, models, truth)
     with atomic_path(report) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
@@ -168,6 +205,8 @@ def predict(input_dir: str | Path, out_dir: str | Path, model_paths: list[str | 
         for patient, folder in tqdm(sorted(folders.items()), desc="patients", disable=not progress):
             try:
                 rows.append(predict_patient(patient, folder, models, out_dir, Path(scratch), chosen))
+                if rows[-1]["status"] == NO_TUMOUR:
+                    print(f"{patient}: {NO_TUMOUR} ({NO_TUMOUR_REASON})", flush=True)
             except InputDataError as exc:
                 print(f"refused: {exc}", flush=True)
                 rows.append({"patient_id": patient, "status": "refused", "reason": str(exc)})

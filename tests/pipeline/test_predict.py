@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
 import nibabel as nib
 import numpy as np
 import pytest
+import torch
 
-from glioma_lib.cohort.readers import preprocessing_faults, subject_paths, validate_subject
+from glioma_lib.cohort.readers import preprocessing_faults, read_mask, subject_paths, validate_subject
 from glioma_lib.core.errors import InputDataError
-from glioma_lib.pipeline.bundle import load_model
-from glioma_lib.pipeline.predict import check_shared_teacher, patient_folders, predict
+from glioma_lib.core.metrics import dice
+from glioma_lib.inputs.preprocess import PreprocessSpec
+from glioma_lib.pipeline.bundle import TrainedModel, load_model
+from glioma_lib.pipeline.predict import check_shared_teacher, patient_folders, predict, predict_patient
+from glioma_lib.training.run import TrainConfig
 
 
 def _scan(path, background: float) -> None:
@@ -49,11 +57,6 @@ def test_a_folder_that_is_no_model_is_named(tmp_path):
 def test_models_trained_with_different_teachers_are_refused():
     """Crops are cut around the first model's teacher mask: a second model made with another
     teacher would be given crops it never saw."""
-    import torch
-
-    from glioma_lib.inputs.preprocess import PreprocessSpec
-    from glioma_lib.pipeline.bundle import TrainedModel
-
     def model(name: str, teacher: torch.nn.Module) -> TrainedModel:
         return TrainedModel(name, None, PreprocessSpec(shape=(16, 16, 16)), [], teacher,
                             PreprocessSpec(shape=(48, 48, 48)), {})  # fmt: skip
@@ -63,3 +66,81 @@ def test_models_trained_with_different_teachers_are_refused():
     check_shared_teacher([model("idh", teacher), model("codel", teacher)])  # one run's models: accepted
     with pytest.raises(InputDataError, match="models idh and codel were trained with different weak-label teachers"):
         check_shared_teacher([model("idh", teacher), model("codel", torch.nn.Linear(2, 2))])
+
+
+class _BoxTeacher(torch.nn.Module):
+    """A stand-in teacher: oedema in the central half of each axis of its grid, or nothing at all."""
+
+    def __init__(self, finds_tumour: bool):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.ones(()))
+        self.finds_tumour = finds_tumour
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        logits = torch.zeros(images.shape[0], 4, *images.shape[2:])
+        logits[:, 0] = 1.0
+        if self.finds_tumour:
+            logits[(slice(None), 2, *[slice(s // 4, 3 * s // 4) for s in images.shape[2:]])] = 2.0
+        return logits * self.scale
+
+
+class _ConstantClassifier(torch.nn.Module):
+    """A stand-in trial that gives every patient the same class-1 logit."""
+
+    def __init__(self, logit: float):
+        super().__init__()
+        self.logit = logit
+
+    def forward(self, image: torch.Tensor, segment: bool = False) -> SimpleNamespace:
+        return SimpleNamespace(logits=torch.tensor([[0.0, self.logit]]))
+
+
+def _models(finds_tumour: bool) -> list[TrainedModel]:
+    """An IDH model on a cropped format (two trials) and a 1p/19q model on whole brains, sharing a teacher."""
+    teacher = _BoxTeacher(finds_tumour)
+    metadata = {"outputs": {"classes": ["negative", "positive"]}, "training_data": {"cohort": "synthetic"}}
+    return [TrainedModel(name, TrainConfig(task=task, input_format=fmt), PreprocessSpec(shape=(8, 8, 8)),
+                         [_ConstantClassifier(logit) for logit in logits], teacher, PreprocessSpec(shape=(16, 16, 16)),
+                         metadata)
+            for name, task, fmt, logits in [("idh-model", "idh", "t1ce", (0.0, 2.0)),
+                                            ("codel-model", "codel", "all_whole", (1.0,))]]  # fmt: skip
+
+
+@pytest.fixture
+def subject_with_mask(phantom_dir, tmp_path) -> Path:
+    """A copy of one phantom subject that ships its ground-truth mask."""
+    source = next(folder for folder in sorted((phantom_dir / "brats").glob("Brats18_*")) if any(folder.glob("*_seg.*")))
+    return Path(shutil.copytree(source, tmp_path / "scans" / source.name))
+
+
+def test_a_given_mask_is_scored_against_never_used(subject_with_mask, tmp_path):
+    patient = subject_with_mask.name
+    (tmp_path / "out").mkdir()
+    row = predict_patient(patient, subject_with_mask, _models(True), tmp_path / "out", tmp_path, torch.device("cpu"))
+    assert row["status"] == "ok" and np.isfinite(row["ring_score"]) and row["idh_crop"] == "tumour"
+    written = np.asarray(nib.load(row["mask"]).dataobj)
+    truth = read_mask(subject_with_mask / f"{patient}_seg.nii.gz", patient)
+    assert 0 < row["given_seg_dice_WT"] == pytest.approx(dice(written, (truth > 0).astype(int), (1,)))  # as written
+    assert row["idh_probability"] == pytest.approx((0.5 + 1 / (1 + np.exp(-2))) / 2)  # the mean over trials
+    assert row["codel_probability"] == pytest.approx(1 / (1 + np.exp(-1))) and np.isnan(row["codel_trial_sd"])
+
+
+def test_no_tumour_found_is_said_and_cropped_models_give_no_probability(subject_with_mask, tmp_path):
+    (tmp_path / "out").mkdir()
+    row = predict_patient(subject_with_mask.name, subject_with_mask, _models(False), tmp_path / "out", tmp_path,
+                          torch.device("cpu"))  # fmt: skip
+    assert row["status"] == "no tumour found" and "empty" in row["reason"]
+    assert row["whole_tumour_ml"] == 0 and np.isnan(row["ring_score"]) and row["given_seg_dice_WT"] == 0
+    assert np.isnan(row["idh_probability"]) and row["idh_crop"] == "none"  # its crop would be cut around nothing
+    assert row["codel_probability"] == pytest.approx(1 / (1 + np.exp(-1)))  # a whole-brain model still answers
+    assert Path(row["report"]).stat().st_size > 10_000
+
+
+def test_a_given_mask_with_foreign_labels_refuses_the_patient_naming_it(subject_with_mask, tmp_path):
+    patient = subject_with_mask.name
+    seg = subject_with_mask / f"{patient}_seg.nii.gz"
+    image = nib.load(seg)
+    nib.save(nib.Nifti1Image(np.full(image.shape, 7, np.uint8), image.affine), seg)
+    expected = rf"labels \[7\] outside the BraTS conventions \(patient {patient}, file .*_seg.nii.gz"
+    with pytest.raises(InputDataError, match=expected):
+        predict_patient(patient, subject_with_mask, _models(True), tmp_path, tmp_path, torch.device("cpu"))

@@ -187,7 +187,7 @@ def _killed_at_every_stage_then_resumed(tmp_path) -> Path:
 
 
 def _predict_and_export(run_dir, tmp_path):
-    """`glioma predict` on the smoke run's model, from the run and from its exported bundle, on two
+    """`glioma predict` on the smoke run's model, from the run and from its exported bundle, on three
     synthetic subjects and on the real MR case (read-only, from shared/realdata); a model trained on
     real scans refuses the synthetic ones (not 1 mm)."""
     import json
@@ -200,7 +200,7 @@ def _predict_and_export(run_dir, tmp_path):
     from tests.conftest import REALDATA
 
     model = run_dir / "train/idh-t1ce-mtl"
-    subjects = sorted((run_dir / "cohort/synthetic/brats").glob("*/"))[:2]
+    subjects = sorted((run_dir / "cohort/synthetic/brats").glob("*/"))[:3]
     scans = tmp_path / "scans"
     for subject in subjects:
         shutil.copytree(subject, scans / subject.name, ignore=shutil.ignore_patterns("*_seg.nii.gz"))
@@ -212,8 +212,9 @@ def _predict_and_export(run_dir, tmp_path):
     for name, source in [("run", model), ("bundle", tmp_path / "bundle")]:
         assert main(["predict", "-i", str(scans), "-o", str(tmp_path / f"from_{name}"), "--model", str(source)]) == 0
         tables[name] = pd.read_csv(tmp_path / f"from_{name}/predictions.csv")
-    assert (tables["run"]["status"] == "ok").all() and len(tables["run"]) == 2
-    pd.testing.assert_series_equal(tables["run"]["idh_probability"], tables["bundle"]["idh_probability"])
+    assert len(tables["run"]) == 3 and (tables["run"]["status"] == "ok").any()  # the smoke teacher finds most
+    for column in ("status", "idh_probability", "whole_tumour_ml"):
+        pd.testing.assert_series_equal(tables["run"][column], tables["bundle"][column])
     real_model = tmp_path / "bundle_real"  # the same weights, as if trained on real scans: 1 mm voxels expected
     shutil.copytree(tmp_path / "bundle", real_model)
     metadata = json.loads((real_model / "metadata.json").read_text())
@@ -226,8 +227,12 @@ def _predict_and_export(run_dir, tmp_path):
         case = REALDATA / "brats_mr"
         assert main(["predict", "-i", str(case), "-o", str(tmp_path / "real"), "--model", str(model)]) == 0
         row = pd.read_csv(tmp_path / "real/predictions.csv").iloc[0]
-        assert row["status"] == "ok" and 0 <= row["idh_probability"] <= 1
         assert pd.isna(row["idh_trial_sd"])  # the smoke model has one trial: no spread, not a spread of 0
+        if row["status"] == "ok":
+            assert 0 <= row["idh_probability"] <= 1
+        else:  # the smoke teacher (a few epochs on small synthetic volumes) may find nothing on a real scan
+            assert row["status"] == "no tumour found" and pd.isna(row["idh_probability"])  # t1ce is cropped
+        assert 0 <= row["given_seg_dice_WT"] <= 1  # the case ships its mask: the teacher is scored against it
         t1 = nib.load(case / row["patient_id"] / f"{row['patient_id']}_t1.nii.gz")
         mask = nib.load(row["mask"])
         assert mask.shape == t1.shape and (mask.affine == t1.affine).all()
