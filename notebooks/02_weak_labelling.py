@@ -25,19 +25,24 @@ checkpoint = None  # path to a four-channel, four-class 3D-ESPNet state dict, or
 held_out_fraction = 0.25
 seed = 0
 device = "auto"  # CUDA when there is one
+external_scans = "../shared/realdata/brats_mr"  # BraTS subjects outside the cohort, with masks, or None
 
 # %% tags=["hide-input"]
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import nibabel as nib
+import numpy as np
 import pandas as pd
 from IPython.display import display
 
 from glioma_lib.cohort.manifest import read_manifest
-from glioma_lib.cohort.readers import read_mask
+from glioma_lib.cohort.readers import read_mask, subject_paths
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.figures import LABEL_COLOURS, axial, tumour_slice
 from glioma_lib.core.layout import RunLayout, weak_mask_file
 from glioma_lib.inputs.preprocess import PreprocessSpec
+from glioma_lib.weak_labels.external import EXTERNAL_REFERENCE
 from glioma_lib.weak_labels.step import weak_labelling
 from glioma_lib.weak_labels.teacher import PUBLISHED_WT_DICE
 
@@ -45,7 +50,7 @@ set_book_display()
 
 layout = RunLayout(run_dir)
 result = weak_labelling(layout, PreprocessSpec(shape=tuple(shape)), teacher_epochs, checkpoint,
-                        held_out_fraction, seed, teacher_lr, device=device)
+                        held_out_fraction, seed, teacher_lr, device=device, external_scans=external_scans)
 quality = result["quality"]
 print(f"teacher trained on {len(result['teacher_training'])} patients, scored on {len(result['held_out'])} held out")
 
@@ -94,7 +99,7 @@ display(weak[weak["empty"]])
 
 # %% mystnb={"figure": {"caption": "The teacher's four-class prediction over FLAIR for the best- and the worst-scoring patient.", "name": "fig-weak-masks"}}
 manifest = read_manifest(layout.manifest).set_index("patient_id")
-ranked = quality.sort_values("dice_WT")
+ranked = quality[quality["patient_id"].isin(manifest.index)].sort_values("dice_WT")
 fig, axes = plt.subplots(1, 2, figsize=(9, 4.5))
 for ax, row, title in zip(axes, [ranked.iloc[-1], ranked.iloc[0]], ["best", "worst"], strict=True):
     patient = row["patient_id"]
@@ -110,3 +115,34 @@ for ax, row, title in zip(axes, [ranked.iloc[-1], ranked.iloc[0]], ["best", "wor
     ax.axis("off")
 fig.tight_layout()
 plt.show()
+
+# %% [markdown]
+# ## On a real scan
+# The teacher learnt from synthetic scans only. Scans outside the cohort that ship their masks
+# (`external_scans`; in the default book the one real BraTS 2018 case of `../shared/realdata`,
+# whose mask is a fusion of automatic BraTS segmentations, not an expert's) show how much of it
+# carries over to real anatomy. One case decides nothing; it shows what the simulator does not teach.
+
+# %%
+external = quality[quality["reference"] == EXTERNAL_REFERENCE]
+if external.empty:
+    print(f"No scans outside the cohort were scored (external_scans: {external_scans}; not given or not found here).")
+else:
+    display(external.set_index("patient_id")[["dice_WT", "dice_TC", "dice_ET", "teacher_WT_ml", "mask_WT_ml"]])
+
+# %% mystnb={"figure": {"caption": "The teacher's four-class mask on scans outside the cohort, over FLAIR, with the scan's own mask outlined in cyan.", "name": "fig-external-scans"}}
+if not external.empty:
+    fig, axes = plt.subplots(1, len(external), figsize=(4.5 * len(external), 4.5), squeeze=False)
+    for ax, row in zip(axes[0], external.itertuples(), strict=True):
+        given = read_mask(row.mask_path, row.patient_id)
+        teacher = read_mask(layout.teacher_external_masks / f"{row.patient_id}_teacher.nii.gz", row.patient_id)
+        k = tumour_slice(given)
+        flair = nib.load(subject_paths(row.patient_id, Path(row.mask_path).parent)["flair"]).get_fdata()
+        ax.imshow(axial(flair, k), cmap="gray")
+        ax.imshow(np.ma.masked_equal(axial(teacher, k), 0), cmap=LABEL_COLOURS, vmin=0, vmax=3, alpha=0.5,
+                  interpolation="nearest")
+        ax.contour(axial(given > 0, k), levels=[0.5], colors="cyan", linewidths=0.8)
+        ax.set_title(f"{row.patient_id}: WT Dice {row.dice_WT:.2f}", fontsize=9)
+        ax.axis("off")
+    fig.tight_layout()
+    plt.show()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from glioma_lib.cohort.manifest import CohortSources, build_manifest, write_manifest
 from glioma_lib.cohort.phantom import PhantomConfig, generate
@@ -17,8 +19,6 @@ from glioma_lib.core.layout import RunLayout
 
 def pytest_collection_modifyitems(config, items) -> None:
     """Tests marked ``cuda`` skip where no CUDA device is (CI); ``pytest -m cuda`` runs them on a GPU."""
-    import torch
-
     if torch.cuda.is_available():
         return
     skip = pytest.mark.skip(reason="needs a CUDA GPU")
@@ -76,3 +76,35 @@ def c_index_table() -> pd.DataFrame:
                          "undefined_because": "no events" if undefined else None, "model": model,
                          "input_format": fmt, "use_scna": scna})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+class BoxTeacher(torch.nn.Module):
+    """A stand-in segmentation teacher: oedema in the central half of each axis of its grid, or
+    nothing at all; predictable where a trained teacher is not."""
+
+    def __init__(self, finds_tumour: bool = True):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.ones(()))
+        self.finds_tumour = finds_tumour
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        logits = torch.zeros(images.shape[0], 4, *images.shape[2:])
+        logits[:, 0] = 1.0
+        if self.finds_tumour:
+            logits[(slice(None), 2, *[slice(s // 4, 3 * s // 4) for s in images.shape[2:]])] = 2.0
+        return logits * self.scale
+
+
+@pytest.fixture
+def outside_scans(phantom_dir, tmp_path) -> Path:
+    """A folder of BraTS subjects outside the phantom cohort: one phantom subject renamed
+    (``Brats18_OUT_000_1``, with its mask) and one without a mask."""
+    folder = tmp_path / "outside"
+    sources = sorted((phantom_dir / "brats").glob("Brats18_*"))
+    with_mask = next(s for s in sources if any(s.glob("*_seg.*")))
+    for source, name, keep_mask in [(with_mask, "Brats18_OUT_000_1", True), (sources[-1], "Brats18_OUT_001_1", False)]:
+        (folder / name).mkdir(parents=True)
+        for file in source.glob("*.nii.gz"):
+            if keep_mask or not file.name.endswith("_seg.nii.gz"):
+                shutil.copyfile(file, folder / name / file.name.replace(source.name, name))
+    return folder

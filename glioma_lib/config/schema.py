@@ -55,6 +55,7 @@ class WeakLabelSettings(Section):
     held_out_fraction: Fraction
     seed: int
     device: Device
+    external_scans: str | None  # BraTS subjects outside the cohort, with masks: the teacher is scored on them
 
 
 class Grid(Section):

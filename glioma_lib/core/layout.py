@@ -194,6 +194,11 @@ class RunLayout:
         return self.teacher / "quality.csv"
 
     @property
+    def teacher_external_masks(self) -> Path:
+        """The teacher's masks of scans outside the cohort (``<patient>_teacher.nii.gz``), scored in quality.csv."""
+        return self.teacher / "external_masks"
+
+    @property
     def cache(self) -> Path:
         return self.derived / "cache"
 

@@ -17,6 +17,8 @@ import numpy as np
 from scipy.stats import rankdata
 from sklearn.metrics import roc_auc_score
 
+from glioma_lib.core.naming import REGIONS
+
 LEVEL = 0.95
 
 
@@ -172,3 +174,8 @@ def dice(prediction: np.ndarray, truth: np.ndarray, labels: tuple[int, ...]) -> 
     p, t = np.isin(prediction, labels), np.isin(truth, labels)
     total = p.sum() + t.sum()
     return 1.0 if total == 0 else float(2 * (p & t).sum() / total)
+
+
+def region_dice(prediction: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """``dice_WT``, ``dice_TC`` and ``dice_ET`` of two internal-label (0-3) masks."""
+    return {f"dice_{region}": dice(prediction, truth, labels) for region, labels in REGIONS.items()}

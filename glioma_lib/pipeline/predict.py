@@ -40,12 +40,12 @@ from glioma_lib.core.atomic import atomic_path, write_table
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.figures import LABEL_COLOURS, axial, tumour_slice
 from glioma_lib.core.layout import weak_mask_file
-from glioma_lib.core.metrics import dice
-from glioma_lib.core.naming import MODALITIES, REGIONS
+from glioma_lib.core.metrics import region_dice
+from glioma_lib.core.naming import REGIONS
 from glioma_lib.inputs.cache import build_entry
 from glioma_lib.pipeline.bundle import TrainedModel, load_model
 from glioma_lib.training.loop import choose_device
-from glioma_lib.weak_labels.teacher import TEACHER_FORMAT, predict_labels
+from glioma_lib.weak_labels.external import mask_volume_ml, subject_labels, subject_row
 
 CAUTION = "Research model, not for diagnosis or any clinical decision."
 NO_TUMOUR = "no tumour found"
@@ -125,13 +125,8 @@ def predict_patient(patient: str, folder: Path, models: list[TrainedModel], out_
     paths = subject_paths(patient, folder)
     real = models[0].metadata["training_data"]["cohort"] == "real"  # a real model expects BraTS's 1 mm voxels
     validate_subject(patient, paths, expected_spacing=BRATS_SPACING_MM if real else None)  # a given mask too
-    given_seg = paths.pop("seg")  # never used for prediction (a new patient has none): only scored against
-    reference = load_volume(paths["t1"], patient)
-    row = pd.Series({"patient_id": patient, **{f"path_{m}": str(paths[m]) for m in MODALITIES},
-                     "path_seg": None, "has_seg_gt": False})  # fmt: skip
-    teacher = models[0]
-    entry, _ = build_entry(row, TEACHER_FORMAT, teacher.teacher_spec, scratch / "cache")
-    labels = predict_labels(teacher.teacher, [entry], [reference])[0]
+    given_seg = paths["seg"]  # never used for prediction (a new patient has none): only scored against
+    labels, reference = subject_labels(models[0].teacher, models[0].teacher_spec, patient, paths, scratch / "cache")
     found = bool(labels.any())
     weak_dir = scratch / "weak"
     weak_dir.mkdir(exist_ok=True)
@@ -141,13 +136,13 @@ def predict_patient(patient: str, folder: Path, models: list[TrainedModel], out_
     mask_path = patient_dir / f"{patient}_whole_tumour.nii.gz"
     with atomic_path(mask_path) as tmp:
         nib.save(nib.Nifti1Image((labels > 0).astype(np.uint8), reference.affine, reference.header), tmp)
-    voxel_ml = float(np.prod(reference.header.get_zooms()[:3])) / 1000
     result = {"patient_id": patient, "status": "ok" if found else NO_TUMOUR,
-              "reason": "" if found else NO_TUMOUR_REASON, "whole_tumour_ml": float((labels > 0).sum()) * voxel_ml,
+              "reason": "" if found else NO_TUMOUR_REASON, "whole_tumour_ml": mask_volume_ml(labels, reference),
               "ring_score": ring_score(labels) if found else np.nan, "mask": str(mask_path)}  # fmt: skip
     truth = None if given_seg is None else read_mask(given_seg, patient)
     if truth is not None:
-        result.update({f"given_seg_dice_{region}": dice(labels, truth, ids) for region, ids in REGIONS.items()})
+        result.update({f"given_seg_{name}": value for name, value in region_dice(labels, truth).items()})
+    row = subject_row(patient, paths)
     for model in models:
         if model.fmt.cropped and not found:
             result.update({f"{model.task}_probability": np.nan, f"{model.task}_trial_sd": np.nan,

@@ -1,21 +1,25 @@
 """The weak-labelling step: the teacher (trained or given), weak masks for every scan without
-ground truth, and the teacher's Dice on held-out and planted masks."""
+ground truth, and the teacher's Dice on held-out and planted masks and, when a folder of them is
+given, on scans outside the cohort (the default book: the one real BraTS case)."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 
 from glioma_lib.cohort.manifest import read_manifest
 from glioma_lib.cohort.phantom import TRUTH_MASKS, planted_truth
 from glioma_lib.cohort.step import load_sources
-from glioma_lib.core.atomic import as_json, atomic_path, write_json, write_table
+from glioma_lib.core.atomic import as_json, atomic_dir, atomic_path, retire_dir, write_json, write_table
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.inputs.cache import build_cache
 from glioma_lib.inputs.preprocess import PreprocessSpec
 from glioma_lib.training.loop import choose_device, place_model
+from glioma_lib.weak_labels.external import score_on_subjects
 from glioma_lib.weak_labels.teacher import (
     TEACHER_FORMAT,
     dice_table,
@@ -29,8 +33,11 @@ from glioma_lib.weak_labels.teacher import (
 
 def weak_labelling(layout: RunLayout, spec: PreprocessSpec, teacher_epochs: int, checkpoint: str | None = None,
                    held_out_fraction: float = 0.25, seed: int = 0, teacher_lr: float = 2e-3,
-                   progress: bool = True, device: str = "auto") -> dict:
-    """Teacher (trained or given), weak masks for every scan without ground truth, and Dice tables."""
+                   progress: bool = True, device: str = "auto", external_scans: str | None = None) -> dict:
+    """Teacher (trained or given), weak masks for every scan without ground truth, and Dice tables.
+
+    ``external_scans``: a folder of BraTS subjects outside the cohort that ship their masks; the
+    teacher is scored on them too (subjects that are in the cohort are skipped)."""
     manifest = read_manifest(layout.manifest)
     layout.teacher.mkdir(parents=True, exist_ok=True)
     teacher_path = layout.teacher_checkpoint
@@ -64,6 +71,12 @@ def weak_labelling(layout: RunLayout, spec: PreprocessSpec, teacher_epochs: int,
     if planted:
         tables.append(dice_table(model, manifest, sorted(planted), spec, layout.cache, planted,
                                  "planted synthetic truth, every MR patient"))  # fmt: skip
+    retire_dir(layout.teacher_external_masks)  # masks of a previous teacher or folder are never kept
+    if external_scans and Path(external_scans).is_dir():  # the folder may not exist here (as the UMAP's real table)
+        with atomic_dir(layout.teacher_external_masks) as out, tempfile.TemporaryDirectory() as cache:
+            external = score_on_subjects(model, spec, Path(external_scans).resolve(), out, Path(cache),
+                                         exclude=set(manifest["brats_id"].dropna()), progress=progress)
+        tables += [external] if len(external) else []
     quality = pd.concat(tables, ignore_index=True)
     write_table(quality, layout.teacher_quality)
     return {"weak": weak, "quality": quality, "teacher_training": train_ids, "held_out": held_out}

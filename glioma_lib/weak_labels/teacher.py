@@ -27,7 +27,7 @@ from glioma_lib.core import paper_values
 from glioma_lib.core.atomic import as_json, atomic_path, retire_dir, write_json, write_table
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.layout import RunLayout, weak_mask_file
-from glioma_lib.core.metrics import dice
+from glioma_lib.core.metrics import dice, region_dice
 from glioma_lib.core.naming import REGIONS
 from glioma_lib.inputs.augment import training_augmentation
 from glioma_lib.inputs.cache import CacheEntry, build_entry
@@ -228,6 +228,6 @@ def dice_table(model: ESPNet3D, manifest: pd.DataFrame, patients: list[str], spe
         for patient, predicted in zip(batch, predict_labels(model, entries, references), strict=True):
             truth = read_mask(masks[patient], patient)
             rows.append({"patient_id": patient, "reference": source,
-                         **{f"dice_{region}": dice(predicted, truth, labels) for region, labels in REGIONS.items()},
+                         **region_dice(predicted, truth),
                          "dice_all_background_WT": dice(np.zeros_like(truth), truth, REGIONS["WT"])})  # fmt: skip
     return pd.DataFrame(rows)

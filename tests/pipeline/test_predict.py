@@ -18,6 +18,7 @@ from glioma_lib.inputs.preprocess import PreprocessSpec
 from glioma_lib.pipeline.bundle import TrainedModel, load_model
 from glioma_lib.pipeline.predict import check_shared_teacher, patient_folders, predict, predict_patient
 from glioma_lib.training.run import TrainConfig
+from tests.conftest import BoxTeacher
 
 
 def _scan(path, background: float) -> None:
@@ -68,22 +69,6 @@ def test_models_trained_with_different_teachers_are_refused():
         check_shared_teacher([model("idh", teacher), model("codel", torch.nn.Linear(2, 2))])
 
 
-class _BoxTeacher(torch.nn.Module):
-    """A stand-in teacher: oedema in the central half of each axis of its grid, or nothing at all."""
-
-    def __init__(self, finds_tumour: bool):
-        super().__init__()
-        self.scale = torch.nn.Parameter(torch.ones(()))
-        self.finds_tumour = finds_tumour
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        logits = torch.zeros(images.shape[0], 4, *images.shape[2:])
-        logits[:, 0] = 1.0
-        if self.finds_tumour:
-            logits[(slice(None), 2, *[slice(s // 4, 3 * s // 4) for s in images.shape[2:]])] = 2.0
-        return logits * self.scale
-
-
 class _ConstantClassifier(torch.nn.Module):
     """A stand-in trial that gives every patient the same class-1 logit."""
 
@@ -97,7 +82,7 @@ class _ConstantClassifier(torch.nn.Module):
 
 def _models(finds_tumour: bool) -> list[TrainedModel]:
     """An IDH model on a cropped format (two trials) and a 1p/19q model on whole brains, sharing a teacher."""
-    teacher = _BoxTeacher(finds_tumour)
+    teacher = BoxTeacher(finds_tumour)
     metadata = {"outputs": {"classes": ["negative", "positive"]}, "training_data": {"cohort": "synthetic"}}
     return [TrainedModel(name, TrainConfig(task=task, input_format=fmt), PreprocessSpec(shape=(8, 8, 8)),
                          [_ConstantClassifier(logit) for logit in logits], teacher, PreprocessSpec(shape=(16, 16, 16)),

@@ -114,7 +114,7 @@ def _files_not_named_by_the_layout(run_dir) -> list[str]:
     named = {getattr(obj, name) for obj in objects for name, member in vars(type(obj)).items()
              if isinstance(member, property) and name != "layout"}  # fmt: skip
     folders = [layout.notebooks, layout.logs, layout.step_parameters("x").parent, layout.synthetic, layout.cache,
-               layout.weak_masks, layout.attributions, layout.results,
+               layout.weak_masks, layout.teacher_external_masks, layout.attributions, layout.results,
                *(TrainingRun(p).checkpoints for p in layout.train_root.iterdir())]  # fmt: skip
     patterns = [str(layout.umap_table("*")), str(layout.separation_table("*"))]
     return sorted(str(p.relative_to(run_dir)) for p in run_dir.rglob("*") if p.is_file() and p not in named

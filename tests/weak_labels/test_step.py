@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 
+import pandas as pd
+
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.inputs.preprocess import PreprocessSpec
+from glioma_lib.weak_labels.external import EXTERNAL_REFERENCE
 from glioma_lib.weak_labels.step import weak_labelling
 
 SPEC = PreprocessSpec(shape=(16, 16, 16))
@@ -29,3 +32,17 @@ def test_a_changed_teacher_setting_retrains_the_teacher_and_its_masks(phantom_ru
     assert layout.teacher_checkpoint.read_bytes() != first
     renewed = {p.name: p.stat().st_mtime_ns for p in layout.weak_masks.glob("*.nii.gz")}
     assert masks and all(renewed.get(name) != stamp for name, stamp in masks.items())
+
+
+def test_scans_outside_the_cohort_are_scored_and_their_masks_retired_when_dropped(phantom_run, outside_scans, tmp_path):
+    layout = RunLayout(tmp_path / "run")
+    shutil.copytree(phantom_run.cohort, layout.cohort)
+    result = weak_labelling(layout, SPEC, teacher_epochs=1, progress=False, external_scans=str(outside_scans))
+    external = result["quality"][result["quality"]["reference"] == EXTERNAL_REFERENCE]
+    assert list(external["patient_id"]) == ["Brats18_OUT_000_1"]
+    assert [p.name for p in layout.teacher_external_masks.iterdir()] == ["Brats18_OUT_000_1_teacher.nii.gz"]
+    assert (pd.read_csv(layout.teacher_quality)["reference"] == EXTERNAL_REFERENCE).sum() == 1
+
+    result = weak_labelling(layout, SPEC, teacher_epochs=1, progress=False, external_scans=str(tmp_path / "absent"))
+    assert EXTERNAL_REFERENCE not in set(result["quality"]["reference"])  # not here: skipped, as the notebook says
+    assert not layout.teacher_external_masks.exists()  # masks of an earlier setting are not left behind
