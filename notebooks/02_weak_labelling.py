@@ -13,8 +13,9 @@
 # whole-tumour mask from a pretrained BraTS segmenter, so that they can join training through
 # the segmentation loss (Eq. 1). No pretrained weights can be downloaded here, so this chapter
 # trains its own teacher, a four-class 3D-ESPNet, on the training-split patients that have
-# ground-truth masks (holding some out to measure it), unless a checkpoint is given. The
-# teacher's weights are also where the MTL models start from.
+# ground-truth masks (holding some out to measure it), unless a checkpoint is given. With
+# `init_from_teacher` the MTL models start from the teacher's weights (off in the default book;
+# the `paper` profile does it: see the limitations chapter).
 
 # %% tags=["parameters"]
 run_dir = "runs/default"
@@ -97,7 +98,7 @@ display(weak[weak["empty"]])
 # The teacher's four-class prediction over FLAIR for the best- and worst-scoring patients
 # (scored against the planted or held-out mask).
 
-# %% mystnb={"figure": {"caption": "The teacher's four-class prediction over FLAIR for the best- and the worst-scoring patient.", "name": "fig-weak-masks"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The teacher's four-class prediction over FLAIR for the best- and the worst-scoring patient.", "name": "fig-weak-masks"}}
 manifest = read_manifest(layout.manifest).set_index("patient_id")
 ranked = quality[quality["patient_id"].isin(manifest.index)].sort_values("dice_WT")
 fig, axes = plt.subplots(1, 2, figsize=(9, 4.5))
@@ -130,7 +131,7 @@ if external.empty:
 else:
     display(external.set_index("patient_id")[["dice_WT", "dice_TC", "dice_ET", "teacher_WT_ml", "mask_WT_ml"]])
 
-# %% mystnb={"figure": {"caption": "The teacher's four-class mask on scans outside the cohort, over FLAIR, with the scan's own mask outlined in cyan.", "name": "fig-external-scans"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The teacher's four-class mask on scans outside the cohort, over FLAIR, with the scan's own mask outlined in cyan.", "name": "fig-external-scans"}}
 if not external.empty:
     fig, axes = plt.subplots(1, len(external), figsize=(4.5 * len(external), 4.5), squeeze=False)
     for ax, row in zip(axes[0], external.itertuples(), strict=True):
