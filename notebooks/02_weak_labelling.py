@@ -127,7 +127,8 @@ plt.show()
 # %%
 external = quality[quality["reference"] == EXTERNAL_REFERENCE]
 if external.empty:
-    print(f"No scans outside the cohort were scored (external_scans: {external_scans}; not given or not found here).")
+    print(f"No scans outside the cohort were scored (external_scans: {external_scans}: not given, not found here, "
+          "or every subject with a mask there is in the cohort).")
 else:
     display(external.set_index("patient_id")[["dice_WT", "dice_TC", "dice_ET", "teacher_WT_ml", "mask_WT_ml"]])
 
