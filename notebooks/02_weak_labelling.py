@@ -29,21 +29,18 @@ device = "auto"  # CUDA when there is one
 external_scans = "../shared/realdata/brats_mr"  # BraTS subjects outside the cohort, with masks, or None
 
 # %% tags=["hide-input"]
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import nibabel as nib
-import numpy as np
 import pandas as pd
 from IPython.display import display
 
 from glioma_lib.cohort.manifest import read_manifest
-from glioma_lib.cohort.readers import read_mask, subject_paths
+from glioma_lib.cohort.readers import read_mask
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.figures import LABEL_COLOURS, axial, tumour_slice
 from glioma_lib.core.layout import RunLayout, weak_mask_file
 from glioma_lib.inputs.preprocess import PreprocessSpec
-from glioma_lib.weak_labels.external import EXTERNAL_REFERENCE
+from glioma_lib.weak_labels.external import EXTERNAL_REFERENCE, external_figure
 from glioma_lib.weak_labels.step import weak_labelling
 from glioma_lib.weak_labels.teacher import PUBLISHED_WT_DICE
 
@@ -134,17 +131,5 @@ else:
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The teacher's four-class mask on scans outside the cohort, over FLAIR, with the scan's own mask outlined in cyan.", "name": "fig-external-scans"}}
 if not external.empty:
-    fig, axes = plt.subplots(1, len(external), figsize=(4.5 * len(external), 4.5), squeeze=False)
-    for ax, row in zip(axes[0], external.itertuples(), strict=True):
-        given = read_mask(row.mask_path, row.patient_id)
-        teacher = read_mask(layout.teacher_external_masks / f"{row.patient_id}_teacher.nii.gz", row.patient_id)
-        k = tumour_slice(given)
-        flair = nib.load(subject_paths(row.patient_id, Path(row.mask_path).parent)["flair"]).get_fdata()
-        ax.imshow(axial(flair, k), cmap="gray")
-        ax.imshow(np.ma.masked_equal(axial(teacher, k), 0), cmap=LABEL_COLOURS, vmin=0, vmax=3, alpha=0.5,
-                  interpolation="nearest")
-        ax.contour(axial(given > 0, k), levels=[0.5], colors="cyan", linewidths=0.8)
-        ax.set_title(f"{row.patient_id}: WT Dice {row.dice_WT:.2f}", fontsize=9)
-        ax.axis("off")
-    fig.tight_layout()
+    external_figure(external, layout.teacher_external_masks)
     plt.show()

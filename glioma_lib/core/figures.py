@@ -25,6 +25,19 @@ def axial(volume: np.ndarray, k: int) -> np.ndarray:
     return np.rot90(volume[:, :, k])
 
 
+def mask_overlay(ax: plt.Axes, volume: np.ndarray, labels: np.ndarray, k: int,
+                 outlines: dict[str, np.ndarray | None] | None = None) -> None:
+    """Axial slice ``k`` of ``volume`` with the internal labels coloured over it and each mask of
+    ``outlines`` (colour -> mask, None skipped) drawn as a contour."""
+    ax.imshow(axial(volume, k), cmap="gray")
+    ax.imshow(np.ma.masked_equal(axial(labels, k), 0), cmap=LABEL_COLOURS, vmin=0, vmax=3, alpha=0.5,
+              interpolation="nearest")  # fmt: skip
+    for colour, mask in (outlines or {}).items():
+        if mask is not None and axial(mask, k).any():
+            ax.contour(axial(mask > 0, k), levels=[0.5], colors=colour, linewidths=0.8)
+    ax.axis("off")
+
+
 def modality_panel(images: dict[str, np.ndarray], mask: np.ndarray | None, title: str = "") -> plt.Figure:
     """The four modalities of one subject and the mask over FLAIR (the paper's Fig. 1A/B)."""
     k = tumour_slice(mask) if mask is not None else images["flair"].shape[2] // 2

@@ -38,7 +38,7 @@ from glioma_lib.cohort.readers import (
 )
 from glioma_lib.core.atomic import atomic_path, write_table
 from glioma_lib.core.errors import InputDataError
-from glioma_lib.core.figures import LABEL_COLOURS, axial, tumour_slice
+from glioma_lib.core.figures import mask_overlay, tumour_slice
 from glioma_lib.core.layout import weak_mask_file
 from glioma_lib.core.metrics import region_dice
 from glioma_lib.core.naming import REGIONS
@@ -94,22 +94,15 @@ def report_figure(patient: str, paths: dict[str, Path], labels: np.ndarray, row:
     mask shipped with the scans, when there is one), the probabilities with their spread over
     trials, the ring score and the caution."""
     k = tumour_slice(labels if labels.any() or given is None else given)
-    outlines = "teacher's mask" + (" (yellow), given mask (cyan)" if given is not None else "")
-    if not labels.any():
-        outlines = "teacher's mask: empty" + (", given mask (cyan)" if given is not None else "")
+    outlines = ("teacher's mask" + (" (yellow)" if labels.any() else ": empty")
+                + (", given mask (cyan)" if given is not None else ""))  # fmt: skip
     fig = plt.figure(figsize=(11, 4.6))
     grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.15])
     for column, modality in enumerate(("t1ce", "flair")):
         ax = fig.add_subplot(grid[0, column])
         volume = np.asarray(load_volume(paths[modality], patient).dataobj, dtype=np.float32)
-        ax.imshow(axial(volume, k), cmap="gray")
-        masked = np.ma.masked_equal(axial(labels, k), 0)
-        ax.imshow(masked, cmap=LABEL_COLOURS, vmin=0, vmax=3, alpha=0.45, interpolation="nearest")
-        for mask, colour in [(labels, "yellow"), (given, "cyan")]:
-            if mask is not None and axial(mask, k).any():
-                ax.contour(axial(mask > 0, k), levels=[0.5], colors=colour, linewidths=0.8)
+        mask_overlay(ax, volume, labels, k, {"yellow": labels, "cyan": given})
         ax.set_title(f"{'T1ce' if modality == 't1ce' else 'FLAIR'}, axial slice {k}\n{outlines}", fontsize=9)
-        ax.axis("off")
     text = fig.add_subplot(grid[0, 2])
     text.axis("off")
     text.text(0, 1, "\n".join(_report_lines(patient, row, models)), va="top", family="monospace", fontsize=9,

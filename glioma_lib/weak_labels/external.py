@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import nibabel as nib
 import numpy as np
 import pandas as pd
@@ -24,12 +25,12 @@ from glioma_lib.cohort.readers import (
     validate_subject,
 )
 from glioma_lib.core.atomic import atomic_path
-from glioma_lib.core.metrics import dice, region_dice
-from glioma_lib.core.naming import MODALITIES, REGIONS
+from glioma_lib.core.figures import mask_overlay, tumour_slice
+from glioma_lib.core.naming import MODALITIES
 from glioma_lib.inputs.cache import build_entry
 from glioma_lib.inputs.preprocess import PreprocessSpec
 from glioma_lib.models.espnet import ESPNet3D
-from glioma_lib.weak_labels.teacher import TEACHER_FORMAT, predict_labels
+from glioma_lib.weak_labels.teacher import TEACHER_FORMAT, predict_labels, quality_row
 
 EXTERNAL_REFERENCE = "scans outside the cohort, against their own masks"
 
@@ -75,9 +76,21 @@ def score_on_subjects(model: ESPNet3D, spec: PreprocessSpec, folder: str | Path,
         truth = read_mask(paths["seg"], patient)
         with atomic_path(out_dir / f"{patient}_teacher.nii.gz") as tmp:
             nib.save(nib.Nifti1Image(to_brats2018_labels(labels), reference.affine, reference.header), tmp)
-        rows.append({"patient_id": patient, "reference": EXTERNAL_REFERENCE,
-                     **region_dice(labels, truth),
-                     "dice_all_background_WT": dice(np.zeros_like(truth), truth, REGIONS["WT"]),
+        rows.append({**quality_row(patient, EXTERNAL_REFERENCE, labels, truth),
                      "teacher_WT_ml": mask_volume_ml(labels, reference), "mask_WT_ml": mask_volume_ml(truth, reference),
-                     "mask_path": str(paths["seg"])})  # fmt: skip
+                     "flair_path": str(paths["flair"]), "mask_path": str(paths["seg"])})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def external_figure(table: pd.DataFrame, masks_dir: Path) -> plt.Figure:
+    """One panel per scored subject of :func:`score_on_subjects`: the teacher's four-class mask over
+    FLAIR at the slice with most tumour in the subject's own mask, that mask outlined in cyan."""
+    fig, axes = plt.subplots(1, len(table), figsize=(4.5 * len(table), 4.5), squeeze=False)
+    for ax, row in zip(axes[0], table.itertuples(), strict=True):
+        given = read_mask(row.mask_path, row.patient_id)
+        teacher = read_mask(masks_dir / f"{row.patient_id}_teacher.nii.gz", row.patient_id)
+        flair = np.asarray(load_volume(row.flair_path, row.patient_id).dataobj, dtype=np.float32)
+        mask_overlay(ax, flair, teacher, tumour_slice(given), {"cyan": given})
+        ax.set_title(f"{row.patient_id}: WT Dice {row.dice_WT:.2f}", fontsize=9)
+    fig.tight_layout()
+    return fig

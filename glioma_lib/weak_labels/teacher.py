@@ -217,6 +217,13 @@ def write_weak_masks(model: ESPNet3D, manifest: pd.DataFrame, spec: PreprocessSp
     return table
 
 
+def quality_row(patient: str, reference: str, predicted: np.ndarray, truth: np.ndarray) -> dict:
+    """One row of the teacher's quality table: Dice for WT, TC and ET of ``predicted`` against
+    ``truth`` (internal labels), and what an all-background mask would score."""
+    return {"patient_id": patient, "reference": reference, **region_dice(predicted, truth),
+            "dice_all_background_WT": dice(np.zeros_like(truth), truth, REGIONS["WT"])}  # fmt: skip
+
+
 def dice_table(model: ESPNet3D, manifest: pd.DataFrame, patients: list[str], spec: PreprocessSpec,
                cache_dir: Path, masks: dict[str, str], source: str) -> pd.DataFrame:
     """Dice for WT, TC and ET of the teacher against ``masks`` (patient -> mask path)."""
@@ -226,8 +233,5 @@ def dice_table(model: ESPNet3D, manifest: pd.DataFrame, patients: list[str], spe
         entries = [build_entry(by_id.loc[p], TEACHER_FORMAT, spec, cache_dir)[0] for p in batch]
         references = [load_volume(by_id.loc[p, "path_t1"], p) for p in batch]
         for patient, predicted in zip(batch, predict_labels(model, entries, references), strict=True):
-            truth = read_mask(masks[patient], patient)
-            rows.append({"patient_id": patient, "reference": source,
-                         **region_dice(predicted, truth),
-                         "dice_all_background_WT": dice(np.zeros_like(truth), truth, REGIONS["WT"])})  # fmt: skip
+            rows.append(quality_row(patient, source, predicted, read_mask(masks[patient], patient)))
     return pd.DataFrame(rows)

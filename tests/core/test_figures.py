@@ -6,7 +6,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 
-from glioma_lib.core.figures import axial, interval_rows, modality_panel, tumour_slice
+from glioma_lib.core.figures import axial, interval_rows, mask_overlay, modality_panel, tumour_slice
 
 matplotlib.use("Agg")
 
@@ -36,3 +36,16 @@ def test_interval_rows_draw_every_estimate_with_its_label():
                            labels, 0.5, "AUC")  # fmt: skip
     axis = figure.axes[0]
     assert len(axis.containers) == 3 and [t.get_text() for t in axis.get_yticklabels()] == list(labels)
+
+
+def test_mask_overlay_outlines_only_masks_present_on_the_slice():
+    import matplotlib.pyplot as plt
+
+    labels = np.zeros((8, 8, 6), dtype=np.uint8)
+    labels[2:6, 2:6, 3] = 2
+    elsewhere = np.zeros_like(labels)
+    elsewhere[2:6, 2:6, 0] = 1  # on another slice: nothing to outline on slice 3
+    fig, ax = plt.subplots()
+    mask_overlay(ax, np.ones((8, 8, 6)), labels, 3, {"yellow": labels, "cyan": None, "red": elsewhere})
+    assert len(ax.images) == 2 and len(ax.collections) == 1  # the volume, the labels; one contour
+    plt.close(fig)

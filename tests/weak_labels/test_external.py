@@ -9,7 +9,7 @@ import pytest
 from glioma_lib.cohort.readers import read_mask
 from glioma_lib.core.metrics import region_dice
 from glioma_lib.inputs.preprocess import PreprocessSpec
-from glioma_lib.weak_labels.external import EXTERNAL_REFERENCE, score_on_subjects
+from glioma_lib.weak_labels.external import EXTERNAL_REFERENCE, external_figure, score_on_subjects
 from tests.conftest import BoxTeacher
 
 
@@ -32,3 +32,5 @@ def test_subjects_with_masks_are_scored_those_without_or_excluded_are_not(outsid
     excluded = score_on_subjects(BoxTeacher(), spec, outside_scans, out, tmp_path / "cache",
                                  exclude={"Brats18_OUT_000_1"}, progress=False)  # fmt: skip
     assert excluded.empty  # a cohort subject is scored with the cohort, never twice
+    figure = external_figure(table, out)
+    assert [ax.get_title() for ax in figure.axes] == [f"Brats18_OUT_000_1: WT Dice {row['dice_WT']:.2f}"]
