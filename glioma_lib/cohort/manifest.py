@@ -80,8 +80,7 @@ def load_scna(sources: CohortSources, issues: list | None = None) -> pd.DataFram
             raise InputDataError("segment-level SCNA needs a cytoband table of its genome build (hg19 or hg38, "
                                  "e.g. UCSC cytoBand.txt) to summarise segments to chromosome arms",
                                  path=sources.scna_segments)  # fmt: skip
-        arms = segments.segments_to_arms(segments.read_segments(sources.scna_segments),
-                                         segments.read_cytobands(sources.cytobands))
+        arms = segments.segment_file_to_arms(sources.scna_segments, sources.cytobands, issues)
         return readers.one_sample_per_patient(arms, sources.scna_segments, issues)
     return None
 
