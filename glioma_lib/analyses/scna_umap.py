@@ -18,14 +18,17 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.neighbors import NearestNeighbors
 
 
-def umap_embedding(features: pd.DataFrame, seed: int = 0, n_neighbors: int = 15, min_dist: float = 0.1) -> pd.DataFrame:
-    """Two-dimensional UMAP of patients x features; seeded, so the same inputs give the same map."""
+def _reducer(n_patients: int, seed: int, n_neighbors: int, min_dist: float):
+    """A seeded two-dimensional UMAP (n_jobs=1: a seeded UMAP runs on one thread anyway, and says so)."""
     import umap  # imported here: numba compiles it on first use (10-15 s)
 
-    # a seeded UMAP runs on one thread; n_jobs=1 says so and spares its warning
-    reducer = umap.UMAP(n_components=2, n_neighbors=min(n_neighbors, len(features) - 1), min_dist=min_dist,
-                        random_state=seed, n_jobs=1)  # fmt: skip
-    coordinates = reducer.fit_transform(features.to_numpy(dtype=float))
+    return umap.UMAP(n_components=2, n_neighbors=min(n_neighbors, n_patients - 1), min_dist=min_dist,
+                     random_state=seed, n_jobs=1)  # fmt: skip
+
+
+def umap_embedding(features: pd.DataFrame, seed: int = 0, n_neighbors: int = 15, min_dist: float = 0.1) -> pd.DataFrame:
+    """Two-dimensional UMAP of patients x features; seeded, so the same inputs give the same map."""
+    coordinates = _reducer(len(features), seed, n_neighbors, min_dist).fit_transform(features.to_numpy(dtype=float))
     return pd.DataFrame(coordinates, index=features.index, columns=["UMAP1", "UMAP2"])
 
 
@@ -78,3 +81,17 @@ def subtype_separation(features: pd.DataFrame, coordinates: pd.DataFrame, subtyp
     table.loc["overall", "knn_purity"] = float(purity.mean())
     table["cv_auc_one_vs_rest"] = cv_auc_one_vs_rest(features, subtype, seed=seed)
     return table
+
+
+def umap_projection(reference: pd.DataFrame, others: dict[str, pd.DataFrame], seed: int = 0,
+                    n_neighbors: int = 15, min_dist: float = 0.1) -> pd.DataFrame:
+    """UMAP fitted on ``reference`` alone, with each other cohort projected into it (umap-learn's
+    ``transform``: the map is not refitted, so the other cohorts cannot move it). Columns UMAP1,
+    UMAP2 and ``cohort`` (``reference`` for the fitting patients, else the key in ``others``)."""
+    reducer = _reducer(len(reference), seed, n_neighbors, min_dist).fit(reference.to_numpy(dtype=float))
+    parts = [pd.DataFrame(reducer.embedding_, index=reference.index, columns=["UMAP1", "UMAP2"]).assign(
+        cohort="reference")]
+    for name, features in others.items():
+        coordinates = reducer.transform(features[reference.columns].to_numpy(dtype=float))
+        parts.append(pd.DataFrame(coordinates, index=features.index, columns=["UMAP1", "UMAP2"]).assign(cohort=name))
+    return pd.concat(parts)

@@ -471,11 +471,18 @@ def read_xena_gistic(path: str | Path, issues: list[CurationIssue] | None = None
     return one_sample_per_patient(table, path, issues)
 
 
+def read_arm_table_by_sample(path: str | Path) -> pd.DataFrame:
+    """A samples x chromosome-arms SCNA table (values -1..1), comma- or tab-separated, every row as it
+    stands; a non-numeric cell stops the read, naming the sample and the file."""
+    table = read_table(path, index_col=0, dtype=str)
+    table.index = table.index.astype(str).str.strip()
+    return _numeric_matrix(table, path, sample_axis="index")
+
+
 def read_arm_table(path: str | Path, issues: list[CurationIssue] | None = None) -> pd.DataFrame:
     """A patients x chromosome-arms SCNA table (values -1..1), comma- or tab-separated, one sample per
     patient (:func:`one_sample_per_patient`; the choices appended to ``issues``)."""
-    table = read_table(path, index_col=0, dtype=str)
-    table = _numeric_matrix(table, path, sample_axis="index")
+    table = read_arm_table_by_sample(path)
     _unique_samples(table, path, "arm-level table")
     return one_sample_per_patient(table, path, issues)
 

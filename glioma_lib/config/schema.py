@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveInt, model_validator
 
-from glioma_lib.core.naming import INPUT_FORMATS, MODELS, TASKS, parse_run_name, run_name
+from glioma_lib.core.naming import INPUT_FORMATS, MODELS, SUBTYPES, TASKS, parse_run_name, run_name
 
 Shape3 = Annotated[list[PositiveInt], Field(min_length=3, max_length=3)]
 Fraction = Annotated[float, Field(gt=0, lt=1)]
@@ -129,6 +129,47 @@ class UmapSettings(Section):
     real_clinical: str | None
 
 
+class SurvivalColumns(Section):
+    time: str  # column of the survival time
+    event: str  # column of the event (1 died, 0 censored)
+    unit: Literal["days", "months"]
+
+
+class ExternalCohortSettings(Section):
+    """One external SCNA cohort: its copy number (an arm table, or segments with cytobands), its
+    clinical table, and how to read its labels and survival (see glioma_lib.external.cohorts)."""
+
+    name: str  # as the book shows it
+    platform: str  # how its copy number was measured, said beside every result
+    arm_table: str | None = None  # samples x chromosome arms (-1 whole arm lost, +1 gained)
+    segments: str | None = None  # or a segment file (log2 or absolute copy number) ...
+    cytobands: str | None = None  # ... with the cytoband table of its genome build
+    clinical: str
+    sample_column: str | None = None  # the clinical table's column of sample IDs; None: its first column
+    patient_column: str | None = None  # a patient's second sample is left out (reported)
+    label_column: str
+    labels: dict[str, Literal[SUBTYPES] | None]  # every spelling in label_column -> a WHO subtype, or null (no label)
+    survival: SurvivalColumns | None = None
+
+    @model_validator(mode="after")
+    def _one_copy_number_source(self) -> ExternalCohortSettings:
+        if (self.arm_table is None) == (self.segments is None):
+            raise ValueError(f"cohort {self.name!r}: give exactly one of arm_table and segments")
+        if self.segments is not None and self.cytobands is None:
+            raise ValueError(f"cohort {self.name!r}: segments need the cytoband table of their genome build")
+        return self
+
+
+class ExternalSettings(Section):
+    """The external-validation step (notebook 08): SCNA models fitted on the TCGA table of
+    ``analyses.umap`` (``real_arm_table``, ``real_clinical``) and applied unchanged to each cohort."""
+
+    cohorts: dict[str, ExternalCohortSettings]
+    threshold: Fraction  # the probability at which a binary call is made, fixed in advance
+    bootstrap: PositiveInt
+    seed: int
+
+
 class AnalysesSettings(Section):
     ring_run: str
     ring: RingSettings
@@ -150,6 +191,7 @@ class AnalysisConfig(Section):
     training: TrainingSettings
     survival: SurvivalSettings
     analyses: AnalysesSettings
+    external: ExternalSettings
 
     @model_validator(mode="after")
     def _ring_run_is_trained(self) -> AnalysisConfig:
@@ -163,5 +205,5 @@ class AnalysisConfig(Section):
 # values it is given against these, as a profile's are checked.
 NOTEBOOK_SECTIONS: dict[str, type[Section]] = {
     "01_data_curation": CohortSettings, "02_weak_labelling": WeakLabelSettings, "04_survival": SurvivalSettings,
-    "05_ring_enhancement_grade": RingSettings, "06_scna_umap": UmapSettings,
+    "05_ring_enhancement_grade": RingSettings, "06_scna_umap": UmapSettings, "08_external_validation": ExternalSettings,
 }  # fmt: skip

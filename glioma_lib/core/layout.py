@@ -275,6 +275,20 @@ class RunLayout:
         """Subtype separation of one SCNA cohort in its full feature space (kNN purity, CV AUC)."""
         return self.analyses / f"{cohort}_separation.csv"
 
+    # external validation
+    @property
+    def external(self) -> Path:
+        return self.root / "external"
+
+    def external_table(self, name: str) -> Path:
+        """One of the external-validation step's tables by name, e.g. ``classification``."""
+        return self.external / f"{name}.csv"
+
+    @property
+    def external_record(self) -> Path:
+        """The settings, cohort counts and TCGA risk cut of the external-validation step."""
+        return self.external / "external.json"
+
     # results
     @property
     def results(self) -> Path:

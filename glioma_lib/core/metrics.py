@@ -61,7 +61,7 @@ def auc_rows(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
         return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
-def _interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
+def percentile_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
     values = values[np.isfinite(values)]
     if values.size == 0:
         return float("nan"), float("nan")
@@ -78,7 +78,7 @@ def bootstrap_auc(labels: np.ndarray, scores: np.ndarray, n_boot: int = 1000, se
     if not np.isfinite(point):
         return point, float("nan"), float("nan")
     idx = stratified_resamples(labels, n_boot, seed)
-    low, high = _interval(auc_rows(labels[idx], scores[idx]), level)
+    low, high = percentile_interval(auc_rows(labels[idx], scores[idx]), level)
     return point, low, high
 
 
@@ -127,7 +127,7 @@ def paired_difference(statistic: Callable[[np.ndarray, np.ndarray], np.ndarray],
     idx = stratified_resamples(strata, n_boot, seed)
     replicates = statistic(a, idx) - statistic(b, idx)
     degenerate = int((~np.isfinite(replicates)).sum())
-    low, high = _interval(replicates, level)
+    low, high = percentile_interval(replicates, level)
     return PairedDifference(point_a, point_b, point_a - point_b, low, high, bootstrap_p_value(replicates),
                             len(a), n_boot, degenerate)  # fmt: skip
 

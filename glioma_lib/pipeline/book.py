@@ -80,6 +80,7 @@ def chapter_tables(layout: RunLayout, step: str) -> list[Path]:
             "05_ring_enhancement_grade": [layout.ring_table, layout.attributions_table],
             "06_scna_umap": umap,
             "07_results": sorted(layout.results.glob("*.csv")),
+            "08_external_validation": sorted(layout.external.glob("*.csv")),
         }.get(step, [])  # fmt: skip
     return [path for path in tables if path.exists()]
 

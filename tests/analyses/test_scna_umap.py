@@ -62,3 +62,24 @@ def test_real_codeleted_group_is_pure_and_separable_whatever_its_silhouette(real
     codeleted = table.loc["1p/19q-codeleted"]
     assert codeleted["knn_purity"] > 0.85 and codeleted["cv_auc_one_vs_rest"] > 0.95
     assert codeleted["knn_purity"] > codeleted["silhouette"]
+
+
+def test_a_projection_does_not_move_the_fitted_map():
+    """The reference's coordinates are those of the plain embedding; projected copies of reference
+    patients land beside their originals, and the projected cohort cannot change the map."""
+    from glioma_lib.analyses.scna_umap import umap_projection
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 4, (3, 10))
+    reference = pd.DataFrame(np.repeat(centres, 40, axis=0) + rng.normal(0, 0.3, (120, 10)))
+    others = {"copy": reference.iloc[::10].set_axis([f"c{i}" for i in range(12)]),
+              "far": pd.DataFrame(rng.normal(0, 4, (12, 10)))}  # fmt: skip
+    coordinates = umap_projection(reference, others, seed=0)
+    fitted = coordinates[coordinates["cohort"] == "reference"][["UMAP1", "UMAP2"]]
+    assert np.allclose(fitted.to_numpy(), umap_embedding(reference, seed=0).to_numpy())
+    alone = umap_projection(reference, {"copy": others["copy"]}, seed=0)
+    assert np.allclose(alone[alone["cohort"] == "reference"][["UMAP1", "UMAP2"]].to_numpy(), fitted.to_numpy())
+    copies = coordinates[coordinates["cohort"] == "copy"][["UMAP1", "UMAP2"]].to_numpy()
+    originals = fitted.iloc[::10].to_numpy()
+    spread = np.ptp(fitted.to_numpy(), axis=0).max()
+    assert np.median(np.linalg.norm(copies - originals, axis=1)) < 0.1 * spread

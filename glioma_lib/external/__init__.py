@@ -1,0 +1,1 @@
+"""External validation: SCNA models fitted on TCGA, applied unchanged to independent cohorts."""
