@@ -95,6 +95,25 @@ class BoxTeacher(torch.nn.Module):
         return logits * self.scale
 
 
+class IntensityTeacher(torch.nn.Module):
+    """A stand-in teacher that thresholds its (z-scored; t1, t1ce, t2, flair) input: ``flair_bright``
+    marks FLAIR-hyperintense voxels as oedema (where the phantom's tumours are), ``csf`` marks voxels
+    dark on FLAIR and bright on T2 (the ventricles and sulci, as a teacher fooled by real anatomy)."""
+
+    def __init__(self, rule: str):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.ones(()))
+        self.rule = rule
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        t2, flair = images[:, 2], images[:, 3]
+        marked = flair > 1.5 if self.rule == "flair_bright" else (flair < -0.3) & (t2 > 0.8) & (flair != 0)
+        logits = torch.zeros(images.shape[0], 4, *images.shape[2:])
+        logits[:, 0] = 1.0
+        logits[:, 2] = 2.0 * marked
+        return logits * self.scale
+
+
 @pytest.fixture
 def outside_scans(phantom_dir, tmp_path) -> Path:
     """A folder of BraTS subjects outside the phantom cohort: one phantom subject renamed

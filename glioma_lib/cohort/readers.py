@@ -90,11 +90,13 @@ def require_columns(table: pd.DataFrame, required: list[str], path: str | Path, 
 # ---------------------------------------------------------------- BraTS images
 
 
-# File names of a subject's images: BraTS 2018-2021 (`<subject>_t1ce.nii.gz`) and BraTS 2023
-# (`<subject>-t1c.nii.gz`); the subject is its folder's name (a BraTS ID or a TCGA barcode).
+# File names of a subject's images: BraTS 2018-2021 (`<subject>_t1ce.nii.gz`), BraTS 2023
+# (`<subject>-t1c.nii.gz`) and the skull-stripped output of BraTS Toolkit / BrainLes preprocessing
+# (`<subject>_t1c_bet.nii.gz`, `_fla_bet`); the subject is its folder's name (a BraTS ID or a TCGA barcode).
 NAMINGS = {
     "BraTS 2018-2021": ("_", {"t1": "t1", "t1ce": "t1ce", "t2": "t2", "flair": "flair", "seg": "seg"}),
     "BraTS 2023": ("-", {"t1": "t1n", "t1ce": "t1c", "t2": "t2w", "flair": "t2f", "seg": "seg"}),
+    "BraTS Toolkit": ("_", {"t1": "t1_bet", "t1ce": "t1c_bet", "t2": "t2_bet", "flair": "fla_bet", "seg": "seg"}),
 }  # fmt: skip
 TCGA_BARCODE = re.compile(r"^TCGA-[A-Z0-9]{2}-[A-Z0-9]{4}(-[0-9]{2}[A-Z]?)?$")
 
@@ -137,8 +139,9 @@ def find_brats_subjects(root: str | Path) -> dict[str, Path]:
             found[folder.name] = folder  # has images but no T1: reported by subject_paths
     if not found:
         raise InputDataError("no BraTS subject in the folder: expected subject folders (or one subject's folder) "
-                             "holding <subject>_t1.nii.gz ... (BraTS 2018-2021) or <subject>-t1n.nii.gz ... "
-                             "(BraTS 2023); for a cohort without MR, give no BraTS folder", path=root)  # fmt: skip
+                             "holding <subject>_t1.nii.gz ... (BraTS 2018-2021), <subject>-t1n.nii.gz ... "
+                             "(BraTS 2023) or <subject>_t1_bet.nii.gz ... (BraTS Toolkit / BrainLes); for a cohort "
+                             "without MR, give no BraTS folder", path=root)  # fmt: skip
     return found
 
 

@@ -194,6 +194,11 @@ class RunLayout:
         return self.teacher / "quality.csv"
 
     @property
+    def teacher_tumour_range(self) -> Path:
+        """The range of tumour sizes (share of the brain) the teacher was trained on: predict's check."""
+        return self.teacher / "tumour_range.json"
+
+    @property
     def teacher_external_masks(self) -> Path:
         """The teacher's masks of scans outside the cohort (``<patient>_teacher.nii.gz``), scored in quality.csv."""
         return self.teacher / "external_masks"

@@ -72,6 +72,7 @@ def run_metadata(run_dir: str | Path) -> dict:
     spec = json.loads(run.preprocessing.read_text())
     auc = json.loads(run.auc.read_text())
     teacher = json.loads(layout.teacher_settings.read_text())
+    tumour_range = layout.teacher_tumour_range
     fmt = get_format(config["input_format"])
     synthetic = layout.synthetic.exists()
     return {
@@ -90,7 +91,9 @@ def run_metadata(run_dir: str | Path) -> dict:
                   "pooled_levels": config.get("pooled_levels", 1), "use_scna": config["use_scna"],
                   "train_config": config},
         "teacher": {"format": TEACHER_FORMAT.name, "channels": list(TEACHER_FORMAT.channels),
-                    "preprocessing": teacher.get("spec"), "settings": teacher},
+                    "preprocessing": teacher.get("spec"), "settings": teacher,
+                    "tumour_brain_fraction": json.loads(tumour_range.read_text())["brain_fraction"]
+                    if tumour_range.exists() else None},
         "training_data": {"cohort": "synthetic (the project's simulator)" if synthetic else "real",
                           "n_train": auc["n_train"], "n_train_labelled": auc["n_train_labelled"],
                           "n_selection": auc["n_selection"], "n_validation": auc["honest"]["n_validation"],

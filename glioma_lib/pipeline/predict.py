@@ -8,15 +8,19 @@ their spread. A one-page PNG report and one CSV row per patient follow. Scans th
 checks (unreadable, modalities on different grids, not skull-stripped) are refused with the
 patient and the file named, and listed in the CSV; nothing is written into the input folders.
 
-When the teacher finds no tumour, the patient's status says so: no ring score, and models on
-cropped formats give no probability (their crop would be cut around nothing). A mask shipped with
-the scans is never used for prediction; the teacher's mask is scored against it (Dice), a check of
-the teacher on the user's own data.
+When the teacher finds no tumour, or a mask that is implausible for a glioma (mostly
+cerebrospinal fluid, not FLAIR-hyperintense, or far outside the tumour sizes it was trained on;
+:mod:`glioma_lib.weak_labels.plausibility`), the patient's status says so: no ring score, and
+models on cropped formats give no probability (their crop would be cut around nothing, or around
+a false tumour). A mask shipped with the scans is never used for prediction; the teacher's mask is
+scored against it (Dice), a check of the teacher on the user's own data. Every row and report says
+what the model was trained on: a model trained on the simulator says nothing about real patients.
 """
 
 from __future__ import annotations
 
 import tempfile
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -46,11 +50,21 @@ from glioma_lib.inputs.cache import build_entry
 from glioma_lib.pipeline.bundle import TrainedModel, load_model
 from glioma_lib.training.loop import choose_device
 from glioma_lib.weak_labels.external import mask_volume_ml, subject_labels, subject_row
+from glioma_lib.weak_labels.plausibility import implausibility, mask_measures
 
 CAUTION = "Research model, not for diagnosis or any clinical decision."
 NO_TUMOUR = "no tumour found"
-NO_TUMOUR_REASON = ("the teacher's whole-tumour mask is empty: no ring score, and no probability from models on "
-                    "cropped formats")  # fmt: skip
+IMPLAUSIBLE = "implausible tumour mask"
+NO_CROP = "no ring score, and no probability from models on cropped formats"
+NO_TUMOUR_REASON = f"the teacher's whole-tumour mask is empty: {NO_CROP}"
+SYNTHETIC_CAUTION = ("trained on synthetic scans (the project's simulator): its outputs say nothing about real "
+                     "patients")  # fmt: skip
+
+
+def trained_on(model: TrainedModel) -> str:
+    """What the model was trained on, with the caution a synthetic training cohort needs."""
+    cohort = model.metadata["training_data"]["cohort"]
+    return SYNTHETIC_CAUTION if cohort.startswith("synthetic") else cohort
 
 
 def patient_folders(root: str | Path) -> dict[str, Path]:
@@ -75,17 +89,19 @@ def _report_lines(patient: str, row: dict, models: list[TrainedModel]) -> list[s
         task = model.task
         positive = model.metadata["outputs"]["classes"][1]
         if np.isnan(row[f"{task}_probability"]):
-            lines += [f"P({positive}): none (cropped input, no tumour found)", f"   (model {model.name})"]
+            lines += [f"P({positive}): none (cropped input, {row['status']})", f"   (model {model.name})"]
             continue
         spread = (f"   SD over {len(model.trials)} trials {row[f'{task}_trial_sd']:.2f}" if len(model.trials) > 1
                   else "   one trial: no spread to show")  # fmt: skip
         lines += [f"P({positive}) = {row[f'{task}_probability']:.2f}", spread, f"   (model {model.name})"]
-    ring = "none (no tumour found)" if np.isnan(row["ring_score"]) else f"{row['ring_score']:.2f}"
+    ring = f"none ({row['status']})" if np.isnan(row["ring_score"]) else f"{row['ring_score']:.2f}"
     lines += ["", f"Ring-enhancement score {ring}", f"Whole tumour {row['whole_tumour_ml']:.1f} ml (teacher's mask)"]
     if "given_seg_dice_WT" in row:
         lines.append("Dice vs the given mask: " + ", ".join(f"{region} {row[f'given_seg_dice_{region}']:.2f}"
                                                            for region in REGIONS))  # fmt: skip
-    return [*lines, "", f"Trained on: {models[0].metadata['training_data']['cohort']}", "", CAUTION]
+    if row["status"] == IMPLAUSIBLE:
+        lines += ["", "Status: implausible tumour mask", *textwrap.wrap(row["reason"], 52)]
+    return [*lines, "", *textwrap.wrap(f"Trained on: {trained_on(models[0])}", 52), "", CAUTION]
 
 
 def report_figure(patient: str, paths: dict[str, Path], labels: np.ndarray, row: dict,
@@ -120,7 +136,12 @@ def predict_patient(patient: str, folder: Path, models: list[TrainedModel], out_
     validate_subject(patient, paths, expected_spacing=BRATS_SPACING_MM if real else None)  # a given mask too
     given_seg = paths["seg"]  # never used for prediction (a new patient has none): only scored against
     labels, reference = subject_labels(models[0].teacher, models[0].teacher_spec, patient, paths, scratch / "cache")
-    found = bool(labels.any())
+    measures = mask_measures(labels, *(np.asarray(load_volume(paths[m], patient).dataobj, dtype=np.float32)
+                                       for m in ("flair", "t2")))  # fmt: skip
+    known_range = models[0].metadata["teacher"].get("tumour_brain_fraction")  # absent from older bundles
+    implausible = implausibility(measures, known_range) if labels.any() else []
+    found = bool(labels.any()) and not implausible
+    status = "ok" if found else (IMPLAUSIBLE if implausible else NO_TUMOUR)
     weak_dir = scratch / "weak"
     weak_dir.mkdir(exist_ok=True)
     nib.save(nib.Nifti1Image(to_brats2018_labels(labels), reference.affine, reference.header),
@@ -129,9 +150,11 @@ def predict_patient(patient: str, folder: Path, models: list[TrainedModel], out_
     mask_path = patient_dir / f"{patient}_whole_tumour.nii.gz"
     with atomic_path(mask_path) as tmp:
         nib.save(nib.Nifti1Image((labels > 0).astype(np.uint8), reference.affine, reference.header), tmp)
-    result = {"patient_id": patient, "status": "ok" if found else NO_TUMOUR,
-              "reason": "" if found else NO_TUMOUR_REASON, "whole_tumour_ml": mask_volume_ml(labels, reference),
-              "ring_score": ring_score(labels) if found else np.nan, "mask": str(mask_path)}  # fmt: skip
+    reason = {"ok": "", NO_TUMOUR: NO_TUMOUR_REASON, IMPLAUSIBLE: "; ".join(implausible) + f": {NO_CROP}"}[status]
+    result = {"patient_id": patient, "status": status, "reason": reason,
+              "whole_tumour_ml": mask_volume_ml(labels, reference),
+              "ring_score": ring_score(labels) if found else np.nan, **measures,
+              "trained_on": trained_on(models[0]), "mask": str(mask_path)}  # fmt: skip
     truth = None if given_seg is None else read_mask(given_seg, patient)
     if truth is not None:
         result.update({f"given_seg_{name}": value for name, value in region_dice(labels, truth).items()})
@@ -193,8 +216,8 @@ def predict(input_dir: str | Path, out_dir: str | Path, model_paths: list[str | 
         for patient, folder in tqdm(sorted(folders.items()), desc="patients", disable=not progress):
             try:
                 rows.append(predict_patient(patient, folder, models, out_dir, Path(scratch), chosen))
-                if rows[-1]["status"] == NO_TUMOUR:
-                    print(f"{patient}: {NO_TUMOUR} ({NO_TUMOUR_REASON})", flush=True)
+                if rows[-1]["status"] != "ok":
+                    print(f"{patient}: {rows[-1]['status']} ({rows[-1]['reason']})", flush=True)
             except InputDataError as exc:
                 print(f"refused: {exc}", flush=True)
                 rows.append({"patient_id": patient, "status": "refused", "reason": str(exc)})

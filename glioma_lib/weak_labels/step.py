@@ -20,6 +20,7 @@ from glioma_lib.inputs.cache import build_cache
 from glioma_lib.inputs.preprocess import PreprocessSpec
 from glioma_lib.training.loop import choose_device, place_model
 from glioma_lib.weak_labels.external import score_on_subjects
+from glioma_lib.weak_labels.plausibility import training_range
 from glioma_lib.weak_labels.teacher import (
     TEACHER_FORMAT,
     dice_table,
@@ -62,6 +63,10 @@ def weak_labelling(layout: RunLayout, spec: PreprocessSpec, teacher_epochs: int,
                               progress=progress, device=device)
         write_table(curve, layout.teacher_curve)
     write_json(settings, settings_path)
+    if checkpoint:  # what a given teacher was trained on is unknown
+        layout.teacher_tumour_range.unlink(missing_ok=True)
+    else:
+        write_json(training_range(manifest, train_ids), layout.teacher_tumour_range)
     model = place_model(load_teacher(teacher_path), choose_device(device), mixed=False)  # inference in fp32
     weak = write_weak_masks(model, manifest, spec, layout, teacher_path, progress)
     by_id = manifest.set_index("patient_id")

@@ -320,6 +320,21 @@ def test_brats_2023_names_are_found_and_read(brats_copy, tmp_path):
     readers.validate_subject("BraTS-GLI-00001-000", paths)
 
 
+def test_brats_toolkit_names_are_found_and_read(brats_copy, tmp_path):
+    """BraTS Toolkit / BrainLes preprocessing output: `<id>_t1_bet`, `_t1c_bet`, `_t2_bet`, `_fla_bet`."""
+    root, subject = brats_copy
+    other = tmp_path / "toolkit"
+    _renamed_subject(root / subject, other / "TCGA-FG-6692", "TCGA-FG-6692", "BraTS Toolkit")
+    found = readers.find_brats_subjects(other)
+    assert list(found) == ["TCGA-FG-6692"] and readers.subject_naming("TCGA-FG-6692", found["TCGA-FG-6692"]) == (
+        "BraTS Toolkit")
+    paths = readers.subject_paths("TCGA-FG-6692", found["TCGA-FG-6692"])
+    assert [paths[m].name for m in readers.MODALITIES] == [
+        "TCGA-FG-6692_t1_bet.nii.gz", "TCGA-FG-6692_t1c_bet.nii.gz", "TCGA-FG-6692_t2_bet.nii.gz",
+        "TCGA-FG-6692_fla_bet.nii.gz"]  # fmt: skip
+    readers.validate_subject("TCGA-FG-6692", paths)
+
+
 def test_tcga_barcode_folders_link_to_their_clinical_row_without_a_mapping(phantom_dir, phantom_manifest, tmp_path):
     """A TCIA-style folder (`TCGA-XX-XXXX/TCGA-XX-XXXX_t1.nii.gz`), given with clinical data but no
     name mapping and no SCNA, is the labelled patient it names, not an unlabelled scan."""

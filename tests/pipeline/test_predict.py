@@ -18,7 +18,7 @@ from glioma_lib.inputs.preprocess import PreprocessSpec
 from glioma_lib.pipeline.bundle import TrainedModel, load_model
 from glioma_lib.pipeline.predict import check_shared_teacher, patient_folders, predict, predict_patient
 from glioma_lib.training.run import TrainConfig
-from tests.conftest import BoxTeacher
+from tests.conftest import BoxTeacher, IntensityTeacher
 
 
 def _scan(path, background: float) -> None:
@@ -80,10 +80,10 @@ class _ConstantClassifier(torch.nn.Module):
         return SimpleNamespace(logits=torch.tensor([[0.0, self.logit]]))
 
 
-def _models(finds_tumour: bool) -> list[TrainedModel]:
-    """An IDH model on a cropped format (two trials) and a 1p/19q model on whole brains, sharing a teacher."""
-    teacher = BoxTeacher(finds_tumour)
-    metadata = {"outputs": {"classes": ["negative", "positive"]}, "training_data": {"cohort": "synthetic"}}
+def _models(teacher: torch.nn.Module) -> list[TrainedModel]:
+    """An IDH model on a cropped format (two trials) and a 1p/19q model on whole brains, sharing ``teacher``."""
+    metadata = {"outputs": {"classes": ["negative", "positive"]}, "training_data": {"cohort": "synthetic"},
+                "teacher": {"tumour_brain_fraction": None}}  # fmt: skip
     return [TrainedModel(name, TrainConfig(task=task, input_format=fmt), PreprocessSpec(shape=(8, 8, 8)),
                          [_ConstantClassifier(logit) for logit in logits], teacher, PreprocessSpec(shape=(16, 16, 16)),
                          metadata)
@@ -101,7 +101,8 @@ def subject_with_mask(phantom_dir, tmp_path) -> Path:
 def test_a_given_mask_is_scored_against_never_used(subject_with_mask, tmp_path):
     patient = subject_with_mask.name
     (tmp_path / "out").mkdir()
-    row = predict_patient(patient, subject_with_mask, _models(True), tmp_path / "out", tmp_path, torch.device("cpu"))
+    row = predict_patient(patient, subject_with_mask, _models(IntensityTeacher("flair_bright")), tmp_path / "out",
+                          tmp_path, torch.device("cpu"))  # fmt: skip
     assert row["status"] == "ok" and np.isfinite(row["ring_score"]) and row["idh_crop"] == "tumour"
     written = np.asarray(nib.load(row["mask"]).dataobj)
     truth = read_mask(subject_with_mask / f"{patient}_seg.nii.gz", patient)
@@ -112,8 +113,8 @@ def test_a_given_mask_is_scored_against_never_used(subject_with_mask, tmp_path):
 
 def test_no_tumour_found_is_said_and_cropped_models_give_no_probability(subject_with_mask, tmp_path):
     (tmp_path / "out").mkdir()
-    row = predict_patient(subject_with_mask.name, subject_with_mask, _models(False), tmp_path / "out", tmp_path,
-                          torch.device("cpu"))  # fmt: skip
+    row = predict_patient(subject_with_mask.name, subject_with_mask, _models(BoxTeacher(finds_tumour=False)),
+                          tmp_path / "out", tmp_path, torch.device("cpu"))  # fmt: skip
     assert row["status"] == "no tumour found" and "empty" in row["reason"]
     assert row["whole_tumour_ml"] == 0 and np.isnan(row["ring_score"]) and row["given_seg_dice_WT"] == 0
     assert np.isnan(row["idh_probability"]) and row["idh_crop"] == "none"  # its crop would be cut around nothing
@@ -128,4 +129,58 @@ def test_a_given_mask_with_foreign_labels_refuses_the_patient_naming_it(subject_
     nib.save(nib.Nifti1Image(np.full(image.shape, 7, np.uint8), image.affine), seg)
     expected = rf"labels \[7\] outside the BraTS conventions \(patient {patient}, file .*_seg.nii.gz"
     with pytest.raises(InputDataError, match=expected):
-        predict_patient(patient, subject_with_mask, _models(True), tmp_path, tmp_path, torch.device("cpu"))
+        predict_patient(patient, subject_with_mask, _models(IntensityTeacher("flair_bright")), tmp_path, tmp_path,
+                        torch.device("cpu"))  # fmt: skip
+
+
+def test_a_mask_in_the_ventricles_is_not_ok_and_gives_no_probability_from_a_crop(realdata, tmp_path):
+    """On the real case, a teacher that marks cerebrospinal fluid (ventricles, sulci) as tumour: the
+    status says the mask is implausible, with no ring score and no probability from the cropped
+    model; the whole-brain model still answers, and every row says the models are synthetic."""
+    subject = realdata / "brats_mr/Brats18_TCIA12_101_1"
+    (tmp_path / "out").mkdir()
+    row = predict_patient(subject.name, subject, _models(IntensityTeacher("csf")), tmp_path / "out", tmp_path,
+                          torch.device("cpu"))  # fmt: skip
+    assert row["status"] == "implausible tumour mask" and row["whole_tumour_ml"] > 0
+    assert row["csf_like_fraction"] > 0.3 and "cerebrospinal fluid" in row["reason"]
+    assert np.isnan(row["ring_score"]) and np.isnan(row["idh_probability"]) and row["idh_crop"] == "none"
+    assert np.isfinite(row["codel_probability"])
+    assert "synthetic scans" in row["trained_on"] and "nothing about real patients" in row["trained_on"]
+    assert row["given_seg_dice_WT"] < 0.2  # against the case's own mask: the stand-in missed the tumour
+
+
+def test_the_plausibility_checks_pass_real_and_planted_tumours(realdata, phantom_dir):
+    """Each check could fail: the real case's own mask and a planted tumour pass, its ventricles fail."""
+    from glioma_lib.weak_labels.plausibility import implausibility, mask_measures
+
+    def volumes(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        paths = subject_paths(folder.name, folder)
+        return (read_mask(paths["seg"], folder.name), *(np.asarray(nib.load(paths[m]).dataobj, np.float32)
+                                                        for m in ("flair", "t2")))  # fmt: skip
+
+    labels, flair, t2 = volumes(realdata / "brats_mr/Brats18_TCIA12_101_1")
+    assert implausibility(mask_measures(labels, flair, t2), None) == []
+    brain = flair > 0
+    ventricles = (flair < np.median(flair[brain])) & (t2 > np.percentile(t2[brain], 90)) & brain
+    reasons = implausibility(mask_measures(ventricles.astype(np.uint8), flair, t2), None)
+    assert len(reasons) == 2 and "cerebrospinal fluid" in reasons[0]
+    share = mask_measures(labels, flair, t2)["brain_fraction"]
+    assert "outside the" in implausibility(mask_measures(labels, flair, t2), [share * 4, share * 8])[0]
+    planted = next(f for f in sorted((phantom_dir / "brats").glob("Brats18_*")) if any(f.glob("*_seg.*")))
+    assert implausibility(mask_measures(*volumes(planted)), None) == []
+
+
+def test_brats_toolkit_folders_are_predicted(subject_with_mask, tmp_path):
+    """A subject laid out as BraTS Toolkit / BrainLes preprocessing writes it (`_t1_bet`, `_t1c_bet`, ...)."""
+    from glioma_lib.cohort.readers import image_stem
+
+    folder = tmp_path / "toolkit" / "TCGA-FG-6692"
+    folder.mkdir(parents=True)
+    for image in ("t1", "t1ce", "t2", "flair", "seg"):
+        source = subject_with_mask / f"{image_stem(subject_with_mask.name, image)}.nii.gz"
+        shutil.copyfile(source, folder / f"{image_stem('TCGA-FG-6692', image, 'BraTS Toolkit')}.nii.gz")
+    assert list(patient_folders(tmp_path / "toolkit")) == ["TCGA-FG-6692"]
+    (tmp_path / "out").mkdir()
+    row = predict_patient("TCGA-FG-6692", folder, _models(IntensityTeacher("flair_bright")), tmp_path / "out",
+                          tmp_path, torch.device("cpu"))  # fmt: skip
+    assert row["status"] == "ok" and np.isfinite(row["idh_probability"])
