@@ -314,7 +314,8 @@ def _pretend_finished(run_dir) -> None:
     ("cohort", "n_mr", 34, {"cohort": 1, "weak_labels": 1, "train": 3, "survival": 1, "ring_grade": 1, "umap": 1,
                             "results": 1, "all": 1}),
     ("training", "lr", 0.0003, {"train": 3, "survival": 1, "ring_grade": 1, "results": 1, "all": 1}),
-    ("survival", "penalizer", 0.2, {"survival": 1, "results": 1, "all": 1}),
+    ("survival", "penalizer", 0.2, {"survival": 1, "results": 1, "external": 1, "all": 1}),  # external: the SCNA Cox
+    ("external", "threshold", 0.6, {"external": 1, "all": 1}),
     ("analyses", "ring", {"threshold": 0.6}, {"ring_grade": 1, "results": 1, "all": 1}),
     ("analyses", "umap", {"seed": 1}, {"umap": 1, "results": 1, "all": 1}),
     ("weak_labels", "teacher_epochs", 3, {"weak_labels": 1, "train": 3, "survival": 1, "ring_grade": 1,

@@ -22,6 +22,9 @@ def test_a_changed_teacher_setting_retrains_the_teacher_and_its_masks(phantom_ru
     first = layout.teacher_checkpoint.read_bytes()
     masks = {p.name: p.stat().st_mtime_ns for p in layout.weak_masks.glob("*.nii.gz")}
     assert json.loads(layout.teacher_settings.read_text())["epochs"] == 1
+    tumours = json.loads(layout.teacher_tumour_range.read_text())  # predict's size check
+    assert tumours["patients"] == len(json.loads(layout.teacher_settings.read_text())["patients"])
+    assert 0 < tumours["brain_fraction"][0] <= tumours["brain_fraction"][1] < 0.5
 
     weak_labelling(layout, SPEC, teacher_epochs=1, progress=False)  # same settings: reused as they are
     assert layout.teacher_checkpoint.read_bytes() == first
