@@ -48,11 +48,13 @@ from glioma_lib.cohort import readers, summary
 from glioma_lib.cohort.manifest import read_manifest
 from glioma_lib.cohort.phantom import PhantomConfig, oracle_auc
 from glioma_lib.cohort.step import prepare_cohort
+from glioma_lib.config.load import work_in_project_root
 from glioma_lib.core.display import set_book_display
-from glioma_lib.core.figures import modality_panel
+from glioma_lib.core.figures import modality_panel, slice_viewer
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.core.naming import DAYS_PER_MONTH, MODALITIES
 
+work_in_project_root()  # JupyterLab starts a kernel in notebooks/: paths are relative to the project root
 set_book_display()
 
 cohort = {
@@ -87,6 +89,14 @@ if len(with_mask):
     plt.show()
 else:
     print("No subject in this cohort has MR images with a ground-truth mask on disk.")
+
+# %% [markdown]
+# In JupyterLab, the same subject in an interactive viewer (choose the image, slide through the
+# axial slices); the rendered book keeps the static figure above.
+
+# %% tags=["remove-cell"]
+if len(with_mask):
+    display(slice_viewer(images, mask))
 
 # %% [markdown]
 # ## Who brings what (Fig. 1C)

@@ -36,14 +36,16 @@ from IPython.display import display
 
 from glioma_lib.cohort.manifest import read_manifest
 from glioma_lib.cohort.readers import read_mask
+from glioma_lib.config.load import work_in_project_root
 from glioma_lib.core.display import set_book_display
-from glioma_lib.core.figures import LABEL_COLOURS, axial, tumour_slice
+from glioma_lib.core.figures import LABEL_COLOURS, axial, slice_viewer, tumour_slice
 from glioma_lib.core.layout import RunLayout, weak_mask_file
 from glioma_lib.inputs.preprocess import PreprocessSpec
 from glioma_lib.weak_labels.external import EXTERNAL_REFERENCE, external_figure
-from glioma_lib.weak_labels.step import weak_labelling
+from glioma_lib.weak_labels.step import weak_labelling, weak_mask_example
 from glioma_lib.weak_labels.teacher import PUBLISHED_WT_DICE
 
+work_in_project_root()  # JupyterLab starts a kernel in notebooks/: paths are relative to the project root
 set_book_display()
 
 layout = RunLayout(run_dir)
@@ -133,3 +135,16 @@ else:
 if not external.empty:
     external_figure(external, layout.teacher_external_masks)
     plt.show()
+
+# %% [markdown]
+# ## A weak mask, interactively
+# In JupyterLab: the teacher's four-class weak mask of the first patient that has one, over the
+# image of your choice, slice by slice (the rendered book shows the static figures above).
+
+# %% tags=["remove-cell"]
+example = weak_mask_example(layout)
+if example is None:
+    print("No patient has a non-empty weak mask in this run.")
+else:
+    print(f"patient {example[0]}")
+    display(slice_viewer(example[1], example[2]))

@@ -58,6 +58,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
+from glioma_lib.config.load import work_in_project_root
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.inputs.preprocess import PreprocessSpec
@@ -65,6 +66,7 @@ from glioma_lib.training.figures import learning_curves, roc_figure
 from glioma_lib.training.run import TrainConfig
 from glioma_lib.training.step import subtype_training
 
+work_in_project_root()  # JupyterLab starts a kernel in notebooks/: paths are relative to the project root
 set_book_display()
 
 config = TrainConfig(task=task, input_format=input_format, model=model, use_scna=use_scna, updates=updates,

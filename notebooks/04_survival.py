@@ -34,6 +34,7 @@ from IPython.display import display
 
 from glioma_lib.cohort.manifest import read_manifest
 from glioma_lib.cohort.readers import read_ceccarelli
+from glioma_lib.config.load import work_in_project_root
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.core.paper_values import TCGA_MEDIAN_SURVIVAL_MONTHS
@@ -42,6 +43,7 @@ from glioma_lib.survival.stats import kaplan_meier_by_subtype
 from glioma_lib.survival.step import survival_analysis
 from glioma_lib.survival.tables import table_i_survival, table_ii
 
+work_in_project_root()  # JupyterLab starts a kernel in notebooks/: paths are relative to the project root
 set_book_display()
 
 layout = RunLayout(run_dir)

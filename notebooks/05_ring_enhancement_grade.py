@@ -29,10 +29,12 @@ from IPython.display import display
 
 from glioma_lib.analyses.figures import attribution_figure, status_bars
 from glioma_lib.analyses.step import attribution_analysis, ring_grade_analysis
+from glioma_lib.config.load import work_in_project_root
 from glioma_lib.core import paper_values
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.layout import RunLayout
 
+work_in_project_root()  # JupyterLab starts a kernel in notebooks/: paths are relative to the project root
 set_book_display()
 
 layout = RunLayout(run_dir)

@@ -36,9 +36,11 @@ from glioma_lib.analyses.figures import umap_figure
 from glioma_lib.analyses.step import arm_level_scna, umap_analysis
 from glioma_lib.cohort.manifest import read_manifest
 from glioma_lib.cohort.readers import read_arm_table, read_scna_clinical_786
+from glioma_lib.config.load import work_in_project_root
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.layout import RunLayout
 
+work_in_project_root()  # JupyterLab starts a kernel in notebooks/: paths are relative to the project root
 set_book_display()
 
 layout = RunLayout(run_dir)

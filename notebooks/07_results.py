@@ -28,12 +28,14 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from IPython.display import Markdown, display
 
+from glioma_lib.config.load import work_in_project_root
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.inputs.step import scna_embedding
 from glioma_lib.results.figures import label_efficiency_figure, paired_forest
 from glioma_lib.results.tables import results_tables
 
+work_in_project_root()  # JupyterLab starts a kernel in notebooks/: paths are relative to the project root
 set_book_display()
 
 layout = RunLayout(run_dir)

@@ -33,7 +33,7 @@
 run_dir = "runs/default"
 tcga_arm_table = "../shared/realdata/tcga_scna_arm/arm_level_scna_786.csv"  # or None
 tcga_clinical = "../shared/realdata/tcga_scna_arm/clinical_786.csv"
-cohorts = {}  # external.cohorts of the settings (config/config.yaml lists GLASS and Capper)
+cohorts = {}  # external.cohorts of the settings; {}: those of config/config.yaml (GLASS and Capper)
 threshold = 0.5
 bootstrap = 1000
 seed = 0
@@ -44,14 +44,22 @@ penalizer = 0.1
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
+from glioma_lib.config.load import work_in_project_root
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.layout import RunLayout
-from glioma_lib.external.figures import auc_forest, confusion_table, projection_figure, reliability_figure
-from glioma_lib.external.step import external_validation, findings, missing_inputs
-from glioma_lib.survival.figures import km_figure
+from glioma_lib.external.figures import (
+    auc_forest,
+    confusion_table,
+    projection_figure,
+    reliability_figure,
+    risk_group_figure,
+)
+from glioma_lib.external.step import configured_cohorts, external_validation, findings, missing_inputs
 
+work_in_project_root()  # JupyterLab starts a kernel in notebooks/: paths are relative to the project root
 set_book_display()
 
+cohorts = cohorts or configured_cohorts()
 missing = missing_inputs(tcga_arm_table, tcga_clinical, cohorts)
 if missing:
     display(Markdown("**Skipped**: " + "; ".join(missing) + "."))
@@ -108,9 +116,8 @@ if result is not None:
 
 # %% mystnb={"figure": {"caption": "Kaplan-Meier overall survival of the risk groups defined on TCGA (Cox on SCNA PCs, cut at the median TCGA risk): on TCGA itself (the fitting patients) and on GLASS, with numbers at risk and the log-rank p.", "name": "fig-external-km"}}
 if result is not None:
-    for cohort, (fits, _, p_value) in result["km"].items():
-        km_figure(fits, f"{cohort}: TCGA-defined SCNA risk groups", p_value)
-        plt.show()
+    risk_group_figure(result["km"])
+    plt.show()
 
 # %% [markdown]
 # ## The TCGA SCNA map with the external cohorts projected into it

@@ -31,6 +31,18 @@ REALDATA = Path(os.environ.get("GLIOMA_REALDATA", Path(__file__).resolve().paren
 TINY_SHAPE = (48, 48, 32)
 
 
+SHIPPED_REALDATA = "../shared/realdata"  # how config/config.yaml spells the real data's folder
+
+
+def rerooted(value, realdata: Path):
+    """Settings (any nesting of dicts) with every path under the shipped real-data folder moved to ``realdata``."""
+    if isinstance(value, dict):
+        return {k: rerooted(v, realdata) for k, v in value.items()}
+    if isinstance(value, str) and value.startswith(SHIPPED_REALDATA):
+        return str(realdata) + value[len(SHIPPED_REALDATA):]
+    return value
+
+
 @pytest.fixture(scope="session")
 def realdata() -> Path:
     """The shared real data folder; tests that need it skip only when it is absent."""

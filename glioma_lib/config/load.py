@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,24 @@ from glioma_lib.core.errors import InputDataError
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = PROJECT_ROOT / "config"
 BASE_CONFIG = CONFIG_DIR / "config.yaml"
+
+
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+
+
+def work_in_project_root() -> Path:
+    """Make a notebook's relative paths mean what they mean in the workflow, wherever its kernel starts.
+
+    The settings' relative paths (``runs/default``, ``../shared/realdata``) are relative to the
+    project root, where the workflow and ``glioma notebook`` run the notebooks. JupyterLab starts a
+    kernel in the notebook's own folder (``notebooks/``): there this moves the kernel to the project
+    root. A kernel started anywhere else (``glioma notebook`` launched from another folder) is left
+    where it is, so the paths given on that command line keep meaning what they meant there.
+    Every notebook calls this first; it returns the working folder.
+    """
+    if Path.cwd().resolve() == NOTEBOOK_DIR.resolve():
+        os.chdir(PROJECT_ROOT)
+    return Path.cwd()
 
 
 class ConfigError(InputDataError):

@@ -70,3 +70,43 @@ def interval_rows(values: pd.Series, lows: pd.Series, highs: pd.Series, labels: 
     ax.set_xlabel(xlabel)
     fig.tight_layout()
     return fig
+
+
+def slice_figure(images: dict[str, np.ndarray], labels: np.ndarray | None, modality: str, k: int) -> plt.Figure:
+    """One axial slice of one modality with the mask over it (what the slice viewer draws)."""
+    fig, ax = plt.subplots(figsize=(4.6, 4.6))
+    mask_overlay(ax, images[modality], np.zeros(images[modality].shape, np.uint8) if labels is None else labels, k)
+    ax.set_title(f"{modality}, axial slice {k}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def slice_viewer(images: dict[str, np.ndarray], labels: np.ndarray | None = None):
+    """An interactive viewer for JupyterLab (ipywidgets): a modality menu and a slider over the
+    axial slices, starting at the slice with most tumour, the mask over the image. The rendered
+    book keeps the static figure beside it (widgets need a live kernel).
+
+    Example:
+        >>> slice_viewer({"flair": flair, "t1ce": t1ce}, mask)  # doctest: +SKIP
+    """
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    depth = next(iter(images.values())).shape[2]
+    start = tumour_slice(labels) if labels is not None else depth // 2
+    menu = widgets.Dropdown(options=list(images), value="flair" if "flair" in images else next(iter(images)),
+                            description="image")  # fmt: skip
+    slider = widgets.IntSlider(value=start, min=0, max=depth - 1, description="axial slice", continuous_update=False)
+    output = widgets.Output()
+
+    def draw(*_) -> None:
+        with output:
+            output.clear_output(wait=True)
+            figure = slice_figure(images, labels, menu.value, slider.value)
+            display(figure)
+            plt.close(figure)
+
+    menu.observe(draw, "value")
+    slider.observe(draw, "value")
+    draw()
+    return widgets.VBox([widgets.HBox([menu, slider]), output])

@@ -103,6 +103,33 @@ def _survival(clinical: pd.DataFrame, columns: dict, cohort: ExternalCohort, pat
     return pd.DataFrame({"os_days": days.where(valid), "os_event": event.where(valid)}, index=clinical.index)
 
 
+def _clinical_table(settings: dict, cohort: ExternalCohort) -> pd.DataFrame:
+    """The clinical table indexed by sample, a repeated sample's first row kept (and reported)."""
+    path = settings["clinical"]
+    clinical = read_table(path, dtype=str)
+    id_column = settings.get("sample_column") or clinical.columns[0]
+    columns = [id_column, settings["label_column"], *([settings["patient_column"]] if settings.get("patient_column")
+                                                       else [])]  # fmt: skip
+    require_columns(clinical, columns, path, f"the clinical table of {cohort.name}")
+    clinical = clinical.set_index(id_column)
+    clinical.index = clinical.index.astype(str).str.strip()
+    repeated = clinical.index.duplicated()
+    for sample in clinical.index[repeated]:
+        cohort.note(sample, "duplicate clinical row, first kept", path)
+    return clinical[~repeated]
+
+
+def _first_sample_per_patient(arms: pd.DataFrame, clinical: pd.DataFrame, column: str,
+                              cohort: ExternalCohort) -> pd.DataFrame:
+    """``arms`` without each patient's second and later samples (reported)."""
+    with_scna = clinical[clinical.index.isin(arms.index)]
+    second = with_scna[column].duplicated()
+    for sample in with_scna.index[second]:
+        cohort.note(sample, "second sample of a patient, left out",
+                    f"patient {with_scna.at[sample, column]}; its first listed sample kept")  # fmt: skip
+    return arms.drop(index=with_scna.index[second])
+
+
 def read_external_cohort(key: str, settings: dict, reference: list[str]) -> ExternalCohort:
     """Read one configured cohort (see the module docstring for the rules it applies).
 
@@ -116,9 +143,8 @@ def read_external_cohort(key: str, settings: dict, reference: list[str]) -> Exte
         >>> cohort = read_external_cohort("glass", glass, tcga.columns)  # doctest: +SKIP
         >>> cohort.subtype.value_counts()
     """
-    source = str(settings.get("arm_table") or settings.get("segments"))
-    empty = pd.DataFrame()
-    cohort = ExternalCohort(key, settings["name"], settings["platform"], empty, pd.Series(dtype=object), None)
+    source, clinical_path = str(settings.get("arm_table") or settings.get("segments")), settings["clinical"]
+    cohort = ExternalCohort(key, settings["name"], settings["platform"], pd.DataFrame(), pd.Series(dtype=object), None)
     arms, issues = read_copy_number(settings, settings["name"])
     for issue in issues:
         cohort.note(issue.patient, issue.field, issue.reason)
@@ -126,41 +152,23 @@ def read_external_cohort(key: str, settings: dict, reference: list[str]) -> Exte
     for sample in arms.index[duplicated]:
         cohort.note(str(sample), "duplicate copy-number row, first kept", source)
     arms = align_arms(arms[~duplicated], list(reference), cohort, source)
-
-    clinical_path = settings["clinical"]
-    clinical = read_table(clinical_path, dtype=str)
-    id_column = settings.get("sample_column") or clinical.columns[0]
-    require_columns(clinical, [id_column, settings["label_column"]], clinical_path,
-                    f"the clinical table of {cohort.name}")  # fmt: skip
-    clinical = clinical.set_index(id_column)
-    clinical.index = clinical.index.astype(str).str.strip()
-    repeated = clinical.index.duplicated()
-    for sample in clinical.index[repeated]:
-        cohort.note(sample, "duplicate clinical row, first kept", clinical_path)
-    clinical = clinical[~repeated]
+    clinical = _clinical_table(settings, cohort)
     for sample in clinical.index.difference(arms.index):
         cohort.note(sample, "clinical row without copy number, left out", clinical_path)
-    patient_column = settings.get("patient_column")
-    if patient_column:
-        require_columns(clinical, [patient_column], clinical_path, f"the clinical table of {cohort.name}")
-        with_scna = clinical[clinical.index.isin(arms.index)]
-        second = with_scna[patient_column].duplicated()
-        for sample in with_scna.index[second]:
-            cohort.note(sample, "second sample of a patient, left out",
-                        f"patient {with_scna.at[sample, patient_column]}; its first listed sample kept")  # fmt: skip
-        arms = arms.drop(index=with_scna.index[second])
-    has_row = pd.Series(arms.index.isin(clinical.index), index=arms.index)
-    for sample in arms.index[~has_row.to_numpy()]:
+    if settings.get("patient_column"):
+        arms = _first_sample_per_patient(arms, clinical, settings["patient_column"], cohort)
+    has_row = arms.index.isin(clinical.index)
+    for sample in arms.index[~has_row]:
         cohort.note(str(sample), "copy number without a clinical row: mapped, no label", clinical_path)
     clinical = clinical.reindex(arms.index)
     raw = clinical[settings["label_column"]]
     subtype = _subtypes(raw, settings["labels"], cohort, clinical_path)
-    for sample in subtype.index[subtype.isna().to_numpy() & has_row.to_numpy()]:
+    for sample in subtype.index[subtype.isna().to_numpy() & has_row]:
         rule = "label mapped to none: no label" if pd.notna(raw[sample]) else "no label in the clinical table"
         cohort.note(str(sample), rule, f"{settings['label_column']}={raw[sample]}")
     cohort.arms, cohort.subtype = arms, subtype.rename("subtype")
     if settings.get("survival"):
-        cohort.survival = _survival(clinical[has_row.to_numpy()], settings["survival"], cohort, clinical_path)
+        cohort.survival = _survival(clinical[has_row], settings["survival"], cohort, clinical_path)
     return cohort
 
 

@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from lifelines.plotting import add_at_risk_counts
 
 from glioma_lib.core.figures import interval_rows
 from glioma_lib.core.naming import SUBTYPES
@@ -73,3 +74,18 @@ def confusion_table(confusion: pd.DataFrame, task: str) -> pd.DataFrame:
     order = EXTERNAL_TASKS[task][1]
     table = part.pivot_table(index=["cohort", "true"], columns="predicted", values="patients", sort=False)
     return table.reindex(columns=order).astype(int)
+
+
+def risk_group_figure(km: dict[str, tuple]) -> plt.Figure:
+    """Kaplan-Meier curves of the TCGA-defined risk groups, one panel per cohort (``km``: cohort ->
+    (fits, summary, log-rank p)), with numbers at risk below each."""
+    fig, axes = plt.subplots(1, len(km), figsize=(6.2 * len(km), 5), squeeze=False)
+    for ax, (cohort, (fits, _, p_value)) in zip(axes[0], km.items(), strict=True):
+        for group, fit in fits.items():
+            fit.plot_survival_function(ax=ax, label=f"{group} (median {fit.median_survival_time_:.1f} mo)")
+        ax.set_xlabel("months")
+        ax.set_ylabel("overall survival")
+        ax.set_title(f"{cohort} (log-rank p = {p_value:.1e})", fontsize=10)
+        add_at_risk_counts(*fits.values(), ax=ax, rows_to_show=["At risk"])
+    fig.tight_layout()
+    return fig

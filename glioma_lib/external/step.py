@@ -11,6 +11,7 @@ import pandas as pd
 
 from glioma_lib.analyses.scna_umap import umap_projection
 from glioma_lib.cohort.readers import read_arm_table, read_scna_clinical_786
+from glioma_lib.config.load import load_config
 from glioma_lib.core.atomic import write_json, write_table
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.core.naming import SUBTYPES
@@ -176,3 +177,8 @@ def external_validation(layout: RunLayout, cohorts: dict[str, dict], tcga_arm_ta
                 "penalizer": penalizer, "risk_cut": survival["risk_cut"], "cohorts": cohort_rows,
                 "classes": list(SUBTYPES)}, layout.external_record)  # fmt: skip
     return {**tables, "km": survival["km"], "risk_cut": survival["risk_cut"]}
+
+
+def configured_cohorts() -> dict[str, dict]:
+    """``external.cohorts`` of the default settings (``config/config.yaml``): GLASS and Capper."""
+    return load_config("default")["external"]["cohorts"]

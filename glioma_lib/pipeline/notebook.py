@@ -23,11 +23,10 @@ import papermill
 import yaml
 from pydantic import ValidationError
 
-from glioma_lib.config.load import PROJECT_ROOT
+from glioma_lib.config.load import NOTEBOOK_DIR
 from glioma_lib.config.schema import NOTEBOOK_SECTIONS
 from glioma_lib.core.errors import InputDataError, NotebookFailed
 
-NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 

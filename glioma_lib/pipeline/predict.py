@@ -57,7 +57,7 @@ NO_TUMOUR = "no tumour found"
 IMPLAUSIBLE = "implausible tumour mask"
 NO_CROP = "no ring score, and no probability from models on cropped formats"
 NO_TUMOUR_REASON = f"the teacher's whole-tumour mask is empty: {NO_CROP}"
-SYNTHETIC_CAUTION = ("trained on synthetic scans (the project's simulator): its outputs say nothing about real "
+SYNTHETIC_CAUTION = ("synthetic scans (the project's simulator): its outputs say nothing about real "
                      "patients")  # fmt: skip
 
 

@@ -9,13 +9,16 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from glioma_lib.cohort.manifest import read_manifest
 from glioma_lib.cohort.phantom import TRUTH_MASKS, planted_truth
+from glioma_lib.cohort.readers import load_volume, read_mask
 from glioma_lib.cohort.step import load_sources
 from glioma_lib.core.atomic import as_json, atomic_dir, atomic_path, retire_dir, write_json, write_table
-from glioma_lib.core.layout import RunLayout
+from glioma_lib.core.layout import RunLayout, weak_mask_file
+from glioma_lib.core.naming import MODALITIES
 from glioma_lib.inputs.cache import build_cache
 from glioma_lib.inputs.preprocess import PreprocessSpec
 from glioma_lib.training.loop import choose_device, place_model
@@ -98,3 +101,19 @@ def _planted_masks(layout: RunLayout, manifest: pd.DataFrame) -> dict[str, str]:
         if path.exists():
             out[row.patient_id] = str(path)
     return out
+
+
+def weak_mask_example(layout: RunLayout) -> tuple[str, dict[str, np.ndarray], np.ndarray] | None:
+    """The first patient with a non-empty weak mask: its id, its four modalities and the teacher's
+    four-class mask (internal labels), for the slice viewer; None when no weak mask exists."""
+    if not layout.weak_masks_table.exists():
+        return None
+    table = pd.read_csv(layout.weak_masks_table)
+    rows = read_manifest(layout.manifest).set_index("patient_id")
+    for patient in table.loc[~table["empty"].astype(bool), "patient_id"]:
+        path = weak_mask_file(layout.weak_masks, patient)
+        if path.exists():
+            images = {m: np.asarray(load_volume(rows.at[patient, f"path_{m}"], patient).dataobj, dtype=np.float32)
+                      for m in MODALITIES}  # fmt: skip
+            return patient, images, read_mask(path, patient)
+    return None

@@ -49,3 +49,21 @@ def test_mask_overlay_outlines_only_masks_present_on_the_slice():
     mask_overlay(ax, np.ones((8, 8, 6)), labels, 3, {"yellow": labels, "cyan": None, "red": elsewhere})
     assert len(ax.images) == 2 and len(ax.collections) == 1  # the volume, the labels; one contour
     plt.close(fig)
+
+
+def test_the_slice_viewer_starts_at_the_tumour_and_redraws_on_every_change(monkeypatch):
+    from glioma_lib.core import figures
+
+    volume = np.random.default_rng(0).normal(size=(12, 12, 9)).astype(np.float32)
+    labels = np.zeros((12, 12, 9), np.uint8)
+    labels[4:8, 4:8, 6] = 2
+    drawn = []
+    real = figures.slice_figure
+    monkeypatch.setattr(figures, "slice_figure", lambda *a: drawn.append(a[2:]) or real(*a))
+    viewer = figures.slice_viewer({"t1ce": volume, "flair": volume * 2}, labels)
+    menu, slider = viewer.children[0].children
+    assert (slider.min, slider.max, slider.value) == (0, 8, 6) and menu.value == "flair"
+    slider.value = 3
+    menu.value = "t1ce"
+    assert drawn == [("flair", 6), ("flair", 3), ("t1ce", 3)]
+    assert figures.slice_figure({"flair": volume}, None, "flair", 2).axes[0].get_title() == "flair, axial slice 2"

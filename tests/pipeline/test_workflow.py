@@ -15,6 +15,7 @@ import yaml
 from glioma_lib.config.load import PROJECT_ROOT, load_config
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.pipeline import book, workflow
+from tests.conftest import rerooted
 
 SUBMIT = f"bash {PROJECT_ROOT / 'workflow/cluster/local_submit.sh'}"
 
@@ -43,7 +44,8 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
     assert notebooks == ["01_data_curation.ipynb", "02_weak_labelling.ipynb",
                          "03_subtype_training-idh-t1ce-cnn.ipynb", "03_subtype_training-idh-t1ce-mtl-scna.ipynb",
                          "03_subtype_training-idh-t1ce-mtl.ipynb", "04_survival.ipynb",
-                         "05_ring_enhancement_grade.ipynb", "06_scna_umap.ipynb", "07_results.ipynb"]  # fmt: skip
+                         "05_ring_enhancement_grade.ipynb", "06_scna_umap.ipynb", "07_results.ipynb",
+                         "08_external_validation.ipynb"]  # fmt: skip
     assert (run_dir / "provenance.json").exists() and (run_dir / "results/table_i.csv").exists()
 
     assert _files_not_named_by_the_layout(run_dir) == []
@@ -100,6 +102,41 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
     executed = nbformat.read(run_dir / "notebooks/01_data_curation.ipynb", as_version=4)
     outputs = [o.get("text", "") for c in executed.cells for o in c.get("outputs", [])]
     assert not any("Kernel is running over TCP" in text for text in outputs)
+    _every_chapter_runs_as_jupyterlab_starts_it(run_dir, tmp_path)  # last: it re-runs the steps in place
+
+
+def _project_files() -> dict[str, int]:
+    """Every file of the project outside run folders, environments and builds, with its mtime."""
+    skipped = {"runs", ".venv", ".git", "_build", "__pycache__", ".pytest_cache", ".ruff_cache"}
+    return {str(p.relative_to(PROJECT_ROOT)): p.stat().st_mtime_ns for p in PROJECT_ROOT.rglob("*")
+            if p.is_file() and not skipped & set(p.relative_to(PROJECT_ROOT).parts)}  # fmt: skip
+
+
+def _every_chapter_runs_as_jupyterlab_starts_it(run_dir: Path, tmp_path: Path) -> None:
+    """Each chapter with its kernel in notebooks/ (where JupyterLab starts it) and the run folder given
+    relative to the project root, as the defaults are: it finishes, reads the project-relative real
+    data (chapter 2 scores the teacher on the real case, ``../shared/realdata/brats_mr`` in the
+    settings) and writes nothing outside the run folder."""
+    import json
+    import uuid
+
+    from glioma_lib.pipeline.notebook import NOTEBOOK_DIR, execute_notebook
+
+    link = PROJECT_ROOT / "runs" / f"lab-test-{uuid.uuid4().hex[:8]}"
+    link.parent.mkdir(exist_ok=True)
+    link.symlink_to(run_dir, target_is_directory=True)
+    before = _project_files()
+    try:
+        for parameters in sorted((run_dir / "parameters").glob("*.json")):
+            values = {**json.loads(parameters.read_text()), "run_dir": str(link.relative_to(PROJECT_ROOT))}
+            execute_notebook(parameters.stem.split("-")[0], tmp_path / "lab" / f"{parameters.stem}.ipynb", values,
+                             cwd=NOTEBOOK_DIR, progress=False)  # fmt: skip
+    finally:
+        link.unlink()
+    assert _project_files() == before
+    if (PROJECT_ROOT.parent / "shared/realdata/brats_mr").is_dir():
+        quality = pd.read_csv(RunLayout(run_dir).teacher_quality)
+        assert "Brats18_TCIA12_101_1" in set(quality["patient_id"])
 
 
 def _files_not_named_by_the_layout(run_dir) -> list[str]:
@@ -438,11 +475,13 @@ def test_the_real_profile_runs_end_to_end_and_builds_its_book(tmp_path, realdata
     config["cohort"].update(realdata=str(realdata), brats_root=str(realdata / "brats_mr"))
     config["analyses"]["umap"].update(real_arm_table=str(realdata / "tcga_scna_arm/arm_level_scna_786.csv"),
                                       real_clinical=str(realdata / "tcga_scna_arm/clinical_786.csv"))
+    config["external"] = rerooted({**config["external"], "bootstrap": 200}, realdata)
     profile = tmp_path / "real.yaml"
     profile.write_text(yaml.safe_dump(config))
     run_dir = workflow.run(str(profile), cores=2)
     notebooks = sorted(p.name for p in (run_dir / "notebooks").glob("*.ipynb"))
-    assert notebooks == ["01_data_curation.ipynb", "04_survival.ipynb", "06_scna_umap.ipynb", "07_results.ipynb"]
+    assert notebooks == ["01_data_curation.ipynb", "04_survival.ipynb", "06_scna_umap.ipynb", "07_results.ipynb",
+                         "08_external_validation.ipynb"]  # fmt: skip
     manifest = pd.read_parquet(RunLayout(run_dir).manifest)
     in_split = manifest[manifest["split"].isin(["train", "validation"])]
     assert in_split["has_scna"].all() and (manifest["split"] == "validation").sum() > 150
@@ -455,6 +494,9 @@ def test_the_real_profile_runs_end_to_end_and_builds_its_book(tmp_path, realdata
     assert not stale.exists()
     html = {p.name: p.read_text() for p in index.parent.glob("chapters/*.html")}
     assert sorted(html) == ["01_data_curation.html", "04_survival.html", "06_scna_umap.html", "07_results.html",
-                            "reproducibility.html"]  # no training runs, so no training-runs page
+                            "08_external_validation.html", "reproducibility.html"]  # no training runs, no runs page
+    external = html["08_external_validation.html"]
+    assert "GLASS, IDH-mutant vs IDH-wildtype: AUC" in external and "Capper, the three WHO classes: AUC" in external
+    assert "GLASS, survival (Cox on SCNA PCs): C-index" in external and external.count("<img") >= 5
     assert "not tested" in html["07_results.html"] and "knn_purity" in html["06_scna_umap.html"]
     assert html["01_data_curation.html"].count("<img") >= 2  # the real subject's panel and the availability figure
