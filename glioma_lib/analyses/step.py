@@ -16,7 +16,7 @@ from glioma_lib.cohort.manifest import load_scna, read_manifest
 from glioma_lib.cohort.phantom import planted_truth
 from glioma_lib.cohort.readers import genes_to_arms, read_gene_to_arm, read_mask
 from glioma_lib.cohort.step import load_sources
-from glioma_lib.core.atomic import atomic_path, write_json, write_table
+from glioma_lib.core.atomic import atomic_path, remove_unlisted, write_json, write_table
 from glioma_lib.core.layout import RunLayout, weak_mask_file
 from glioma_lib.inputs.cache import CacheEntry
 from glioma_lib.models.checkpoint import load_model
@@ -116,6 +116,7 @@ def attribution_analysis(layout: RunLayout, run: str = "idh-t1ce-mtl", n_steps: 
                      "p_idh_mutant": float(part.loc[patient, "p_idh_mutant"]), "convergence_delta": delta,
                      "arrays": str(path)})  # fmt: skip
     table = pd.DataFrame(rows)
+    remove_unlisted(out_dir, "*.npz", {Path(row["arrays"]) for row in rows})  # an earlier model's choices
     write_table(table, layout.attributions_table)
     return table
 

@@ -128,3 +128,12 @@ def write_tables(tables: dict[str | Path, pd.DataFrame]) -> None:
                 df.to_csv(tmp, index=False)
             else:
                 raise ValueError(f"unsupported table suffix: {target}")
+
+
+def remove_unlisted(folder: str | Path, pattern: str, keep: set[Path]) -> list[Path]:
+    """Remove the files of ``folder`` matching ``pattern`` that are not in ``keep``: per-patient
+    outputs an earlier setting produced and the current one does not (so none is left looking current)."""
+    stale = sorted(p for p in Path(folder).glob(pattern) if p.resolve() not in {k.resolve() for k in keep})
+    for path in stale:
+        path.unlink()
+    return stale

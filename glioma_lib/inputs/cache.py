@@ -4,7 +4,8 @@ An entry is a folder ``<cache>/<format>/<key>/`` holding ``image.npy``, ``labels
 ``meta.json``. The key hashes every preprocessing parameter and the identity (path, size,
 modification time) of every source file, so a changed parameter or a new weak mask never reuses
 a stale entry. Entries are written to a temporary folder and renamed, so an interrupted build
-leaves nothing that reads as valid; an entry that fails to load is rebuilt.
+leaves nothing that reads as valid; an entry that fails to load, or whose arrays are not the size
+recorded when it was written (a truncated file), is rebuilt, and says so.
 """
 
 from __future__ import annotations
@@ -76,6 +77,9 @@ class CacheEntry:
             return False
         if meta["has_labels"] != (labels is not None):
             return False
+        recorded = meta.get("bytes", {})  # entries written before sizes were recorded are checked by shape only
+        if any((self.folder / name).stat().st_size != size for name, size in recorded.items()):
+            return False
         expected = (fmt.n_channels, *spec.shape)
         return image.shape == expected and (labels is None or labels.shape == tuple(spec.shape)) and \
             meta.get("channels") == list(fmt.channels)
@@ -103,6 +107,7 @@ def build_entry(row: pd.Series, fmt: InputFormat, spec: PreprocessSpec, cache_di
     if entry.folder.is_dir():
         if entry.is_valid(fmt, spec):
             return entry, entry.meta()
+        print(f"the cache entry of patient {patient} ({entry.folder}) is damaged or incomplete: rebuilt", flush=True)
         retire_dir(entry.folder)
     labels = read_mask(mask_path, patient) if mask_path else None
     image, resized, record = preprocess(paths, labels, fmt, spec, patient, mask_path)
@@ -112,6 +117,7 @@ def build_entry(row: pd.Series, fmt: InputFormat, spec: PreprocessSpec, cache_di
         np.save(tmp / "image.npy", image)
         if resized is not None:
             np.save(tmp / "labels.npy", resized)
+        meta["bytes"] = {p.name: p.stat().st_size for p in sorted(tmp.glob("*.npy"))}  # a truncation shows
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
     return entry, meta
 

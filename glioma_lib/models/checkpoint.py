@@ -8,6 +8,8 @@ its input format, channels in order, classes, SCNA width, normalisation and pool
 
 from __future__ import annotations
 
+import pickle
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +29,21 @@ def save_checkpoint(path: str | Path, **content: Any) -> None:
         torch.save(content, tmp)
 
 
+class CorruptCheckpoint(InputDataError):
+    """A checkpoint that exists but cannot be read (truncated by a full disk or a killed copy)."""
+
+
 def read_checkpoint(path: str | Path) -> dict:
-    """A checkpoint's content, every tensor on the CPU whatever device saved it (``weights_only``)."""
-    return torch.load(path, map_location="cpu", weights_only=True)
+    """A checkpoint's content, every tensor on the CPU whatever device saved it (``weights_only``).
+    A damaged file raises :class:`CorruptCheckpoint` naming it and what to do."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, ValueError, pickle.UnpicklingError, zipfile.BadZipFile) as exc:
+        raise CorruptCheckpoint(f"the checkpoint cannot be read ({type(exc).__name__}: {str(exc)[:120]}): it is "
+                                "damaged or truncated. The step that wrote it makes it again: re-run that step "
+                                "with restart (`glioma run` re-runs training with restart, which discards it; or "
+                                "`glioma notebook 03_subtype_training ... -p restart true`), or delete the file",
+                                path=path) from exc  # fmt: skip
 
 
 def model_from_metadata(metadata: dict) -> nn.Module:

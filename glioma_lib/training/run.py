@@ -38,7 +38,7 @@ from glioma_lib.core.naming import TASK_CLASSES
 from glioma_lib.inputs.augment import training_augmentation
 from glioma_lib.inputs.dataset import MISSING_LABEL, MultiTaskDataset, make_loader, task_labels, update_batches
 from glioma_lib.inputs.formats import IGNORE, InputFormat, get_format
-from glioma_lib.models.checkpoint import load_model, read_checkpoint, save_checkpoint
+from glioma_lib.models.checkpoint import CorruptCheckpoint, load_model, read_checkpoint, save_checkpoint
 from glioma_lib.models.espnet import DEFAULT_NORM
 from glioma_lib.models.heads import ModelOutput, SubtypeModel, load_segmentation_weights
 from glioma_lib.models.losses import LossParts, balanced_class_weights, enet_class_weights, multitask_loss
@@ -357,12 +357,20 @@ class TrialProgress:
 
 
 def resume_trial(out_dir: Path, trial: int, settings: dict, restart: bool) -> TrialProgress:
-    """A trial's saved progress. A checkpoint made with other settings stops the run
-    (:class:`StaleCheckpoint`) unless ``restart``, which discards the trial's checkpoints first."""
+    """A trial's saved progress. A checkpoint made with other settings, or one that cannot be read,
+    stops the run (:class:`StaleCheckpoint`, :class:`CorruptCheckpoint`, naming the file) unless
+    ``restart``, which discards the trial's checkpoints first."""
     last = TrainingRun(out_dir).checkpoint(trial, "last")
     if not last.exists():
         return TrialProgress()
-    state = read_checkpoint(last)
+    try:
+        state = read_checkpoint(last)
+    except CorruptCheckpoint as exc:
+        if not restart:
+            raise
+        print(f"{exc}; restart: the trial's checkpoints are discarded and it trains again", flush=True)
+        shutil.rmtree(last.parent)
+        return TrialProgress()
     saved = json.loads(state.get("settings", "{}"))
     if restart and saved != settings:
         shutil.rmtree(last.parent)

@@ -37,3 +37,13 @@ def test_first_writer_of_a_folder_wins(tmp_path):
             (folder / "data").write_bytes(content)
     assert (tmp_path / "entry" / "data").read_bytes() == b"first"
     assert [p.name for p in tmp_path.iterdir()] == ["entry"]
+
+
+def test_remove_unlisted_keeps_exactly_the_listed_outputs(tmp_path):
+    from glioma_lib.core.atomic import remove_unlisted
+
+    for name in ("a.npz", "b.npz", "c.npz", "attributions.csv"):
+        (tmp_path / name).write_text("x")
+    removed = remove_unlisted(tmp_path, "*.npz", {tmp_path / "b.npz"})
+    assert [p.name for p in removed] == ["a.npz", "c.npz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["attributions.csv", "b.npz"]

@@ -87,6 +87,17 @@ def test_concurrent_builders_of_one_cache_all_succeed(phantom_manifest, tmp_path
     assert not [p for p in entries if p.name.startswith(".")]  # no temporary folder left behind
 
 
+def test_an_array_of_another_size_than_recorded_is_rebuilt_and_said(seg_row, tmp_path, capsys):
+    """Bytes a copy appended leave the array readable at its shape; the recorded size still tells."""
+    entry, meta = build_entry(seg_row, FORMATS["t1ce"], SPEC, tmp_path)
+    assert meta["bytes"]["image.npy"] == (entry.folder / "image.npy").stat().st_size
+    with open(entry.folder / "image.npy", "ab") as handle:
+        handle.write(b"\0" * 64)
+    assert not entry.is_valid(FORMATS["t1ce"], SPEC)
+    rebuilt, _ = build_entry(seg_row, FORMATS["t1ce"], SPEC, tmp_path)
+    assert rebuilt.is_valid(FORMATS["t1ce"], SPEC) and "damaged or incomplete: rebuilt" in capsys.readouterr().out
+
+
 def test_an_invalid_entry_is_retired_and_rebuilt(phantom_manifest, tmp_path):
     row = phantom_manifest[phantom_manifest["has_mr"]].iloc[0]
     entry, _ = build_entry(row, FORMATS["t1ce"], SPEC, tmp_path)

@@ -152,6 +152,22 @@ def test_resume_refuses_other_settings_naming_them_and_restart_trains_afresh(pla
     pd.testing.assert_frame_equal(again.drop(columns="seconds"), fresh.drop(columns="seconds"))
 
 
+def test_a_truncated_checkpoint_is_named_and_restart_discards_it(planted_entries, tmp_path, capsys):
+    """A `last.pt` cut short (a full disk, a killed copy): a plain resume names the file and what to
+    do; restart (what the workflow's training steps run with) discards it and trains the trial again."""
+    from glioma_lib.models.checkpoint import CorruptCheckpoint
+
+    data = _data(planted_entries)
+    first = run_trial(data, _config(), 0, tmp_path, progress=False)
+    last = tmp_path / "checkpoints/trial0/last.pt"
+    last.write_bytes(last.read_bytes()[:1000])
+    with pytest.raises(CorruptCheckpoint, match=r"cannot be read.*restart.*file .*trial0/last\.pt"):
+        run_trial(data, _config(), 0, tmp_path, progress=False)
+    again = run_trial(data, _config(), 0, tmp_path, progress=False, restart=True)
+    assert "discarded and it trains again" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(again.drop(columns="seconds"), first.drop(columns="seconds"))
+
+
 def test_settings_that_do_not_change_a_trial_stay_out_of_its_fingerprint(planted_entries):
     data = _data(planted_entries)
     assert run_settings(_config(bootstrap=10, trials=5, device="cpu"), data) == run_settings(_config(), data)
