@@ -324,6 +324,11 @@ class RunLayout:
         return self.logs / f"{step}.log"
 
     @property
+    def run_lock(self) -> Path:
+        """Held (an exclusive flock) by the process that may write the run folder's settings and steps."""
+        return self.root / ".run.lock"
+
+    @property
     def resolved_config(self) -> Path:
         """The validated profile the run was made with."""
         return self.root / "config.yaml"

@@ -1,11 +1,23 @@
-"""Run the Snakemake workflow of a profile: validate, release stale locks, clean litter, record provenance."""
+"""Run the Snakemake workflow of a profile: validate, hold the run folder, release stale locks, clean
+litter, record provenance.
+
+One process at a time holds a run folder (an exclusive ``flock`` on ``<run>/.run.lock``, taken
+atomically before anything else is decided): a second ``glioma run`` of the same folder, a dry run
+included, stops with one honest message and a non-zero exit, and writes nothing. The Snakefile
+writes the resolved settings and each step's parameters only when its process may
+(:func:`may_write_run_files`), so a bare ``snakemake -n`` beside a live run cannot change them.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from glioma_lib.config.load import PROJECT_ROOT, load_config, profile_path
@@ -14,6 +26,48 @@ from glioma_lib.core.layout import RunLayout
 from glioma_lib.pipeline.provenance import provenance
 
 WORKFLOW = PROJECT_ROOT / "workflow"
+LOCK_HELD = "GLIOMA_RUN_LOCK_HELD"  # set for the Snakemake that `glioma run` starts while it holds the run folder
+
+
+class RunInProgress(SystemExit):
+    """Another process holds the run folder."""
+
+
+@contextmanager
+def run_folder_lock(layout: RunLayout) -> Iterator[None]:
+    """Hold the run folder for the duration (an exclusive, non-blocking flock: atomic, and released by
+    the kernel when its holder dies); :class:`RunInProgress` names the holder when another has it."""
+    layout.root.mkdir(parents=True, exist_ok=True)
+    with open(layout.run_lock, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise RunInProgress(f"another run of this run folder is in progress ({layout.root}, held by pid "
+                                f"{holder}); nothing was done or written. Wait for it to finish, or stop it, "
+                                "then run again") from None  # fmt: skip
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def may_write_run_files(layout: RunLayout) -> bool:
+    """Whether this process may write the run folder's settings files: it runs under `glioma run`,
+    which holds the folder, or nobody holds it now. False while another process holds it (a bare
+    ``snakemake`` beside a live run, or a cluster job whose main process wrote them already)."""
+    if os.environ.get(LOCK_HELD) == str(layout.root.resolve()):
+        return True
+    try:
+        with run_folder_lock(layout):
+            return True
+    except RunInProgress:
+        return False
 
 
 def snakemake_command(profile: str, cores: int, executor: str | None = None,
@@ -74,20 +128,27 @@ def remove_litter(root: Path) -> list[Path]:
 def run(profile: str, cores: int = 2, executor: str | None = None, extra: list[str] | None = None) -> Path:
     """Run (or resume) the whole pipeline of a profile; writes provenance.json in the run folder.
 
-    A lock left by a killed run is released when no Snakemake of this workflow is alive, and the
-    temporary files the killed step left are removed. Dry runs, ``--unlock`` and the like leave
+    The run folder is held throughout (:func:`run_folder_lock`): another run of it, dry or not, is
+    refused. A lock left by a killed run is released when no Snakemake of this workflow is alive, and
+    the temporary files the killed step left are removed. Dry runs, ``--unlock`` and the like leave
     ``provenance.json`` alone.
     """
     config = load_config(profile)  # a wrong key stops here, before Snakemake starts
     layout = RunLayout(PROJECT_ROOT / config["run_dir"])
-    extra = list(extra or [])
+    with run_folder_lock(layout):
+        return _run_holding_the_folder(profile, cores, executor, list(extra or []), config, layout)
+
+
+def _run_holding_the_folder(profile: str, cores: int, executor: str | None, extra: list[str], config: dict,
+                            layout: RunLayout) -> Path:
     real_run = not any(arg.split("=")[0] in NOT_A_RUN for arg in extra)
     if real_run and executor is None:
         release_stale_lock(profile, cores)
         for path in remove_litter(layout.root):
             print(f"removed {path}, left by an interrupted step", flush=True)
     started = time.perf_counter()
-    result = subprocess.run(snakemake_command(profile, cores, executor, extra), cwd=PROJECT_ROOT)
+    environment = {**os.environ, LOCK_HELD: str(layout.root.resolve())}
+    result = subprocess.run(snakemake_command(profile, cores, executor, extra), cwd=PROJECT_ROOT, env=environment)
     if result.returncode != 0:
         raise SystemExit(f"the workflow stopped (exit {result.returncode}); finished steps are kept and "
                          f"`glioma run --profile {profile}` continues from there. A failed step's log is in "

@@ -5,6 +5,7 @@ the `real` profile end to end with its book. Both are slow tests (minutes on 2 c
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import nbformat
@@ -500,3 +501,54 @@ def test_the_real_profile_runs_end_to_end_and_builds_its_book(tmp_path, realdata
     assert "GLASS, survival (Cox on SCNA PCs): C-index" in external and external.count("<img") >= 4
     assert "not tested" in html["07_results.html"] and "knn_purity" in html["06_scna_umap.html"]
     assert html["01_data_curation.html"].count("<img") >= 2  # the real subject's panel and the availability figure
+
+
+def test_a_dry_run_beside_a_live_run_is_refused_and_changes_nothing(tmp_path):
+    """While a run holds its folder, a dry run with changed settings (through `glioma run` or a bare
+    `snakemake -n`) stops with an honest message and leaves the parameters and settings as they were."""
+    import subprocess
+
+    profile = _profile(tmp_path)
+    _scheduled(profile)  # nobody holds the folder: the settings files are written
+    layout = RunLayout(tmp_path / "run")
+    files = sorted([layout.resolved_config, *(tmp_path / "run/parameters").glob("*.json")])
+    before = {path: path.read_bytes() for path in files}
+    config = yaml.safe_load(profile.read_text())
+    config["training"]["lr"] = 0.0003
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(yaml.safe_dump(config))
+    with workflow.run_folder_lock(layout):  # the live run
+        with pytest.raises(workflow.RunInProgress, match="another run of this run folder is in progress"):
+            workflow.run(str(changed), cores=1, extra=["-n"])
+        command = workflow.snakemake_command(str(changed), cores=1, extra=["--dry-run"])
+        bare = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert bare.returncode != 0 and "another run holds" in bare.stdout + bare.stderr
+    assert {path: path.read_bytes() for path in files} == before
+    assert _scheduled(changed)["train"] == 3  # released: the changed settings are written and scheduled now
+
+
+def test_simultaneous_starts_get_one_run_and_one_honest_refusal(tmp_path):
+    import threading
+
+    layout, barrier, outcomes = RunLayout(tmp_path / "run"), threading.Barrier(2), []
+    entered = threading.Event()
+
+    def start():
+        barrier.wait()
+        try:
+            with workflow.run_folder_lock(layout):
+                outcomes.append("ran")
+                entered.set()
+                time.sleep(0.5)
+        except workflow.RunInProgress as refusal:
+            entered.wait(5)
+            outcomes.append(str(refusal))
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes)[-1] == "ran" and "in progress" in sorted(outcomes)[0] and len(outcomes) == 2
+    with workflow.run_folder_lock(layout):  # released when its holder is done
+        pass
