@@ -13,6 +13,8 @@ from __future__ import annotations
 import ast
 import difflib
 import os
+import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ import jupytext
 import nbformat
 import papermill
 import yaml
+from jupyter_client.manager import KernelManager
 from pydantic import ValidationError
 
 from glioma_lib.config.load import NOTEBOOK_DIR
@@ -119,6 +122,36 @@ def drop_kernel_noise(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return notebook
 
 
+SCRATCH_PREFIX = "glioma-notebook-"  # then the pid of the process that executes the notebook
+
+
+class StepKernelManager(KernelManager):
+    """Kernels started through :mod:`glioma_lib.pipeline.kernel_guard`: they die with the step that
+    started them, so a killed step leaves no kernel writing into the run folder."""
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        command = super().format_kernel_cmd(extra_arguments)
+        return [sys.executable, "-m", "glioma_lib.pipeline.kernel_guard", str(os.getpid()), *command]
+
+
+def scratch_pid(path: Path) -> int | None:
+    """The pid in a scratch folder's name (``glioma-notebook-<pid>-...``), or None."""
+    rest = path.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+    return int(rest) if path.name.startswith(SCRATCH_PREFIX) and rest.isdigit() else None
+
+
+def remove_dead_scratch(folder: str | Path | None = None) -> list[Path]:
+    """Scratch folders (the converted notebook, the kernel's connection file) of steps whose process
+    is gone: a killed step cannot remove its own."""
+    removed = []
+    for path in Path(folder or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        pid = scratch_pid(path)
+        if pid is not None and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
 def execute_notebook(
     source: str | Path, output: str | Path, parameters: dict[str, Any] | None = None,
     cwd: str | Path | None = None, progress: bool = True, log_output: bool = False,
@@ -134,19 +167,27 @@ def execute_notebook(
     output.parent.mkdir(parents=True, exist_ok=True)
     notebook = load_text_notebook(source)
     partial = output.with_name(output.stem + ".partial.ipynb")
-    with tempfile.TemporaryDirectory(prefix="glioma-notebook-") as scratch:  # never in the run folder
+    runtime = os.environ.get("JUPYTER_RUNTIME_DIR")
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as scratch:  # never in the run folder
         input_path = str(Path(scratch) / f"{source.stem}.ipynb")
         nbformat.write(notebook, input_path)
+        os.environ["JUPYTER_RUNTIME_DIR"] = scratch  # the kernel's connection file goes with the scratch folder
         try:
             papermill.execute_notebook(
                 input_path, str(partial), parameters=parameters or {}, kernel_name="python3",
                 cwd=str(cwd or Path.cwd()), progress_bar=progress, log_output=log_output,
+                kernel_manager_class=StepKernelManager,
             )
         except papermill.PapermillExecutionError as exc:
             raise NotebookFailed(
                 f"notebook {source.name} failed: {exc.ename}: {exc.evalue}\n"
                 f"the partially executed notebook is {partial}"
             ) from exc
+        finally:
+            if runtime is None:
+                os.environ.pop("JUPYTER_RUNTIME_DIR", None)
+            else:
+                os.environ["JUPYTER_RUNTIME_DIR"] = runtime
     nbformat.write(show_values_that_ran(drop_kernel_noise(nbformat.read(partial, as_version=4))), partial)
     os.replace(partial, output)
     return output

@@ -23,6 +23,7 @@ from pathlib import Path
 from glioma_lib.config.load import PROJECT_ROOT, load_config, profile_path
 from glioma_lib.core.atomic import write_json
 from glioma_lib.core.layout import RunLayout
+from glioma_lib.pipeline.notebook import remove_dead_scratch
 from glioma_lib.pipeline.provenance import provenance
 
 WORKFLOW = PROJECT_ROOT / "workflow"
@@ -144,7 +145,7 @@ def _run_holding_the_folder(profile: str, cores: int, executor: str | None, extr
     real_run = not any(arg.split("=")[0] in NOT_A_RUN for arg in extra)
     if real_run and executor is None:
         release_stale_lock(profile, cores)
-        for path in remove_litter(layout.root):
+        for path in [*remove_litter(layout.root), *remove_dead_scratch()]:
             print(f"removed {path}, left by an interrupted step", flush=True)
     started = time.perf_counter()
     environment = {**os.environ, LOCK_HELD: str(layout.root.resolve())}

@@ -134,3 +134,40 @@ def test_papermill_reads_every_parameter_a_notebook_declares(path):
     notebook = load_text_notebook(path)
     cell = next(cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", []))
     assert [parameter.name for parameter in PythonTranslator.inspect(cell)] == list(notebook_parameters(notebook))
+
+
+@pytest.mark.slow
+def test_a_killed_step_leaves_no_kernel_writing_and_its_scratch_is_cleared(tmp_path):
+    """Kill a step's whole process group (as Snakemake or a scheduler does) while its kernel writes:
+    the kernel dies with it at once, and the scratch folder it left is removed as a dead run's."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from glioma_lib.pipeline.notebook import SCRATCH_PREFIX, remove_dead_scratch, scratch_pid
+
+    ticks = tmp_path / "ticks.txt"
+    source = tmp_path / "writer.py"
+    (tmp_path / "jupytext.toml").write_text('formats = "py:percent"\n')
+    source.write_text('# %% tags=["parameters"]\nout = ""\n\n# %%\nimport time\n'
+                      'for _ in range(600):\n    open(out, "a").write("x")\n    time.sleep(0.05)\n')  # fmt: skip
+    scratch_root = tmp_path / "tmp"
+    scratch_root.mkdir()
+    step = subprocess.Popen([sys.executable, "-m", "glioma_lib.cli", "notebook", str(source), "--out",
+                             str(tmp_path / "out.ipynb"), "-p", "out", str(ticks)], start_new_session=True,
+                            env={**os.environ, "TMPDIR": str(scratch_root)})  # fmt: skip
+    deadline = time.time() + 60
+    while not (ticks.exists() and ticks.stat().st_size > 5) and time.time() < deadline:
+        time.sleep(0.1)
+    assert ticks.exists(), "the kernel never started writing"
+    os.killpg(step.pid, signal.SIGKILL)
+    step.wait()
+    time.sleep(0.3)
+    size = ticks.stat().st_size
+    time.sleep(1.0)
+    assert ticks.stat().st_size == size  # nothing wrote after the kill
+    left = list(scratch_root.glob(f"{SCRATCH_PREFIX}*"))
+    assert [scratch_pid(p) for p in left] == [step.pid]  # the killed step could not remove its own
+    assert remove_dead_scratch(scratch_root) == left and not list(scratch_root.glob(f"{SCRATCH_PREFIX}*"))
