@@ -1,10 +1,11 @@
 """The preprocessing cache: each (patient, format, spec, sources) computed once, read by memory map.
 
 An entry is a folder ``<cache>/<format>/<key>/`` holding ``image.npy``, ``labels.npy`` and
-``meta.json``. The key hashes every preprocessing parameter and the identity (path, size,
-modification time) of every source file, so a changed parameter or a new weak mask never reuses
-a stale entry. Entries are written to a temporary folder and renamed, so an interrupted build
-leaves nothing that reads as valid; an entry that fails to load, or whose arrays are not the size
+``meta.json``. The key hashes every preprocessing parameter and the identity (path and content
+digest) of every source file, so a changed parameter or a new weak mask never reuses a stale entry,
+and a cohort regenerated with the same bytes keeps its keys (and the runs that read them).
+Entries are written to a temporary folder and renamed, so an interrupted build leaves nothing
+that reads as valid; an entry that fails to load, or whose arrays are not the size
 recorded when it was written (a truncated file), is rebuilt, and says so.
 """
 
@@ -27,14 +28,28 @@ from glioma_lib.core.naming import MODALITIES
 from glioma_lib.inputs.formats import InputFormat
 from glioma_lib.inputs.preprocess import PreprocessSpec, preprocess
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: sources identified by content, not modification time
+
+
+_DIGESTS: dict[tuple, str] = {}  # (path, size, mtime) -> content digest, so a file is read once per process
+
+
+def content_digest(path: str | Path) -> str:
+    """SHA-256 of a file's content (memoised on its path, size and modification time)."""
+    stat = os.stat(path)
+    key = (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        _DIGESTS[key] = digest.hexdigest()
+    return _DIGESTS[key]
 
 
 def _file_identity(path: str | None) -> list | None:
-    if path is None:
-        return None
-    stat = os.stat(path)
-    return [str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns]
+    """A source file's place and content: a file regenerated with the same bytes keeps its identity."""
+    return None if path is None else [str(Path(path).resolve()), content_digest(path)]
 
 
 def cache_key(patient: str, fmt: InputFormat, spec: PreprocessSpec, paths: dict[str, str | None],

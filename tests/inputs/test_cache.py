@@ -36,6 +36,20 @@ def test_cache_key_changes_with_every_parameter(seg_row, tmp_path):
     assert len({base, *variants}) == len(variants) + 1
 
 
+def test_a_source_rewritten_with_the_same_bytes_keeps_its_key_and_other_bytes_change_it(seg_row, tmp_path):
+    import os
+    import shutil
+
+    paths = {m: str(tmp_path / f"{m}.nii.gz") for m in ("t1", "t1ce", "t2", "flair")}
+    for m, path in paths.items():
+        shutil.copyfile(seg_row[f"path_{m}"], path)
+    before = cache_key("p", FORMATS["t1ce"], SPEC, paths, None, "none")
+    os.utime(paths["t1ce"], (1, 1))  # regenerated: a new modification time, the same content
+    assert cache_key("p", FORMATS["t1ce"], SPEC, paths, None, "none") == before
+    shutil.copyfile(seg_row["path_t1"], paths["t1ce"])  # other content
+    assert cache_key("p", FORMATS["t1ce"], SPEC, paths, None, "none") != before
+
+
 def test_cache_reuses_and_rebuilds_corrupt_entries(seg_row, tmp_path):
     entry, meta = build_entry(seg_row, FORMATS["all_cropped"], SPEC, tmp_path)
     image, labels = (np.array(a) for a in entry.arrays(mmap=False))  # copies: the file is truncated below
