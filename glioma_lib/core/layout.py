@@ -316,6 +316,11 @@ class RunLayout:
         """The resolved parameters ``step`` runs with: a workflow input, rewritten only when they change."""
         return self.root / "parameters" / f"{step}.json"
 
+    def notebook_code(self, notebook: str) -> Path:
+        """The fingerprint of a notebook's code cells: a workflow input rewritten only when the code
+        changes, so an edit of its prose re-renders the book without re-running the step."""
+        return self.root / "parameters" / f"{notebook}.code.json"
+
     @property
     def logs(self) -> Path:
         return self.root / "logs"

@@ -15,7 +15,8 @@ import pandas as pd
 import yaml
 
 from glioma_lib.config.load import PROJECT_ROOT, load_config
-from glioma_lib.core.layout import RunLayout, run_of_step, training_step
+from glioma_lib.core.layout import TRAINING_STEP, RunLayout, run_of_step, training_step
+from glioma_lib.pipeline.notebook import find_notebook, load_text_notebook, refresh_rendering
 
 BOOK = PROJECT_ROOT / "book"
 
@@ -27,6 +28,14 @@ def _retitle(path: Path, title: str) -> None:
     lines = first.source.splitlines()
     first.source = "\n".join([f"# {title}", *lines[1:]])
     nbformat.write(notebook, path)
+
+
+def with_current_prose(chapter: Path, notebook: str) -> None:
+    """The notebook's current prose and captions in a copied chapter, when its code is what ran (a
+    prose-only edit re-renders without re-running the step)."""
+    executed = nbformat.read(chapter, as_version=4)
+    if refresh_rendering(executed, load_text_notebook(find_notebook(notebook))):
+        nbformat.write(executed, chapter)
 
 
 def reproducibility_page(record: dict) -> str:
@@ -158,6 +167,7 @@ def build_book(profile: str, book_dir: Path = BOOK) -> Path:
             continue
         target = chapters / path.name
         shutil.copyfile(path, target)
+        with_current_prose(target, TRAINING_STEP if run_of_step(path.stem) else path.stem)
         if run_of_step(path.stem) is not None:
             _retitle(target, f"Subtype training: {run_of_step(path.stem)}")
         attach_tables(target, chapter_tables(layout, path.stem))

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ast
 import difflib
+import hashlib
+import json
 import os
 import shutil
 import sys
@@ -66,6 +68,33 @@ def notebook_parameters(notebook: nbformat.NotebookNode) -> dict[str, Any]:
                 if isinstance(target, ast.Name):
                     defaults[target.id] = ast.literal_eval(node.value) if node.value is not None else None
     return defaults
+
+
+def code_fingerprint(source: str | Path) -> dict[str, str]:
+    """A digest of a text notebook's code cells alone: prose, captions and tags leave it unchanged."""
+    notebook = load_text_notebook(find_notebook(str(source)))
+    code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    return {"notebook": Path(str(source)).stem, "code_sha256": hashlib.sha256(json.dumps(code).encode()).hexdigest()}
+
+
+def refresh_rendering(executed: nbformat.NotebookNode, source: nbformat.NotebookNode) -> bool:
+    """Give an executed notebook the current prose of its text source (markdown cells, and the tags and
+    captions of code cells) when their code cells are the same; returns whether it did. Outputs and
+    the injected parameters stay as they ran."""
+    ran = [cell for cell in executed.cells if "injected-parameters" not in cell.metadata.get("tags", [])]
+    same = len(ran) == len(source.cells) and all(
+        a.cell_type == b.cell_type and (a.cell_type != "code" or a.source == b.source)
+        for a, b in zip(ran, source.cells, strict=True))  # fmt: skip
+    if not same:
+        return False
+    for cell, current in zip(ran, source.cells, strict=True):
+        if cell.cell_type == "markdown":
+            cell.source = current.source
+        else:  # the parameters cell keeps its remove-cell tag (the values that ran are shown instead)
+            kept = [tag for tag in cell.metadata.get("tags", []) if tag == "remove-cell"]
+            cell.metadata.update({k: v for k, v in current.metadata.items() if k != "tags"})
+            cell.metadata["tags"] = list(dict.fromkeys([*current.metadata.get("tags", []), *kept]))
+    return True
 
 
 def check_parameters(source: str | Path, parameters: dict[str, Any]) -> None:

@@ -171,3 +171,21 @@ def test_a_killed_step_leaves_no_kernel_writing_and_its_scratch_is_cleared(tmp_p
     left = list(scratch_root.glob(f"{SCRATCH_PREFIX}*"))
     assert [scratch_pid(p) for p in left] == [step.pid]  # the killed step could not remove its own
     assert remove_dead_scratch(scratch_root) == left and not list(scratch_root.glob(f"{SCRATCH_PREFIX}*"))
+
+
+def test_prose_is_refreshed_only_where_the_code_that_ran_is_the_same():
+    from glioma_lib.pipeline.notebook import code_fingerprint, refresh_rendering
+
+    source = load_text_notebook(find_notebook("04_survival"))
+    executed = nbformat.from_dict(json.loads(json.dumps(source)))
+    executed.cells.insert(2, nbformat.v4.new_code_cell("run_dir = 'x'", metadata={"tags": ["injected-parameters"]}))
+    executed.cells[1].metadata["tags"] = ["parameters", "remove-cell"]
+    executed.cells[3].outputs = [nbformat.v4.new_output("stream", text="kept")]
+    edited = nbformat.from_dict(json.loads(json.dumps(source)))
+    edited.cells[0].source = "# Survival, retitled"
+    assert refresh_rendering(executed, edited)
+    assert executed.cells[0].source == "# Survival, retitled" and executed.cells[3].outputs[0].text == "kept"
+    assert "remove-cell" in executed.cells[1].metadata["tags"] and len(executed.cells) == len(source.cells) + 1
+    edited.cells[2].source += "\nprint('changed')"  # the code cell that ran as executed.cells[3]
+    assert not refresh_rendering(executed, edited)
+    assert code_fingerprint("04_survival") == code_fingerprint(find_notebook("04_survival"))

@@ -128,7 +128,7 @@ def _every_chapter_runs_as_jupyterlab_starts_it(run_dir: Path, tmp_path: Path) -
     link.symlink_to(run_dir, target_is_directory=True)
     before = _project_files()
     try:
-        for parameters in sorted((run_dir / "parameters").glob("*.json")):
+        for parameters in _step_parameters(run_dir):
             values = {**json.loads(parameters.read_text()), "run_dir": str(link.relative_to(PROJECT_ROOT))}
             execute_notebook(parameters.stem.split("-")[0], tmp_path / "lab" / f"{parameters.stem}.ipynb", values,
                              cwd=NOTEBOOK_DIR, progress=False)  # fmt: skip
@@ -334,13 +334,20 @@ def _scheduled(profile) -> dict[str, int]:
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", output, re.M) if m.group(1) != "total"}
 
 
+def _step_parameters(run_dir) -> list[Path]:
+    """The run's step parameter files (not the notebooks' code fingerprints beside them)."""
+    return sorted(p for p in (Path(run_dir) / "parameters").glob("*.json") if not p.name.endswith(".code.json"))
+
+
 def _pretend_finished(run_dir) -> None:
     """Executed notebooks for every step, in step order, newer than the parameters they were made with."""
     import os
     import time
 
     now = time.time()
-    for i, parameters in enumerate(sorted((run_dir / "parameters").glob("*.json"))):
+    for code in (run_dir / "parameters").glob("*.code.json"):
+        os.utime(code, (now - 100, now - 100))
+    for i, parameters in enumerate(_step_parameters(run_dir)):
         os.utime(parameters, (now - 100, now - 100))
         notebook = run_dir / "notebooks" / f"{parameters.stem}.ipynb"
         notebook.parent.mkdir(exist_ok=True)
@@ -371,6 +378,23 @@ def test_a_changed_setting_reruns_exactly_its_dependants(tmp_path, section, key,
     assert _scheduled(path) == expected
     after = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "run/parameters").glob("*.json")}
     assert 0 < sum(before[name] != after[name] for name in before) <= 3  # only the steps that read the key
+
+
+def test_a_prose_only_edit_reruns_nothing_and_a_code_edit_reruns_its_step(tmp_path):
+    """A notebook's markdown changes re-render the book (its prose is refreshed from the source) but
+    re-run no step; a change to its code re-runs that step and its dependants."""
+    path = _profile(tmp_path)
+    _scheduled(path)
+    _pretend_finished(tmp_path / "run")
+    source = PROJECT_ROOT / "notebooks/07_results.py"
+    original = source.read_text()
+    try:
+        source.write_text(original + "\n# %% [markdown]\n# A new closing remark.\n")
+        assert _scheduled(path) == {}
+        source.write_text(original + "\n# %%\nprint('a new cell')\n")
+        assert _scheduled(path) == {"results": 1, "all": 1}
+    finally:
+        source.write_text(original)
 
 
 def test_snakemake_lint_is_clean():
