@@ -252,6 +252,14 @@ def write_manifest(manifest: pd.DataFrame, report: pd.DataFrame, cohort: CohortF
 def read_manifest(path: str | Path) -> pd.DataFrame:
     """A manifest written by :func:`write_manifest` (parquet keeps the nullable dtypes), checked, so a
     hand-edited one with an unknown split or a duplicate patient stops here, naming the row."""
-    manifest = pd.read_parquet(path)
+    if not Path(path).exists():
+        raise FileNotFoundError(path)
+    try:
+        manifest = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pyarrow's errors for a truncated or damaged file
+        raise InputDataError(f"the manifest cannot be read ({type(exc).__name__}): it is damaged or truncated. The "
+                             "cohort step (notebook 01) writes it: re-run that step (delete its executed notebook "
+                             "in the run's notebooks/ folder, then `glioma run`), or `glioma cohort build` again",
+                             path=path) from exc  # fmt: skip
     check_manifest(manifest, path)
     return manifest

@@ -169,3 +169,11 @@ def test_cohort_build_takes_the_split_and_geometry_flags(realdata, tmp_path):
     manifest = read_manifest(CohortFolder(out).manifest)
     assert manifest.loc[manifest["split"].isin(["train", "validation"]), "has_scna"].all()
     assert manifest["has_mr"].sum() == 1
+
+
+def test_a_truncated_manifest_is_named_with_the_step_that_writes_it(phantom_run, tmp_path):
+    damaged = tmp_path / "manifest.parquet"
+    damaged.write_bytes(phantom_run.manifest.read_bytes()[:200])
+    expected = r"manifest cannot be read.*cohort step \(notebook 01\).*manifest\.parquet"
+    with pytest.raises(InputDataError, match=expected):
+        read_manifest(damaged)
