@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from glioma_lib.cohort.readers import read_mask
 from glioma_lib.core.atomic import atomic_dir, retire_dir
+from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.layout import weak_mask_file
 from glioma_lib.core.naming import MODALITIES
 from glioma_lib.inputs.formats import InputFormat
@@ -124,7 +125,13 @@ def build_entry(row: pd.Series, fmt: InputFormat, spec: PreprocessSpec, cache_di
             return entry, entry.meta()
         print(f"the cache entry of patient {patient} ({entry.folder}) is damaged or incomplete: rebuilt", flush=True)
         retire_dir(entry.folder)
-    labels = read_mask(mask_path, patient) if mask_path else None
+    try:
+        labels = read_mask(mask_path, patient) if mask_path else None
+    except InputDataError as exc:
+        if mask_kind != "weak":
+            raise
+        raise InputDataError(f"{exc}; this weak mask is written by the weak-labelling step (notebook 02): delete "
+                             "it and re-run that step (`glioma run ... -- --forcerun weak_labels`)") from exc
     image, resized, record = preprocess(paths, labels, fmt, spec, patient, mask_path)
     meta = {"patient_id": patient, "format": fmt.name, "channels": list(fmt.channels), "mask_kind": mask_kind,
             "mask_path": mask_path, "has_labels": resized is not None, "spec": spec.key_fields(), **record}

@@ -118,3 +118,13 @@ def test_an_invalid_entry_is_retired_and_rebuilt(phantom_manifest, tmp_path):
     (entry.folder / "image.npy").write_bytes(b"truncated")
     rebuilt, _ = build_entry(row, FORMATS["t1ce"], SPEC, tmp_path)
     assert rebuilt.folder == entry.folder and rebuilt.is_valid(FORMATS["t1ce"], SPEC)
+
+
+def test_a_damaged_weak_mask_is_named_with_the_step_that_writes_it(phantom_manifest, tmp_path):
+    from glioma_lib.core.errors import InputDataError
+    from glioma_lib.core.layout import weak_mask_file
+
+    row = phantom_manifest[phantom_manifest["has_mr"] & ~phantom_manifest["has_seg_gt"]].iloc[0]
+    weak_mask_file(tmp_path, row["patient_id"]).write_bytes(b"\x1f\x8b truncated")
+    with pytest.raises(InputDataError, match=r"unreadable NIfTI.*weak-labelling step \(notebook 02\).*forcerun"):
+        build_entry(row, FORMATS["t1ce"], SPEC, tmp_path / "cache", tmp_path)
