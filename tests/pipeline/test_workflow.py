@@ -103,7 +103,20 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
     executed = nbformat.read(run_dir / "notebooks/01_data_curation.ipynb", as_version=4)
     outputs = [o.get("text", "") for c in executed.cells for o in c.get("outputs", [])]
     assert not any("Kernel is running over TCP" in text for text in outputs)
+    _attributions_follow_the_ring_runs_model(RunLayout(run_dir))
     _every_chapter_runs_as_jupyterlab_starts_it(run_dir, tmp_path)  # last: it re-runs the steps in place
+
+
+def _attributions_follow_the_ring_runs_model(layout: RunLayout) -> None:
+    """Attributions recomputed with another model keep only the arrays that model's table lists (a
+    planted array of an earlier choice goes)."""
+    from glioma_lib.analyses.step import attribution_analysis
+
+    stale = layout.attributions / "Brats18_EARLIER_CHOICE.npz"
+    stale.write_bytes(b"an array an earlier model chose")
+    table = attribution_analysis(layout, "idh-t1ce-cnn", n_steps=2)
+    assert not stale.exists() and len(table) > 0
+    assert {p.name for p in layout.attributions.glob("*.npz")} == {Path(a).name for a in table["arrays"]}
 
 
 def _project_files() -> dict[str, int]:
