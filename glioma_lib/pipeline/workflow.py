@@ -48,6 +48,11 @@ def run_folder_lock(layout: RunLayout) -> Iterator[None]:
             raise RunInProgress(f"another run of this run folder is in progress ({layout.root}, held by pid "
                                 f"{holder}); nothing was done or written. Wait for it to finish, or stop it, "
                                 "then run again") from None  # fmt: skip
+        except OSError as exc:  # a file system without locks (some network mounts): run, but say so
+            print(f"warning: the run folder cannot be locked here ({exc.strerror}); make sure no other run "
+                  f"uses {layout.root}", flush=True)
+            yield
+            return
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
