@@ -90,7 +90,7 @@ if len(with_mask):
 else:
     print("No subject in this cohort has MR images with a ground-truth mask on disk.")
 
-# %% [markdown]
+# %% [markdown] tags=["remove-cell"]
 # In JupyterLab, the same subject in an interactive viewer (choose the image, slide through the
 # axial slices); the rendered book keeps the static figure above.
 

@@ -136,7 +136,7 @@ if not external.empty:
     external_figure(external, layout.teacher_external_masks)
     plt.show()
 
-# %% [markdown]
+# %% [markdown] tags=["remove-cell"]
 # ## A weak mask, interactively
 # In JupyterLab: the teacher's four-class weak mask of the first patient that has one, over the
 # image of your choice, slice by slice (the rendered book shows the static figures above).

@@ -78,8 +78,8 @@ def code_fingerprint(source: str | Path) -> dict[str, str]:
 
 
 def refresh_rendering(executed: nbformat.NotebookNode, source: nbformat.NotebookNode) -> bool:
-    """Give an executed notebook the current prose of its text source (markdown cells, and the tags and
-    captions of code cells) when their code cells are the same; returns whether it did. Outputs and
+    """Give an executed notebook the current prose of its text source (markdown cells with their tags,
+    and the tags and captions of code cells) when their code cells are the same; returns whether it did. Outputs and
     the injected parameters stay as they ran."""
     ran = [cell for cell in executed.cells if "injected-parameters" not in cell.metadata.get("tags", [])]
     same = len(ran) == len(source.cells) and all(
@@ -89,7 +89,7 @@ def refresh_rendering(executed: nbformat.NotebookNode, source: nbformat.Notebook
         return False
     for cell, current in zip(ran, source.cells, strict=True):
         if cell.cell_type == "markdown":
-            cell.source = current.source
+            cell.source, cell.metadata = current.source, current.metadata
         else:  # the parameters cell keeps its remove-cell tag (the values that ran are shown instead)
             kept = [tag for tag in cell.metadata.get("tags", []) if tag == "remove-cell"]
             cell.metadata.update({k: v for k, v in current.metadata.items() if k != "tags"})

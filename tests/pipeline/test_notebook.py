@@ -183,7 +183,9 @@ def test_prose_is_refreshed_only_where_the_code_that_ran_is_the_same():
     executed.cells[3].outputs = [nbformat.v4.new_output("stream", text="kept")]
     edited = nbformat.from_dict(json.loads(json.dumps(source)))
     edited.cells[0].source = "# Survival, retitled"
+    edited.cells[0].metadata["tags"] = ["remove-cell"]
     assert refresh_rendering(executed, edited)
+    assert executed.cells[0].metadata["tags"] == ["remove-cell"]
     assert executed.cells[0].source == "# Survival, retitled" and executed.cells[3].outputs[0].text == "kept"
     assert "remove-cell" in executed.cells[1].metadata["tags"] and len(executed.cells) == len(source.cells) + 1
     edited.cells[2].source += "\nprint('changed')"  # the code cell that ran as executed.cells[3]
