@@ -7,11 +7,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from lifelines.plotting import add_at_risk_counts
 
 from glioma_lib.core.figures import interval_rows
 from glioma_lib.core.naming import SUBTYPES
 from glioma_lib.external.classifiers import EXTERNAL_TASKS
+from glioma_lib.survival.figures import km_panel
 
 MARKERS = ["o", "^", "s", "D", "P", "X"]
 
@@ -81,11 +81,6 @@ def risk_group_figure(km: dict[str, tuple]) -> plt.Figure:
     (fits, summary, log-rank p)), with numbers at risk below each."""
     fig, axes = plt.subplots(1, len(km), figsize=(6.2 * len(km), 5), squeeze=False)
     for ax, (cohort, (fits, _, p_value)) in zip(axes[0], km.items(), strict=True):
-        for group, fit in fits.items():
-            fit.plot_survival_function(ax=ax, label=f"{group} (median {fit.median_survival_time_:.1f} mo)")
-        ax.set_xlabel("months")
-        ax.set_ylabel("overall survival")
-        ax.set_title(f"{cohort} (log-rank p = {p_value:.1e})", fontsize=10)
-        add_at_risk_counts(*fits.values(), ax=ax, rows_to_show=["At risk"])
+        km_panel(ax, fits, cohort, p_value)
     fig.tight_layout()
     return fig

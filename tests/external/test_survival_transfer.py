@@ -53,3 +53,14 @@ def test_kaplan_meier_by_group_reports_each_group_and_the_logrank_p():
     high = summary.set_index("risk_group").loc["higher risk", "median_months"]
     assert high < summary.set_index("risk_group").loc["lower risk", "median_months"]
     assert p_value == pytest.approx(p_value)
+
+
+def test_the_risk_group_figure_has_one_panel_per_cohort():
+    from glioma_lib.external.figures import risk_group_figure
+
+    arms, survival = _cohort(120, 5)
+    risk = st.fit_scna_cox(arms, survival, k=3, penalizer=0.1).risk(arms)
+    km = st.kaplan_meier_by_group(st.risk_groups(risk, float(risk.median())), survival)
+    figure = risk_group_figure({"A": km, "B": km})
+    titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
+    assert titles[:2] == [f"A (log-rank p = {km[2]:.1e})", f"B (log-rank p = {km[2]:.1e})"]
