@@ -20,7 +20,8 @@ def _cohort_phantom(args: argparse.Namespace) -> None:
 
 
 def _cohort_build(args: argparse.Namespace) -> None:
-    from glioma_lib.cohort.manifest import CohortSources, build_manifest, write_manifest
+    from glioma_lib.cohort.manifest import build_manifest, write_manifest
+    from glioma_lib.cohort.sources import CohortSources
     from glioma_lib.core.layout import CohortFolder
 
     for given in (args.phantom, args.realdata, args.brats):
@@ -80,11 +81,12 @@ def _is_json(text: str) -> bool:
 
 
 def _predict(args: argparse.Namespace) -> None:
+    from glioma_lib.core.layout import PredictionFolder
     from glioma_lib.pipeline.predict import predict
 
     table = predict(args.input, args.output, args.model, args.device)
     counts = ", ".join(f"{n} {status}" for status, n in table["status"].value_counts().items())
-    print(f"{len(table)} patients ({counts}) -> {args.output}/predictions.csv")
+    print(f"{len(table)} patients ({counts}) -> {PredictionFolder(args.output).table}")
 
 
 def _export(args: argparse.Namespace) -> None:

@@ -20,21 +20,7 @@
 
 # %% tags=["parameters"]
 run_dir = "runs/default"
-source = "phantom"  # "phantom" or "real"
-n_mr = 60
-n_scna_only = 40
-shape = [96, 96, 64]
-phantom_seed = 0
-realdata = "../shared/realdata"
-brats_root = None
-require_all_mapped = False
-scna_segments = None  # a segment file instead of the arm-level SCNA table
-cytobands = None  # with scna_segments: the cytoband table of its genome build
-accept_unusual_geometry = False  # use scans that do not look BraTS-preprocessed, listing them
-split_requires = ["mr"]  # train and validation are drawn among the labelled patients with these
-validation_fraction = 0.25
-split_seed = 0
-workers = 1  # processes that render phantom subjects
+settings = {}  # the cohort section (glioma_lib.config.schema.CohortSettings); what is not given: config/config.yaml
 
 # %% tags=["hide-input"]
 
@@ -44,11 +30,13 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import display
 
-from glioma_lib.cohort import readers, summary
+from glioma_lib.cohort import summary
 from glioma_lib.cohort.manifest import read_manifest
-from glioma_lib.cohort.phantom import PhantomConfig, oracle_auc
-from glioma_lib.cohort.step import prepare_cohort
+from glioma_lib.cohort.phantom import oracle_auc
+from glioma_lib.cohort.step import phantom_config, prepare_cohort
 from glioma_lib.config.load import work_in_project_root
+from glioma_lib.config.steps import notebook_settings
+from glioma_lib.core import nifti
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.figures import modality_panel, slice_viewer
 from glioma_lib.core.layout import RunLayout
@@ -57,17 +45,7 @@ from glioma_lib.core.naming import DAYS_PER_MONTH, MODALITIES
 work_in_project_root()  # JupyterLab starts a kernel in notebooks/: paths are relative to the project root
 set_book_display()
 
-cohort = {
-    "source": source,
-    "phantom": {"n_mr": n_mr, "n_scna_only": n_scna_only, "shape": shape, "seed": phantom_seed},
-    "real": {"realdata": realdata, "brats_root": brats_root, "require_all_mapped": require_all_mapped,
-             "scna_segments": scna_segments, "cytobands": cytobands},
-    "accept_unusual_geometry": accept_unusual_geometry,
-    "split_requires": split_requires,
-    "validation_fraction": validation_fraction,
-    "seed": split_seed,
-    "workers": workers,
-}
+cohort = notebook_settings("01_data_curation", settings)
 layout = RunLayout(run_dir)
 manifest = read_manifest(prepare_cohort(cohort, layout))
 print(f"{len(manifest)} patients in the manifest ({layout.manifest})")
@@ -83,7 +61,7 @@ with_mask = manifest[manifest["has_seg_gt"]]
 if len(with_mask):
     row = with_mask.sort_values(["split", "patient_id"]).iloc[0]
     images = {m: nib.load(row[f"path_{m}"]).get_fdata() for m in MODALITIES}
-    mask = readers.read_mask(row["path_seg"], row["patient_id"])
+    mask = nifti.read_mask(row["path_seg"], row["patient_id"])
     subtype = row["subtype"] if pd.notna(row["subtype"]) else "subtype unknown"
     fig = modality_panel(images, mask, f"{row['patient_id']} ({subtype})")
     plt.show()
@@ -132,8 +110,8 @@ display(summary.validation_power(manifest))
 # play no part in setting it.
 
 # %%
-if source == "phantom":
-    ceiling = oracle_auc(PhantomConfig(n_mr=n_mr, n_scna_only=n_scna_only, shape=tuple(shape), seed=phantom_seed))
+if cohort.source == "phantom":
+    ceiling = oracle_auc(phantom_config(cohort))
     display(pd.DataFrame({"oracle AUC (planted imaging cues)": ceiling}).rename(index={"idh": "IDH", "codel": "1p/19q"})
             .round(3))
 else:

@@ -19,14 +19,7 @@
 
 # %% tags=["parameters"]
 run_dir = "runs/default"
-teacher_epochs = 40
-teacher_lr = 2e-3
-shape = [64, 64, 64]
-checkpoint = None  # path to a four-channel, four-class 3D-ESPNet state dict, or None to train one
-held_out_fraction = 0.25
-seed = 0
-device = "auto"  # CUDA when there is one
-external_scans = "../shared/realdata/brats_mr"  # BraTS subjects outside the cohort, with masks, or None
+settings = {}  # the weak_labels section (glioma_lib.config.schema.WeakLabelSettings); what is not given: config/config.yaml
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -35,12 +28,12 @@ import pandas as pd
 from IPython.display import display
 
 from glioma_lib.cohort.manifest import read_manifest
-from glioma_lib.cohort.readers import read_mask
 from glioma_lib.config.load import work_in_project_root
+from glioma_lib.config.steps import notebook_settings
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.figures import LABEL_COLOURS, axial, slice_viewer, tumour_slice
 from glioma_lib.core.layout import RunLayout, weak_mask_file
-from glioma_lib.inputs.preprocess import PreprocessSpec
+from glioma_lib.core.nifti import read_mask
 from glioma_lib.weak_labels.external import EXTERNAL_REFERENCE, external_figure
 from glioma_lib.weak_labels.step import weak_labelling, weak_mask_example
 from glioma_lib.weak_labels.teacher import PUBLISHED_WT_DICE
@@ -49,8 +42,8 @@ work_in_project_root()  # JupyterLab starts a kernel in notebooks/: paths are re
 set_book_display()
 
 layout = RunLayout(run_dir)
-result = weak_labelling(layout, PreprocessSpec(shape=tuple(shape)), teacher_epochs, checkpoint,
-                        held_out_fraction, seed, teacher_lr, device=device, external_scans=external_scans)
+weak_labels = notebook_settings("02_weak_labelling", settings)
+result = weak_labelling(layout, weak_labels)
 quality = result["quality"]
 print(f"teacher trained on {len(result['teacher_training'])} patients, scored on {len(result['held_out'])} held out")
 
@@ -126,7 +119,7 @@ plt.show()
 # %%
 external = quality[quality["reference"] == EXTERNAL_REFERENCE]
 if external.empty:
-    print(f"No scans outside the cohort were scored (external_scans: {external_scans}: not given, not found here, "
+    print(f"No scans outside the cohort were scored (external_scans: {weak_labels.external_scans}: not given, not found here, "
           "or every subject with a mask there is in the cohort).")
 else:
     display(external.set_index("patient_id")[["dice_WT", "dice_TC", "dice_ET", "teacher_WT_ml", "mask_WT_ml"]])

@@ -25,31 +25,9 @@
 
 # %% tags=["parameters"]
 run_dir = "runs/default"
-task = "idh"  # "idh" or "codel"
-input_format = "t1ce"
-model = "mtl"  # "mtl" or "cnn"
-use_scna = False
-labelled_limit = None  # keep only this many labelled training patients (label-efficiency runs)
-updates = 1400  # optimiser steps per trial, the same for every model
-evaluations = 50  # checkpoints scored per trial
-evaluate_from = 0.0  # fraction of the updates before the first candidate checkpoint
-trials = 10
-seed = 0
-batch_size = 4  # labelled patients per update (MTL: with unlabelled_per_batch > 0)
-unlabelled_per_batch = 0  # MTL: unlabelled scans added to each batch; 0: mixed batches, as in the paper
-lr = 1e-4
-head_lr_factor = 1.0  # the classification branch learns at lr x this (the same for CNN and MTL)
-norm = "group"  # "group" or "batch" (the paper's)
-pooled_levels = 1  # encoder levels pooled into the classification branch (1: the deepest, the paper's)
-init_from_teacher = False  # start from the weak-label teacher's segmentation weights
-device = "auto"
-batch_trials = False  # train the trials as one stacked model (the same numbers; faster on a GPU)
+run = "idh-t1ce-mtl"  # task-format-model[-scna][-nN], as in the run folder's train/
+settings = {}  # the run's settings (glioma_lib.config.schema.RunSettings); what is not given: config/config.yaml
 restart = False  # discard checkpoints made with other settings instead of stopping on them
-shape = [64, 64, 64]
-margin = 2
-empty_mask_policy = "centre"
-pca_dim = 50
-bootstrap = 1000
 
 # %% tags=["hide-input"]
 import json
@@ -59,26 +37,19 @@ import pandas as pd
 from IPython.display import display
 
 from glioma_lib.config.load import work_in_project_root
+from glioma_lib.config.steps import notebook_settings
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.layout import RunLayout
-from glioma_lib.inputs.preprocess import PreprocessSpec
 from glioma_lib.training.figures import learning_curves, roc_figure
-from glioma_lib.training.run import TrainConfig
 from glioma_lib.training.step import subtype_training
 
 work_in_project_root()  # JupyterLab starts a kernel in notebooks/: paths are relative to the project root
 set_book_display()
 
-config = TrainConfig(task=task, input_format=input_format, model=model, use_scna=use_scna, updates=updates,
-                     evaluations=evaluations, evaluate_from=evaluate_from, trials=trials, seed=seed, batch_size=batch_size,
-                     unlabelled_per_batch=unlabelled_per_batch, lr=lr, head_lr_factor=head_lr_factor, norm=norm,
-                     pooled_levels=pooled_levels,
-                     labelled_limit=labelled_limit, init_from_teacher=init_from_teacher, device=device,
-                     bootstrap=bootstrap, batch_trials=batch_trials)
-spec = PreprocessSpec(shape=tuple(shape), margin=margin, empty_mask_policy=empty_mask_policy)
-run = subtype_training(RunLayout(run_dir), config, spec, pca_dim=pca_dim, restart=restart)
-auc = json.loads(run.auc.read_text())
-metrics = pd.read_parquet(run.metrics)
+run_settings = notebook_settings("03_subtype_training", settings, run=run)
+trained = subtype_training(RunLayout(run_dir), run_settings, restart=restart)
+auc = json.loads(trained.auc.read_text())
+metrics = pd.read_parquet(trained.metrics)
 
 # %% [markdown]
 # ## AUCs
@@ -109,7 +80,7 @@ plt.show()
 # ## ROC curves
 
 # %% mystnb={"figure": {"caption": "Validation ROC curves of each trial's selected checkpoint (grey) and of the trials' averaged probabilities (blue), with the honest AUC and its bootstrap 95% CI."}}
-predictions = pd.read_parquet(run.validation_predictions)
+predictions = pd.read_parquet(trained.validation_predictions)
 roc_figure(predictions, auc)
 plt.show()
 
@@ -119,5 +90,5 @@ plt.show()
 # centred box when no usable mask existed).
 
 # %%
-index = pd.read_csv(run.cache_index)
+index = pd.read_csv(trained.cache_index)
 display(index.groupby(["mask_kind", "crop"]).size().rename("patients").to_frame())

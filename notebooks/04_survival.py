@@ -17,13 +17,7 @@
 
 # %% tags=["parameters"]
 run_dir = "runs/default"
-runs = None  # list of training-run names, or None for every IDH MTL run in the run folder
-penalizer = 0.1
-k = 5
-bootstrap = 1000
-pca_dim = 50
-comparison_format = "t1ce"  # fixed in advance, as the paper does: MR+SCNA vs SCNA PCs and vs MR alone
-tcga_clinical = "../shared/realdata/tcga_clinical/ceccarelli2016_table_s1a.csv"  # real table, or None
+settings = {}  # the survival step's settings (glioma_lib.config.steps.SurvivalStep); what is not given: config/config.yaml
 
 # %% tags=["hide-input"]
 from pathlib import Path
@@ -33,8 +27,9 @@ import pandas as pd
 from IPython.display import display
 
 from glioma_lib.cohort.manifest import read_manifest
-from glioma_lib.cohort.readers import read_ceccarelli
+from glioma_lib.cohort.tcga import read_ceccarelli
 from glioma_lib.config.load import work_in_project_root
+from glioma_lib.config.steps import notebook_settings
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.core.paper_values import TCGA_MEDIAN_SURVIVAL_MONTHS
@@ -47,7 +42,8 @@ work_in_project_root()  # JupyterLab starts a kernel in notebooks/: paths are re
 set_book_display()
 
 layout = RunLayout(run_dir)
-result = survival_analysis(layout, runs, penalizer, k, bootstrap, pca_dim, comparison_format=comparison_format)
+survival = notebook_settings("04_survival", settings)
+result = survival_analysis(layout, survival)
 
 # %% [markdown]
 # ## Kaplan-Meier by subtype (Fig. 3)
@@ -55,8 +51,8 @@ result = survival_analysis(layout, runs, penalizer, k, bootstrap, pca_dim, compa
 # the paper quotes, then on this run's cohort.
 
 # %% mystnb={"figure": {"caption": "Kaplan-Meier overall survival by WHO 2016 subtype on the real TCGA table (Ceccarelli 2016, Table S1A), with medians, 95% bands and numbers at risk (the paper's Fig. 3).", "name": "fig-km-tcga"}}
-if tcga_clinical and Path(tcga_clinical).exists():
-    clinical, _ = read_ceccarelli(tcga_clinical)
+if Path(survival.tcga_clinical).exists():
+    clinical, _ = read_ceccarelli(survival.tcga_clinical)
     fits, summary, p_value = kaplan_meier_by_subtype(clinical)
     km_figure(fits, "TCGA glioma, Ceccarelli 2016 (real data)", p_value)
     plt.show()
@@ -64,7 +60,7 @@ else:
     print("The real TCGA clinical table is not available here.")
 
 # %%
-if tcga_clinical and Path(tcga_clinical).exists():
+if Path(survival.tcga_clinical).exists():
     display(summary.assign(paper_median_months=summary["subtype"].map(TCGA_MEDIAN_SURVIVAL_MONTHS)))
 
 # %% mystnb={"figure": {"caption": "Kaplan-Meier overall survival by WHO 2016 subtype in this run's cohort.", "name": "fig-km-cohort"}}

@@ -17,10 +17,7 @@
 
 # %% tags=["parameters"]
 run_dir = "runs/default"
-run = "idh-t1ce-mtl"
-threshold = 0.5
-min_necrosis = 0.1
-ig_steps = 32
+settings = {}  # the chapter's settings (glioma_lib.config.steps.RingStep); what is not given: config/config.yaml
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -30,6 +27,7 @@ from IPython.display import display
 from glioma_lib.analyses.figures import attribution_figure, status_bars
 from glioma_lib.analyses.step import attribution_analysis, ring_grade_analysis
 from glioma_lib.config.load import work_in_project_root
+from glioma_lib.config.steps import notebook_settings
 from glioma_lib.core import paper_values
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.layout import RunLayout
@@ -38,7 +36,9 @@ work_in_project_root()  # JupyterLab starts a kernel in notebooks/: paths are re
 set_book_display()
 
 layout = RunLayout(run_dir)
-result = ring_grade_analysis(layout, run, threshold, min_necrosis)
+ring = notebook_settings("05_ring_enhancement_grade", settings)
+run = ring.run
+result = ring_grade_analysis(layout, ring)
 table, summary = result["table"], result["summary"]
 print(f"{len(table)} MR patients scored: {table['mask_source'].value_counts().to_dict()}")
 
@@ -96,7 +96,7 @@ plt.show()
 # %% mystnb={"figure": {"caption": "Integrated-gradients attributions of the predicted class over T1ce for validation patients classified correctly and wrongly, with and without ring enhancement (the paper's Fig. 4 A-F); red pushes towards the predicted class.", "name": "fig-attributions"}}
 trained = layout.run(run).validation_predictions.exists()
 if trained:
-    attributions = attribution_analysis(layout, run, ig_steps)
+    attributions = attribution_analysis(layout, run, ring.ig_steps)
     attribution_figure(attributions)
     plt.show()
 else:

@@ -22,9 +22,7 @@
 
 # %% tags=["parameters"]
 run_dir = "runs/default"
-seed = 0
-real_arm_table = "../shared/realdata/tcga_scna_arm/arm_level_scna_786.csv"  # or None
-real_clinical = "../shared/realdata/tcga_scna_arm/clinical_786.csv"
+settings = {}  # the UMAP settings (glioma_lib.config.schema.UmapSettings); what is not given: config/config.yaml
 
 # %% tags=["hide-input"]
 from pathlib import Path
@@ -35,14 +33,16 @@ from IPython.display import display
 from glioma_lib.analyses.figures import umap_figure
 from glioma_lib.analyses.step import arm_level_scna, umap_analysis
 from glioma_lib.cohort.manifest import read_manifest
-from glioma_lib.cohort.readers import read_arm_table, read_scna_clinical_786
+from glioma_lib.cohort.tcga import read_arm_table, read_scna_clinical_786
 from glioma_lib.config.load import work_in_project_root
+from glioma_lib.config.steps import notebook_settings
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.layout import RunLayout
 
 work_in_project_root()  # JupyterLab starts a kernel in notebooks/: paths are relative to the project root
 set_book_display()
 
+umap = notebook_settings("06_scna_umap", settings)
 layout = RunLayout(run_dir)
 layout.analyses.mkdir(parents=True, exist_ok=True)
 
@@ -55,7 +55,7 @@ if arms is None:
     print("This cohort has no SCNA data.")
 else:
     manifest = read_manifest(layout.manifest).dropna(subset=["tcga_id"]).set_index("tcga_id")
-    cohort = umap_analysis(layout, "cohort", arms, manifest["subtype"], seed)
+    cohort = umap_analysis(layout, "cohort", arms, manifest["subtype"], umap.seed)
     umap_figure(cohort["coordinates"], f"SCNA of this run's cohort ({len(arms)} patients)")
     plt.show()
 
@@ -68,15 +68,15 @@ if arms is not None:
 # Subtypes from the table's clinical file (WHO 2021 names mapped to the 2016 subtypes).
 
 # %% mystnb={"figure": {"caption": "UMAP of the real TCGA arm-level SCNA table (786 patients) coloured by WHO subtype.", "name": "fig-umap-tcga"}}
-if real_arm_table and Path(real_arm_table).exists():
-    real = read_arm_table(real_arm_table)
-    subtypes = read_scna_clinical_786(real_clinical)["subtype"]
-    tcga = umap_analysis(layout, "tcga_786", real, subtypes, seed)
+if umap.real_arm_table and Path(umap.real_arm_table).exists():
+    real = read_arm_table(umap.real_arm_table)
+    subtypes = read_scna_clinical_786(umap.real_clinical)["subtype"]
+    tcga = umap_analysis(layout, "tcga_786", real, subtypes, umap.seed)
     umap_figure(tcga["coordinates"], "TCGA glioma arm-level SCNA (real data, 786 patients)")
     plt.show()
 
 # %%
-if real_arm_table and Path(real_arm_table).exists():
+if umap.real_arm_table and Path(umap.real_arm_table).exists():
     display(tcga["separation"])
 else:
     print("The real arm-level table is not available here.")

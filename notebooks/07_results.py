@@ -19,9 +19,7 @@
 
 # %% tags=["parameters"]
 run_dir = "runs/default"
-runs = []  # training-run names; [] for every finished run in the run folder
-pca_dim = 50
-bootstrap = 1000
+settings = {}  # the chapter's settings (glioma_lib.config.steps.ResultsStep); what is not given: config/config.yaml
 
 # %% tags=["remove-input"]
 import matplotlib.pyplot as plt
@@ -29,6 +27,7 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from glioma_lib.config.load import work_in_project_root
+from glioma_lib.config.steps import notebook_settings
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.inputs.step import scna_embedding
@@ -39,8 +38,8 @@ work_in_project_root()  # JupyterLab starts a kernel in notebooks/: paths are re
 set_book_display()
 
 layout = RunLayout(run_dir)
-runs = runs or layout.finished_runs()
-tables = results_tables(layout, runs, scna_embedding(layout, pca_dim), bootstrap)
+results = notebook_settings("07_results", settings)
+tables = results_tables(layout, results.runs, scna_embedding(layout, results.pca_dim), results.bootstrap)
 aucs = tables["aucs"]
 
 # %% [markdown]

@@ -31,20 +31,14 @@
 
 # %% tags=["parameters"]
 run_dir = "runs/default"
-tcga_arm_table = "../shared/realdata/tcga_scna_arm/arm_level_scna_786.csv"  # or None
-tcga_clinical = "../shared/realdata/tcga_scna_arm/clinical_786.csv"
-cohorts = {}  # external.cohorts of the settings; {}: those of config/config.yaml (GLASS and Capper)
-threshold = 0.5
-bootstrap = 1000
-seed = 0
-k = 5
-penalizer = 0.1
+settings = {}  # the step's settings (glioma_lib.config.steps.ExternalStep); what is not given: config/config.yaml
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from glioma_lib.config.load import work_in_project_root
+from glioma_lib.config.steps import notebook_settings
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.external.figures import (
@@ -54,19 +48,18 @@ from glioma_lib.external.figures import (
     reliability_figure,
     risk_group_figure,
 )
-from glioma_lib.external.step import configured_cohorts, external_validation, findings, missing_inputs
+from glioma_lib.external.step import external_validation, findings, missing_inputs
 
 work_in_project_root()  # JupyterLab starts a kernel in notebooks/: paths are relative to the project root
 set_book_display()
 
-cohorts = cohorts or configured_cohorts()
-missing = missing_inputs(tcga_arm_table, tcga_clinical, cohorts)
+external = notebook_settings("08_external_validation", settings)
+missing = missing_inputs(external)
 if missing:
     display(Markdown("**Skipped**: " + "; ".join(missing) + "."))
     result = None
 else:
-    result = external_validation(RunLayout(run_dir), cohorts, tcga_arm_table, tcga_clinical, threshold, bootstrap,
-                                 seed, k, penalizer)
+    result = external_validation(RunLayout(run_dir), external)
     display(result["cohorts"])
 
 # %% [markdown]

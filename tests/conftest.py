@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import torch
 
-from glioma_lib.cohort.manifest import CohortSources, build_manifest, write_manifest
+from glioma_lib.cohort.manifest import build_manifest, write_manifest
 from glioma_lib.cohort.phantom import PhantomConfig, generate
-from glioma_lib.cohort.step import record_sources
+from glioma_lib.cohort.sources import CohortSources, record_sources
 from glioma_lib.core.layout import RunLayout
 
 

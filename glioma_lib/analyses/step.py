@@ -9,21 +9,22 @@ import pandas as pd
 import torch
 
 from glioma_lib.analyses.attribution import ClassLogits, integrated_gradients
-from glioma_lib.analyses.ring import DEFAULT_MIN_NECROSIS, DEFAULT_THRESHOLD, ring_score
+from glioma_lib.analyses.ring import ring_score
 from glioma_lib.analyses.scna_umap import subtype_separation, umap_embedding
 from glioma_lib.analyses.stats import auc_against, binary_correlation
 from glioma_lib.cohort.manifest import load_scna, read_manifest
 from glioma_lib.cohort.phantom import planted_truth
-from glioma_lib.cohort.readers import genes_to_arms, read_gene_to_arm, read_mask
-from glioma_lib.cohort.step import load_sources
+from glioma_lib.cohort.sources import load_sources
+from glioma_lib.cohort.tcga import genes_to_arms, read_gene_to_arm
+from glioma_lib.config.steps import RingStep
 from glioma_lib.core.atomic import atomic_path, remove_unlisted, write_json, write_table
 from glioma_lib.core.layout import RunLayout, weak_mask_file
+from glioma_lib.core.nifti import read_mask
 from glioma_lib.inputs.cache import CacheEntry
-from glioma_lib.models.checkpoint import load_model
+from glioma_lib.models.checkpoint import load_checkpoint_model
 
 
-def ring_table(layout: RunLayout, threshold: float = DEFAULT_THRESHOLD,
-               min_necrosis: float = DEFAULT_MIN_NECROSIS) -> pd.DataFrame:
+def ring_table(layout: RunLayout, threshold: float, min_necrosis: float) -> pd.DataFrame:
     """Ring score and flag of every MR patient, from the ground-truth mask or else the weak 4-class mask."""
     manifest = read_manifest(layout.manifest)
     rows = []
@@ -80,9 +81,10 @@ def ring_grade_summary(table: pd.DataFrame, predictions: pd.DataFrame | None) ->
     return summary
 
 
-def ring_grade_analysis(layout: RunLayout, run: str = "idh-t1ce-mtl", threshold: float = DEFAULT_THRESHOLD,
-                        min_necrosis: float = DEFAULT_MIN_NECROSIS) -> dict:
-    """Ring and grade tables and statistics, written under analyses/."""
+def ring_grade_analysis(layout: RunLayout, settings: RingStep) -> dict:
+    """Ring and grade tables and statistics, written under analyses/ (``settings.run``: the IDH
+    run whose predictions are compared with ring and grade)."""
+    run, threshold, min_necrosis = settings.run, settings.threshold, settings.min_necrosis
     table = ring_table(layout, threshold, min_necrosis)
     summary = ring_grade_summary(table, idh_predictions(layout, run))
     summary["planted_agreement"] = planted_ring_agreement(layout, table)
@@ -92,12 +94,11 @@ def ring_grade_analysis(layout: RunLayout, run: str = "idh-t1ce-mtl", threshold:
     return {"table": table, "summary": summary}
 
 
-def attribution_analysis(layout: RunLayout, run: str = "idh-t1ce-mtl", n_steps: int = 32,
-                         trial: int = 0) -> pd.DataFrame:
+def attribution_analysis(layout: RunLayout, run: str, n_steps: int, trial: int = 0) -> pd.DataFrame:
     """Integrated gradients for one correctly and one wrongly classified validation patient with and
     without ring enhancement (the paper's Fig. 4 A-F); arrays saved under analyses/attributions/."""
     index = pd.read_csv(layout.run(run).cache_index).set_index("patient_id")
-    model = load_model(layout.run(run).checkpoint(trial, "best"))
+    model = load_checkpoint_model(layout.run(run).checkpoint(trial, "best"))
     rings = pd.read_csv(layout.ring_table).set_index("patient_id")
     predictions = idh_predictions(layout, run).join(rings[["ring", "idh_mutant"]], how="inner").dropna()
     predictions["correct"] = (predictions["p_idh_mutant"] >= 0.5) == predictions["idh_mutant"].astype(bool)
@@ -109,14 +110,15 @@ def attribution_analysis(layout: RunLayout, run: str = "idh-t1ce-mtl", n_steps: 
         image = torch.from_numpy(np.array(CacheEntry(index.loc[patient, "entry"]).arrays()[0]))
         target = int(part.loc[patient, "p_idh_mutant"] >= 0.5)  # attribute the predicted class
         attributions, delta = integrated_gradients(ClassLogits(model), image, target, n_steps)
-        path = out_dir / f"{patient}.npz"
+        path = layout.attribution_arrays(patient)
         with atomic_path(path, suffix=".npz") as tmp:
             np.savez(tmp, image=image.numpy(), attributions=attributions)
         rows.append({"patient_id": patient, "correct": bool(correct), "ring": bool(ring), "target": target,
                      "p_idh_mutant": float(part.loc[patient, "p_idh_mutant"]), "convergence_delta": delta,
                      "arrays": str(path)})  # fmt: skip
     table = pd.DataFrame(rows)
-    remove_unlisted(out_dir, "*.npz", {Path(row["arrays"]) for row in rows})  # an earlier model's choices
+    kept = {Path(row["arrays"]) for row in rows}
+    remove_unlisted(out_dir, layout.attribution_arrays("*").name, kept)  # an earlier model's choices go
     write_table(table, layout.attributions_table)
     return table
 

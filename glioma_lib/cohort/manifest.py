@@ -6,13 +6,13 @@ structural check passes; value faults are kept in the curation report beside it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from glioma_lib.cohort import readers, segments
+from glioma_lib.cohort import brats, segments, tables, tcga
+from glioma_lib.cohort.sources import CohortSources
 from glioma_lib.core.atomic import write_tables
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.layout import CohortFolder
@@ -25,79 +25,37 @@ MANIFEST_COLUMNS = [
 ]  # fmt: skip
 
 
-BRATS_SPACING_MM = 1.0
-
-
-@dataclass(frozen=True)
-class CohortSources:
-    """Where a cohort's inputs live; any may be None when that kind of data is absent. ``spacing_mm``:
-    the voxel size its scans must have (BraTS: 1 mm; None for the phantom, reduced on purpose)."""
-
-    clinical: Path
-    name_mapping: Path | None = None
-    brats_root: Path | None = None
-    scna_genes: Path | None = None
-    scna_arms: Path | None = None
-    gene_to_arm: Path | None = None
-    scna_segments: Path | None = None
-    cytobands: Path | None = None
-    spacing_mm: float | None = BRATS_SPACING_MM
-
-    @classmethod
-    def phantom(cls, root: str | Path) -> CohortSources:
-        """The layout written by ``glioma cohort phantom``."""
-        root = Path(root)
-        return cls(clinical=root / "tcga/clinical.csv", name_mapping=root / "brats/name_mapping.csv",
-                   brats_root=root / "brats", scna_genes=root / "tcga/scna_thresholded_by_genes.tsv",
-                   gene_to_arm=root / "tcga/gene_to_arm.csv", spacing_mm=None)  # fmt: skip
-
-    @classmethod
-    def realdata(cls, root: str | Path, brats_root: str | Path | None = None,
-                 scna_segments: str | Path | None = None, cytobands: str | Path | None = None) -> CohortSources:
-        """The layout of ``shared/realdata`` (arm-level SCNA), with an optional BraTS folder; a segment
-        file (with the cytoband table of its genome build) replaces the arm-level table."""
-        root = Path(root)
-        segmented = scna_segments is not None
-        return cls(clinical=root / "tcga_clinical/ceccarelli2016_table_s1a.csv",
-                   name_mapping=root / "brats_tcga_mapping/name_mapping.csv",
-                   brats_root=None if brats_root is None else Path(brats_root),
-                   scna_arms=None if segmented else root / "tcga_scna_arm/arm_level_scna_786.csv",
-                   gene_to_arm=root / "tcga_scna_arm/gene_to_arm_23109.csv",
-                   scna_segments=Path(scna_segments) if segmented else None,
-                   cytobands=None if cytobands is None else Path(cytobands))  # fmt: skip
-
-
 def load_scna(sources: CohortSources, issues: list | None = None) -> pd.DataFrame | None:
     """Patients x features SCNA: gene level when available (the paper's input), else arm level (an
     arm table, or segments summarised to arms with the cytoband table). Which sample stood for a
     patient with several is appended to ``issues``."""
     if sources.scna_genes is not None:
-        return readers.read_xena_gistic(sources.scna_genes, issues)
+        return tcga.read_xena_gistic(sources.scna_genes, issues)
     if sources.scna_arms is not None:
-        return readers.read_arm_table(sources.scna_arms, issues)
+        return tcga.read_arm_table(sources.scna_arms, issues)
     if sources.scna_segments is not None:
         if sources.cytobands is None:
             raise InputDataError("segment-level SCNA needs a cytoband table of its genome build (hg19 or hg38, "
                                  "e.g. UCSC cytoBand.txt) to summarise segments to chromosome arms",
                                  path=sources.scna_segments)  # fmt: skip
         arms = segments.segment_file_to_arms(sources.scna_segments, sources.cytobands, issues)
-        return readers.one_sample_per_patient(arms, sources.scna_segments, issues)
+        return tcga.one_sample_per_patient(arms, sources.scna_segments, issues)
     return None
 
 
 def _mr_rows(sources: CohortSources, require_all_mapped: bool, accept_unusual_geometry: bool,
              issues: list) -> pd.DataFrame:
     """One row per BraTS subject: listed in the mapping, found on disk, or both."""
-    mapping = (readers.read_name_mapping(sources.name_mapping) if sources.name_mapping
+    mapping = (brats.read_name_mapping(sources.name_mapping) if sources.name_mapping
                else pd.DataFrame(columns=["brats_id", "tcga_id"]))  # fmt: skip
-    folders = readers.find_brats_subjects(sources.brats_root) if sources.brats_root else {}
+    folders = brats.find_brats_subjects(sources.brats_root) if sources.brats_root else {}
     rows = {r["brats_id"]: {"brats_id": r["brats_id"], "tcga_id": r["tcga_id"]}
             for r in mapping.to_dict("records")}
     for subject in folders:  # a folder named by TCGA barcode links to its patient without a mapping
         if subject not in rows:
-            rows[subject] = {"brats_id": subject, "tcga_id": readers.tcga_patient_of_subject(subject)}
+            rows[subject] = {"brats_id": subject, "tcga_id": brats.tcga_patient_of_subject(subject)}
             if rows[subject]["tcga_id"] is None:
-                issues.append(readers.CurationIssue(subject, "tcga_id", subject, "not in the name mapping and not "
+                issues.append(tables.CurationIssue(subject, "tcga_id", subject, "not in the name mapping and not "
                                                     "named by a TCGA barcode: kept as an unlabelled scan",
                                                     str(folders[subject])))  # fmt: skip
     if sources.brats_root is not None:
@@ -107,23 +65,23 @@ def _mr_rows(sources: CohortSources, require_all_mapped: bool, accept_unusual_ge
             expected = Path(sources.brats_root) / subject
             if require_all_mapped:
                 raise InputDataError("the name mapping lists a subject whose folder is missing", subject, expected)
-            issues.append(readers.CurationIssue(subject, "mr", str(expected), "folder not found",
+            issues.append(tables.CurationIssue(subject, "mr", str(expected), "folder not found",
                                                 str(sources.name_mapping)))
     reference = None  # (subject, orientation) of the first subject: every other must match it
     for subject, row in sorted(rows.items()):
         row["has_mr"] = subject in folders
         if subject in folders:
-            paths = readers.subject_paths(subject, folders[subject])
-            check = readers.validate_subject(subject, paths, sources.spacing_mm, accept_unusual_geometry)
+            paths = brats.subject_paths(subject, folders[subject])
+            check = brats.validate_subject(subject, paths, sources.spacing_mm, accept_unusual_geometry)
             issues += check.accepted
             reference = reference or (subject, check.orientation)
-            fault = readers.orientation_fault(subject, check.orientation, reference)
+            fault = brats.orientation_fault(subject, check.orientation, reference)
             if fault and not accept_unusual_geometry:
-                raise InputDataError(f"{fault}; {readers.BRATS_PREPROCESSING}", subject, paths["t1"])
+                raise InputDataError(f"{fault}; {brats.BRATS_PREPROCESSING}", subject, paths["t1"])
             if fault:
-                issues.append(readers.CurationIssue(subject, "mr_geometry", fault,
+                issues.append(tables.CurationIssue(subject, "mr_geometry", fault,
                                                     "accepted (accept_unusual_geometry)", str(paths["t1"])))
-            row["mr_naming"] = readers.subject_naming(subject, folders[subject])  # the layout, per folder
+            row["mr_naming"] = brats.subject_naming(subject, folders[subject])  # the layout, per folder
             row.update({f"path_{k}": None if v is None else str(v.resolve()) for k, v in paths.items()})
     table = pd.DataFrame(list(rows.values()))
     return table if len(table) else pd.DataFrame(columns=["brats_id", "tcga_id", "has_mr"])  # an MR-less cohort
@@ -146,7 +104,7 @@ def _assign_splits(manifest: pd.DataFrame, validation_fraction: float, seed: int
                                 "clinical_only"), index=manifest.index)  # fmt: skip
     for row in manifest[labelled & ~eligible & manifest["has_mr"]].itertuples():
         missing = [need for need in requires if not getattr(row, SPLIT_NEEDS[need])]
-        issues.append(readers.CurationIssue(row.patient_id, "split", "unlabelled_mr",
+        issues.append(tables.CurationIssue(row.patient_id, "split", "unlabelled_mr",
                                             f"labelled but without {', '.join(missing)}, which the split requires: "
                                             "its MR is used for segmentation only", "split_requires"))  # fmt: skip
     rng = np.random.default_rng(seed)
@@ -180,8 +138,8 @@ def build_manifest(
             the curation report instead of stopping.
         split_requires: inputs a patient needs to enter train or validation (``mr``, ``scna``).
     """
-    issues: list[readers.CurationIssue] = []
-    clinical, clinical_issues = readers.read_ceccarelli(sources.clinical)
+    issues: list[tables.CurationIssue] = []
+    clinical, clinical_issues = tcga.read_ceccarelli(sources.clinical)
     issues += clinical_issues
     mr = _mr_rows(sources, require_all_mapped, accept_unusual_geometry, issues)
     scna = load_scna(sources, issues)
@@ -208,7 +166,7 @@ def build_manifest(
     text = ["patient_id", "brats_id", "tcga_id", "subtype", "split", "mr_naming",
             *[c for c in MANIFEST_COLUMNS if c.startswith("path_")]]
     manifest = manifest.astype({c: "string" for c in text} | {"grade": "Int64", "os_event": "Int64"})
-    report = pd.DataFrame([vars(i) for i in issues], columns=readers.CURATION_COLUMNS)
+    report = pd.DataFrame([vars(i) for i in issues], columns=tables.CURATION_COLUMNS)
     report["value"] = report["value"].astype(str)
     check_manifest(manifest)
     return manifest, report

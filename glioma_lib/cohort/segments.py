@@ -37,7 +37,9 @@ import bioframe
 import numpy as np
 import pandas as pd
 
-from glioma_lib.cohort.readers import TCGA_BARCODE, CurationIssue, patient_of_barcode, read_table
+from glioma_lib.cohort.brats import TCGA_BARCODE
+from glioma_lib.cohort.tables import CurationIssue, read_table
+from glioma_lib.cohort.tcga import patient_of_barcode
 from glioma_lib.core.errors import InputDataError
 
 LOG2_GAIN, LOG2_LOSS = 0.2, -0.2  # log2 ratio (tumour / normal) beyond which a segment is called

@@ -130,6 +130,12 @@ def validated(config: dict, sources: list[tuple[Path, dict]]) -> dict:
         raise ConfigError("invalid configuration:\n" + describe_errors(error, sources)) from None
 
 
+def base_config() -> dict:
+    """The validated ``config/config.yaml``: the default book, where every setting has its one default."""
+    base = _read(BASE_CONFIG)
+    return validated(base, [(BASE_CONFIG, base)])
+
+
 def load_config(profile: str | Path = "default") -> dict:
     """The validated configuration of ``profile`` (its overrides on ``config/config.yaml``)."""
     override_path = profile_path(profile)

@@ -1,8 +1,8 @@
 """The typed schema of an analysis configuration (``config/config.yaml`` plus a profile's overrides).
 
 Every section refuses unknown keys, wrong types and impossible values, so a misspelled setting
-stops the run instead of being ignored. Sections whose keys are a notebook's parameters (cohort,
-weak labels, ring, UMAP) use the notebook's parameter names; ``tests/config`` checks that they agree.
+stops the run instead of being ignored. Each setting's one default is its value in
+``config/config.yaml``; ``config.steps`` gives each step its typed section.
 """
 
 from __future__ import annotations
@@ -71,35 +71,61 @@ class LabelEfficiency(Section):
     labelled: list[PositiveInt]
 
 
-class TrainingSettings(Section):
+class TrainingKnobs(Section):
+    """What every training run of a configuration shares (a field added here reaches every run's
+    :class:`RunSettings`, its notebook and the trainer without further wiring)."""
+
+    updates: PositiveInt  # optimiser steps per trial, the same for CNN and MTL
+    evaluations: PositiveInt  # checkpoints scored per trial, evenly spaced over the updates
+    evaluate_from: float = Field(ge=0, lt=1)  # fraction of the updates before the first candidate checkpoint
+    trials: PositiveInt
+    seed: int
+    batch_size: PositiveInt  # labelled patients per update (MTL with unlabelled_per_batch > 0), else patients
+    unlabelled_per_batch: NonNegativeInt  # MTL only: unlabelled scans added to each batch
+    lr: float = Field(gt=0)
+    head_lr_factor: float = Field(gt=0)  # the classification branch learns at lr x this
+    pooled_levels: int = Field(ge=1, le=4)  # encoder levels pooled into the classification branch
+    norm: Literal["group", "batch"]
+    selection_fraction: Fraction  # inner split of the labelled training patients that selects checkpoints
+    augment: bool  # flips and noise on the training batches
+    init_from_teacher: bool  # start the encoder and decoder from the weak-label teacher's weights
+    margin: NonNegativeInt  # voxels added around the tumour box before a cropped format is resized
+    empty_mask_policy: Literal["error", "centre"]  # a cropped format without a usable mask: stop, or crop the centre
+    pca_dim: PositiveInt  # SCNA principal components: the MTL+SCNA input and the survival step's
+    bootstrap: PositiveInt
+    device: Device
+    mixed_precision: bool  # bf16 autocast and channels-last 3D, on CUDA only
+    batch_trials: bool  # a run's trials as one stacked model: the same numbers, faster on a GPU
+
+    @model_validator(mode="after")
+    def _evaluations_fit_the_updates(self) -> TrainingKnobs:
+        if self.evaluations > self.updates:
+            raise ValueError(f"evaluations ({self.evaluations}) must not exceed updates ({self.updates})")
+        return self
+
+
+class RunSettings(TrainingKnobs):
+    """One training run's settings (notebook 03): which run, its volume shape, and the shared knobs."""
+
+    task: Task
+    input_format: InputFormat
+    model: Model
+    use_scna: bool
+    labelled_limit: PositiveInt | None  # keep only this many labelled training patients (label efficiency)
+    shape: Shape3  # the network's input: crop_shape, or whole_shape for all_whole
+
+    @property
+    def name(self) -> str:
+        return run_name(self.task, self.input_format, self.model, self.use_scna, self.labelled_limit)
+
+
+class TrainingSettings(TrainingKnobs):
     """The training runs (notebook 03, once per run): the grid and what every run shares."""
 
     grid: Grid
     label_efficiency: LabelEfficiency | None
-    updates: PositiveInt
-    evaluations: PositiveInt
-    evaluate_from: float = Field(ge=0, lt=1)
-    trials: PositiveInt
-    seed: int
-    batch_size: PositiveInt
-    unlabelled_per_batch: NonNegativeInt
-    lr: float = Field(gt=0)
-    head_lr_factor: float = Field(gt=0)
-    pooled_levels: int = Field(ge=1, le=4)
-    norm: Literal["group", "batch"]
-    init_from_teacher: bool
     crop_shape: Shape3
     whole_shape: Shape3
-    pca_dim: PositiveInt  # SCNA principal components: the MTL+SCNA input and the survival step's
-    bootstrap: PositiveInt
-    device: Device
-    batch_trials: bool  # a run's trials as one stacked model: the same numbers, faster on a GPU
-
-    @model_validator(mode="after")
-    def _evaluations_fit_the_updates(self) -> TrainingSettings:
-        if self.evaluations > self.updates:
-            raise ValueError(f"evaluations ({self.evaluations}) must not exceed updates ({self.updates})")
-        return self
 
     def runs(self) -> list[str]:
         """Every training run the configuration asks for: the grid, MTL+SCNA, label efficiency."""
@@ -110,11 +136,22 @@ class TrainingSettings(Section):
                                                  for n in efficiency.labelled for m in MODELS]  # fmt: skip
         return [*grid, *scna, *limited]
 
+    def for_run(self, name: str) -> RunSettings:
+        """The settings of run ``name`` (``task-format-model[-scna][-nN]``): every shared knob, and
+        the shape of its input format."""
+        identity = parse_run_name(name)
+        shape = self.whole_shape if identity["input_format"] == "all_whole" else self.crop_shape
+        knobs = self.model_dump(include=set(TrainingKnobs.model_fields))
+        return RunSettings(**knobs, **identity, shape=shape)
+
 
 class SurvivalSettings(Section):
-    penalizer: NonNegativeFloat
+    penalizer: NonNegativeFloat  # ridge penalty of every Cox model (MR embeddings, SCNA PCs, external transfer)
     k: PositiveInt  # SCNA principal components in the SCNA-only Cox model
     bootstrap: PositiveInt
+    seed: int
+    comparison_format: InputFormat  # the paired C-index comparisons' MR format, fixed in advance (the paper's T1ce)
+    tcga_clinical: str | None  # the published TCGA survival table; null: the one under cohort.realdata
 
 
 class RingSettings(Section):
@@ -199,11 +236,3 @@ class AnalysisConfig(Section):
         if runs and self.analyses.ring_run not in runs:
             raise ValueError(f"analyses.ring_run {self.analyses.ring_run!r} is not one of the training runs {runs}")
         return self
-
-
-# The notebooks whose parameters include a section's keys (same names): `glioma notebook` checks the
-# values it is given against these, as a profile's are checked.
-NOTEBOOK_SECTIONS: dict[str, type[Section]] = {
-    "01_data_curation": CohortSettings, "02_weak_labelling": WeakLabelSettings, "04_survival": SurvivalSettings,
-    "05_ring_enhancement_grade": RingSettings, "06_scna_umap": UmapSettings, "08_external_validation": ExternalSettings,
-}  # fmt: skip

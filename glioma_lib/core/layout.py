@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from glioma_lib.core.naming import run_name
-
 TRAINING_STEP = "03_subtype_training"  # its notebook runs once per training run: `03_subtype_training-<run>`
 
 
@@ -33,6 +31,11 @@ def weak_mask_file(folder: str | Path, patient: str, kind: str = "four") -> Path
     """A patient's weak mask in ``folder``: ``four`` (BraTS labels), ``wt`` (whole tumour) or
     ``empty`` (a flag: the teacher predicted no tumour)."""
     return Path(folder) / f"{patient}{WEAK_MASK_SUFFIXES[kind]}"
+
+
+def external_teacher_mask(folder: str | Path, patient: str) -> Path:
+    """The teacher's mask of a scan outside the cohort (``weak_labels.external``) in ``folder``."""
+    return Path(folder) / f"{patient}_teacher.nii.gz"
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,77 @@ class CohortFolder(_Folder):
     def synthetic(self) -> Path:
         """The synthetic cohort, when the profile generates it (its own layout: :mod:`glioma_lib.cohort.phantom`)."""
         return self.folder / "synthetic"
+
+
+class RealDataFolder(_Folder):
+    """The files of a folder laid out as ``shared/realdata`` (see its README): TCGA clinical labels
+    and survival, the BraTS-TCGA mapping, arm-level SCNA of 786 TCGA patients and its clinical table."""
+
+    @property
+    def clinical(self) -> Path:
+        return self.folder / "tcga_clinical/ceccarelli2016_table_s1a.csv"
+
+    @property
+    def name_mapping(self) -> Path:
+        return self.folder / "brats_tcga_mapping/name_mapping.csv"
+
+    @property
+    def arm_table(self) -> Path:
+        return self.folder / "tcga_scna_arm/arm_level_scna_786.csv"
+
+    @property
+    def arm_clinical(self) -> Path:
+        return self.folder / "tcga_scna_arm/clinical_786.csv"
+
+    @property
+    def gene_to_arm(self) -> Path:
+        return self.folder / "tcga_scna_arm/gene_to_arm_23109.csv"
+
+
+class BundleFolder(_Folder):
+    """The files of a model bundle (``glioma export``): weights, metadata and model card."""
+
+    @property
+    def metadata(self) -> Path:
+        return self.folder / "metadata.json"
+
+    @property
+    def model_card(self) -> Path:
+        return self.folder / "README.md"
+
+    @property
+    def weights(self) -> Path:
+        return self.folder / "weights"
+
+    def trial_weights(self, trial: int | str) -> Path:
+        """Trial ``trial``'s selected weights (``"*"``: the pattern that matches every trial's)."""
+        return self.weights / f"trial{trial}.pt"
+
+    @staticmethod
+    def trial_of(path: Path) -> int:
+        """The trial number of a :meth:`trial_weights` path."""
+        return int(path.stem.removeprefix("trial"))
+
+    @property
+    def teacher(self) -> Path:
+        return self.weights / "weak_label_teacher.pt"
+
+
+class PredictionFolder(_Folder):
+    """The files ``glioma predict`` writes: the table, and per patient its mask and report."""
+
+    @property
+    def table(self) -> Path:
+        return self.folder / "predictions.csv"
+
+    def patient(self, patient: str) -> Path:
+        return self.folder / patient
+
+    def whole_tumour_mask(self, patient: str) -> Path:
+        return self.patient(patient) / f"{patient}_whole_tumour.nii.gz"
+
+    def report(self, patient: str) -> Path:
+        return self.patient(patient) / f"{patient}_report.png"
 
 
 class TrainingRun(_Folder):
@@ -216,10 +290,6 @@ class RunLayout:
     def train_root(self) -> Path:
         return self.root / "train"
 
-    def train(self, task: str, input_format: str, model: str, use_scna: bool,
-              labelled_limit: int | None = None) -> TrainingRun:
-        return self.run(run_name(task, input_format, model, use_scna, labelled_limit))
-
     def run(self, name: str) -> TrainingRun:
         """The training run called ``name`` (see :func:`glioma_lib.core.naming.run_name`)."""
         return TrainingRun(self.train_root / name)
@@ -267,6 +337,10 @@ class RunLayout:
     def attributions(self) -> Path:
         """Per-patient attribution maps (``<patient>.npz``) and their summary table."""
         return self.analyses / "attributions"
+
+    def attribution_arrays(self, patient: str) -> Path:
+        """A patient's image and attributions (``"*"``: the pattern that matches every patient's)."""
+        return self.attributions / f"{patient}.npz"
 
     @property
     def attributions_table(self) -> Path:

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from glioma_lib.cohort.readers import CurationIssue, read_arm_table_by_sample, read_table, require_columns
 from glioma_lib.cohort.segments import segment_file_to_arms
+from glioma_lib.cohort.tables import CurationIssue, read_table, require_columns
+from glioma_lib.cohort.tcga import read_arm_table_by_sample
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.naming import DAYS_PER_MONTH, SUBTYPES
 

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from glioma_lib.analyses.scna_umap import umap_projection
-from glioma_lib.cohort.readers import read_arm_table, read_scna_clinical_786
-from glioma_lib.config.load import load_config
+from glioma_lib.cohort.tcga import read_arm_table, read_scna_clinical_786
+from glioma_lib.config.steps import ExternalStep
 from glioma_lib.core.atomic import write_json, write_table
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.core.naming import SUBTYPES
@@ -92,12 +92,13 @@ def survival_transfer(reference: pd.DataFrame, clinical: pd.DataFrame, cohorts: 
             "components": cox.k}  # fmt: skip
 
 
-def missing_inputs(tcga_arm_table: str | None, tcga_clinical: str | None, cohorts: dict[str, dict]) -> list[str]:
+def missing_inputs(settings: ExternalStep) -> list[str]:
     """Why the step cannot run here (empty when it can): no TCGA table set or found, no cohort, or a
     cohort's file absent (``../shared/realdata`` is not everywhere)."""
+    tcga_arm_table, tcga_clinical, cohorts = settings.tcga_arm_table, settings.tcga_clinical, settings.cohorts
     if not tcga_arm_table or not tcga_clinical:
         return ["no TCGA arm-level reference table is set (analyses.umap.real_arm_table, real_clinical)"]
-    files = [tcga_arm_table, tcga_clinical, *(settings.get(key) for settings in cohorts.values()
+    files = [tcga_arm_table, tcga_clinical, *(getattr(cohort, key) for cohort in cohorts.values()
                                               for key in ("arm_table", "segments", "cytobands", "clinical"))]
     absent = [f"{path} not found" for path in files if path and not Path(path).exists()]
     return absent if cohorts else [*absent, "no external cohort is configured (external.cohorts)"]
@@ -138,24 +139,23 @@ def findings(classification: pd.DataFrame, c_index: pd.DataFrame) -> list[str]:
     return lines
 
 
-def external_validation(layout: RunLayout, cohorts: dict[str, dict], tcga_arm_table: str, tcga_clinical: str,
-                        threshold: float = 0.5, n_boot: int = 1000, seed: int = 0, k: int = 5,
-                        penalizer: float = 0.1) -> dict[str, Any]:
+def external_validation(layout: RunLayout, settings: ExternalStep) -> dict[str, Any]:
     """Fit the SCNA classifiers (IDH, 1p/19q, three WHO classes) and Table II's SCNA Cox baseline on
     the TCGA table, apply them unchanged to every configured cohort, project the cohorts into the
     TCGA UMAP, and write the tables under ``external/``.
 
     Args:
         layout: the run folder.
-        cohorts: ``external.cohorts`` of the settings (see :mod:`glioma_lib.external.cohorts`).
-        tcga_arm_table, tcga_clinical: the TCGA arm-level table and its clinical file.
-        threshold: the probability at which a binary call is made, fixed in advance.
-        n_boot, seed: bootstrap resamples and seed of every CI.
-        k, penalizer: SCNA principal components and penalty of the Cox model (the survival step's).
+        settings: the cohorts (see :mod:`glioma_lib.external.cohorts`), the TCGA arm-level table and
+            its clinical file, the threshold fixed in advance for binary calls, the bootstrap and
+            seed of every CI, and the Cox model's components and penalty (the survival step's).
     """
-    reference = read_arm_table(tcga_arm_table)
-    clinical = read_scna_clinical_786(tcga_clinical).reindex(reference.index)
-    external = [read_external_cohort(key, settings, list(reference.columns)) for key, settings in cohorts.items()]
+    threshold, n_boot, seed, k, penalizer = (settings.threshold, settings.bootstrap, settings.seed, settings.k,
+                                             settings.penalizer)  # fmt: skip
+    reference = read_arm_table(settings.tcga_arm_table)
+    clinical = read_scna_clinical_786(settings.tcga_clinical).reindex(reference.index)
+    external = [read_external_cohort(key, cohort.model_dump(), list(reference.columns))
+                for key, cohort in settings.cohorts.items()]  # fmt: skip
     tables = classification(reference, clinical["subtype"], external, threshold, n_boot, seed)
     survival = survival_transfer(reference, clinical, external, k, penalizer, n_boot, seed)
     subtypes = pd.concat([clinical["subtype"], *(c.subtype for c in external)])
@@ -178,7 +178,3 @@ def external_validation(layout: RunLayout, cohorts: dict[str, dict], tcga_arm_ta
                 "classes": list(SUBTYPES)}, layout.external_record)  # fmt: skip
     return {**tables, "km": survival["km"], "risk_cut": survival["risk_cut"]}
 
-
-def configured_cohorts() -> dict[str, dict]:
-    """``external.cohorts`` of the default settings (``config/config.yaml``): GLASS and Capper."""
-    return load_config("default")["external"]["cohorts"]

@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from glioma_lib.cohort.readers import read_mask
 from glioma_lib.core.atomic import atomic_dir, retire_dir
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.layout import weak_mask_file
 from glioma_lib.core.naming import MODALITIES
+from glioma_lib.core.nifti import read_mask
 from glioma_lib.inputs.formats import InputFormat
 from glioma_lib.inputs.preprocess import PreprocessSpec, preprocess
 

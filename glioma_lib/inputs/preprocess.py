@@ -17,9 +17,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from glioma_lib.cohort.readers import load_volume
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.naming import MODALITIES
+from glioma_lib.core.nifti import load_volume
 from glioma_lib.inputs.formats import InputFormat
 
 NORMALISATION_VERSION = "zscore-p0.5-99.5-v1"

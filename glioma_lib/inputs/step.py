@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from glioma_lib.cohort.manifest import load_scna, read_manifest
-from glioma_lib.cohort.step import load_sources
+from glioma_lib.cohort.sources import load_sources
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.inputs.cache import build_cache
 from glioma_lib.inputs.formats import get_format

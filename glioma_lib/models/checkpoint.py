@@ -1,5 +1,5 @@
 """Checkpoints that say what they hold (as MONAI bundles' metadata does): saving, reading on any
-device, and one :func:`load_model` that rebuilds the model a checkpoint describes.
+device, and one :func:`load_checkpoint_model` that rebuilds the model a checkpoint describes.
 
 A checkpoint is ``{"model": state dict, "metadata": {...}, ...}``. Metadata ``kind`` is
 ``segmentation`` (the weak-label teacher: a 3D-ESPNet) or ``cnn``/``mtl`` (a subtype model, with
@@ -56,12 +56,12 @@ def model_from_metadata(metadata: dict) -> nn.Module:
                         pooled_levels=metadata["pooled_levels"])  # fmt: skip
 
 
-def load_model(path: str | Path) -> nn.Module:
+def load_checkpoint_model(path: str | Path) -> nn.Module:
     """The model a checkpoint describes, with its weights, on the CPU, in eval mode.
 
     Example:
         >>> run = RunLayout("runs/default").run("idh-t1ce-mtl")  # doctest: +SKIP
-        >>> model = load_model(run.checkpoint(0, "best"))  # doctest: +SKIP
+        >>> model = load_checkpoint_model(run.checkpoint(0, "best"))  # doctest: +SKIP
     """
     checkpoint = read_checkpoint(path)
     if "metadata" not in checkpoint:

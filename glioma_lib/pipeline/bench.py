@@ -45,8 +45,9 @@ def bench_loader(args) -> list[dict]:
     """
     import pandas as pd
 
-    from glioma_lib.cohort.manifest import CohortSources, build_manifest
-    from glioma_lib.cohort.readers import read_mask
+    from glioma_lib.cohort.manifest import build_manifest
+    from glioma_lib.cohort.sources import CohortSources
+    from glioma_lib.core.nifti import read_mask
     from glioma_lib.inputs.augment import training_augmentation
     from glioma_lib.inputs.cache import build_cache, mask_source
     from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader, task_labels
@@ -115,13 +116,15 @@ def _batched_step_rate(shape: tuple[int, int, int], device: str, mixed: bool, st
     """Aggregate samples/s of ``trials`` MTL trials trained as one stacked model (``training.batched``)."""
     from glioma_lib.models.heads import SubtypeModel
     from glioma_lib.training.batched import StackedTrials
-    from glioma_lib.training.run import TrainConfig
+    from glioma_lib.training.config import TrainConfig
+    from glioma_lib.training.data import LossWeights
 
     dev = torch.device(device)
-    stacked = StackedTrials([SubtypeModel("mtl", 4, 4).to(dev) for _ in range(trials)], TrainConfig(lr=5e-4))
+    stacked = StackedTrials([SubtypeModel("mtl", 4, 4).to(dev) for _ in range(trials)],
+                            TrainConfig.of_book("idh-all_whole-mtl"))  # fmt: skip
     batches = [_random_batch(shape, batch) for _ in range(trials)]
     generators = [torch.Generator(device=dev).manual_seed(k) for k in range(trials)]
-    weights = (torch.ones(2, device=dev), torch.ones(4, device=dev), torch.ones(2, device=dev))
+    weights = LossWeights(torch.ones(2, device=dev), torch.ones(4, device=dev), torch.ones(2, device=dev))
     seconds = _timed(lambda: stacked.train_step(batches, generators, weights, dev, mixed), steps, dev)
     return trials * batch * steps / seconds
 
@@ -130,15 +133,16 @@ def _training_step_rate(shape: tuple[int, int, int], device: str, mixed: bool, s
                         compile_model: bool = False, barrier=None) -> float:
     """Samples/s of the trainer's own MTL step (``training.training_step``) on random data."""
     from glioma_lib.models.heads import SubtypeModel
+    from glioma_lib.training.data import LossWeights
     from glioma_lib.training.loop import place_model
-    from glioma_lib.training.run import training_step
+    from glioma_lib.training.trial import training_step
 
     dev = torch.device(device)
     model = place_model(SubtypeModel("mtl", 4, 4), dev, mixed)
     step_model = torch.compile(model) if compile_model else model
     optimizer = torch.optim.Adam(model.parameters(), lr=5e-4)
     data = _random_batch(shape, batch)
-    weights = (torch.ones(2), torch.ones(4), torch.ones(2))
+    weights = LossWeights(torch.ones(2), torch.ones(4), torch.ones(2))
     seconds = _timed(lambda: training_step(step_model, data, optimizer, weights, dev, mixed), steps, dev, barrier)
     return batch * steps / seconds
 
@@ -246,17 +250,17 @@ def accuracy_check(device: str | None = None, n_mr: int = 400, crop: int = 16, u
     CNN IDH trials trained as plain fp32 eager sequential trials and on the default fast path
     (batched trials; bf16 autocast with channels-last on CUDA): their honest AUCs and the paired
     bootstrap CI of the difference, on the same validation patients."""
-    from dataclasses import asdict
-
     import pandas as pd
 
-    from glioma_lib.cohort.manifest import CohortSources, build_manifest
+    from glioma_lib.cohort.manifest import build_manifest
+    from glioma_lib.cohort.sources import CohortSources
     from glioma_lib.core.layout import TrainingRun
     from glioma_lib.core.metrics import paired_auc_difference
     from glioma_lib.inputs.cache import build_cache
     from glioma_lib.inputs.formats import FORMATS
     from glioma_lib.inputs.preprocess import PreprocessSpec
-    from glioma_lib.training.run import TrainConfig, train_run
+    from glioma_lib.training.config import TrainConfig
+    from glioma_lib.training.run import train_run
 
     device = device or choose_device().type
     with tempfile.TemporaryDirectory() as tmp:
@@ -268,14 +272,14 @@ def accuracy_check(device: str | None = None, n_mr: int = 400, crop: int = 16, u
                             progress=False)  # fmt: skip
         ensembles, configs = {}, {}
         for name, fast in [("fp32 eager", False), ("fast path", True)]:
-            config = TrainConfig(task="idh", input_format="t1ce", model="cnn", updates=updates, evaluations=4,
-                                 evaluate_from=0.5, trials=trials, seed=seed, lr=1e-4, head_lr_factor=3,
-                                 pooled_levels=3, device=device, mixed_precision=fast, batch_trials=fast, bootstrap=200)
-            train_run(manifest, index, config, Path(tmp) / name.replace(" ", "_"), progress=False)
+            config = TrainConfig.of_book("idh-t1ce-cnn", updates=updates, evaluations=4, evaluate_from=0.5,
+                                         trials=trials, seed=seed, device=device, mixed_precision=fast,
+                                         batch_trials=fast, bootstrap=200, shape=[crop] * 3)  # fmt: skip
+            train_run(manifest, index, config, Path(tmp) / name.replace(" ", "_"), show_progress=False)
             predictions = pd.read_parquet(TrainingRun(Path(tmp) / name.replace(" ", "_")).validation_predictions)
             ensembles[name] = predictions.groupby("patient_id").agg(label=("label", "first"),
                                                                     probability=("probability", "mean"))
-            configs[name] = {k: v for k, v in asdict(config).items() if k in ("mixed_precision", "batch_trials")}
+            configs[name] = config.model_dump(include={"mixed_precision", "batch_trials"})
     a, b = ensembles["fast path"], ensembles["fp32 eager"].loc[ensembles["fast path"].index]
     result = paired_auc_difference(a["label"].to_numpy(), a["probability"].to_numpy(), b["probability"].to_numpy(),
                                    1000, seed)  # fmt: skip

@@ -4,12 +4,12 @@ A bundle holds everything needed to repeat a training run's inference on a new p
 nothing else: each trial's selected weights, the weak-label teacher that finds the tumour a
 cropped format is cut around, the preprocessing (format, channels in order, shape, margin,
 normalisation), what the outputs mean, what the model was trained on and how well it did (with
-CIs), and the package versions. :func:`load_model` reads a bundle, or a training run folder
+CIs), and the package versions. :func:`load_trained_model` reads a bundle, or a training run folder
 directly, into the same :class:`TrainedModel`, so ``glioma predict`` gives the same numbers from
 either. Checkpoints load with ``weights_only=True``.
 
 Example:
-    >>> model = load_model("runs/default/train/idh-t1ce-mtl")  # doctest: +SKIP
+    >>> model = load_trained_model("runs/default/train/idh-t1ce-mtl")  # doctest: +SKIP
     >>> export_bundle("runs/default/train/idh-t1ce-mtl", "bundles/idh-t1ce-mtl")  # doctest: +SKIP
 """
 
@@ -25,18 +25,19 @@ import torch
 
 from glioma_lib.core.atomic import atomic_dir, write_json
 from glioma_lib.core.errors import InputDataError
-from glioma_lib.core.layout import TrainingRun
+from glioma_lib.core.layout import BundleFolder, TrainingRun
 from glioma_lib.core.naming import TASK_CLASSES, parse_run_name
 from glioma_lib.inputs.formats import InputFormat, get_format
 from glioma_lib.inputs.preprocess import PreprocessSpec
-from glioma_lib.models.checkpoint import load_model as load_checkpoint_model
+from glioma_lib.models.checkpoint import load_checkpoint_model
 from glioma_lib.models.heads import SubtypeModel
 from glioma_lib.pipeline.provenance import package_versions
-from glioma_lib.training.run import TrainConfig
 from glioma_lib.weak_labels.teacher import TEACHER_FORMAT, load_teacher
 
-BUNDLE_FORMAT = 2  # 2: the teacher moved into weights/
-BUNDLE_TEACHER = "weak_label_teacher.pt"  # in the bundle's weights/, beside trial<k>.pt
+BUNDLE_FORMAT = 3  # 2: the teacher moved into weights/; 3: train_config is the schema's RunSettings
+# A train_config of format 2 and earlier: keys no longer read, and the values it left implicit.
+FORMAT_2_DROPPED = ("extra", "teacher_checkpoint")
+FORMAT_2_IMPLICIT = {"selection_fraction": 0.2, "augment": True, "mixed_precision": True}
 
 
 @dataclass
@@ -44,7 +45,7 @@ class TrainedModel:
     """A trained run ready for inference: its trials' models, the teacher, and their preprocessing."""
 
     name: str
-    config: TrainConfig
+    settings: dict  # the run's settings as trained (its config.json: the schema's RunSettings)
     spec: PreprocessSpec
     trials: list[SubtypeModel]
     teacher: torch.nn.Module
@@ -53,15 +54,24 @@ class TrainedModel:
 
     @property
     def task(self) -> str:
-        return self.config.task
+        return self.settings["task"]
 
     @property
     def fmt(self) -> InputFormat:
-        return get_format(self.config.input_format)
+        return get_format(self.settings["input_format"])
 
 
 def _spec(fields: dict) -> PreprocessSpec:
     return PreprocessSpec(**{**fields, "shape": tuple(fields["shape"])})
+
+
+def recorded_settings(metadata: dict) -> dict:
+    """The run's settings recorded in ``metadata``; a format-2 record (or a run folder trained
+    before format 3) is completed from its preprocessing and the values it left implicit."""
+    recorded = {k: v for k, v in metadata["model"]["train_config"].items() if k not in FORMAT_2_DROPPED}
+    spec = metadata["inputs"]["preprocessing"]
+    preprocessing = {"shape": spec["shape"], "margin": spec["margin"], "empty_mask_policy": spec["empty_mask_policy"]}
+    return {**FORMAT_2_IMPLICIT, **preprocessing, **recorded}
 
 
 def run_metadata(run_dir: str | Path) -> dict:
@@ -130,9 +140,9 @@ def model_card(metadata: dict) -> str:
         "- Scans that are not skull-stripped, or not on a common grid, are refused by `glioma predict`.", "",
         "## Files",
         "- `metadata.json`: inputs, outputs, preprocessing, training data, metrics, package versions.",
-        f"- `weights/trial<k>.pt`: each trial's selected state dict; `weights/{BUNDLE_TEACHER}`: the "
+        f"- `weights/trial<k>.pt`: each trial's selected state dict; `weights/{BundleFolder('.').teacher.name}`: the "
         "weak-label teacher.",
-        "- Load with `glioma_lib.pipeline.bundle.load_model(BUNDLE)`, or run "
+        "- Load with `glioma_lib.pipeline.bundle.load_trained_model(BUNDLE)`, or run "
         "`glioma predict -i SCANS -o OUT --model BUNDLE`.",
         ""])  # fmt: skip
 
@@ -142,26 +152,28 @@ def export_bundle(run_dir: str | Path, out: str | Path) -> Path:
     run_dir, out = Path(run_dir), Path(out)
     if out.exists():
         raise InputDataError(f"{out} exists; export writes a new bundle folder", path=out)
-    model = load_model(run_dir)  # validates the run before anything is written
+    model = load_trained_model(run_dir)  # validates the run before anything is written
     metadata = run_metadata(run_dir)
     run = TrainingRun(run_dir)
     with atomic_dir(out) as tmp:
-        (tmp / "weights").mkdir()
-        for trial in range(model.config.trials):
-            shutil.copyfile(run.checkpoint(trial, "best"), tmp / "weights" / f"trial{trial}.pt")
-        shutil.copyfile(run.layout.teacher_checkpoint, tmp / "weights" / BUNDLE_TEACHER)
-        write_json(metadata, tmp / "metadata.json")
-        (tmp / "README.md").write_text(model_card(metadata))
+        files = BundleFolder(tmp)
+        files.weights.mkdir()
+        for trial in range(model.settings["trials"]):
+            shutil.copyfile(run.checkpoint(trial, "best"), files.trial_weights(trial))
+        shutil.copyfile(run.layout.teacher_checkpoint, files.teacher)
+        write_json(metadata, files.metadata)
+        files.model_card.write_text(model_card(metadata))
     return out
 
 
-def load_model(path: str | Path) -> TrainedModel:
+def load_trained_model(path: str | Path) -> TrainedModel:
     """A bundle (``metadata.json`` inside) or a finished training run folder, ready for inference."""
     path = Path(path)
-    if (path / "metadata.json").exists():
-        metadata = json.loads((path / "metadata.json").read_text())
-        weights = sorted((path / "weights").glob("trial*.pt"), key=lambda p: int(p.stem[5:]))
-        teacher_path = path / "weights" / BUNDLE_TEACHER
+    bundle = BundleFolder(path)
+    if bundle.metadata.exists():
+        metadata = json.loads(bundle.metadata.read_text())
+        weights = sorted(bundle.weights.glob(bundle.trial_weights("*").name), key=BundleFolder.trial_of)
+        teacher_path = bundle.teacher
     elif TrainingRun(path).auc.exists():
         run = TrainingRun(path)
         parse_run_name(run.name)
@@ -174,10 +186,10 @@ def load_model(path: str | Path) -> TrainedModel:
     else:
         raise InputDataError("not a model: expected a bundle (metadata.json) or a finished training run "
                              "(auc.json)", path=path)  # fmt: skip
-    config = TrainConfig(**metadata["model"]["train_config"])
-    if config.use_scna:
+    settings = recorded_settings(metadata)
+    if settings["use_scna"]:
         raise InputDataError("this model needs SCNA as input; `glioma predict` reads MR only", path=path)
     trials = [load_checkpoint_model(w) for w in weights]
-    return TrainedModel(name=metadata["name"], config=config, spec=_spec(metadata["inputs"]["preprocessing"]),
+    return TrainedModel(name=metadata["name"], settings=settings, spec=_spec(metadata["inputs"]["preprocessing"]),
                         trials=trials, teacher=load_teacher(teacher_path).eval(),
                         teacher_spec=_spec(metadata["teacher"]["preprocessing"]), metadata=metadata)  # fmt: skip

@@ -3,8 +3,8 @@
 Notebooks are jupytext ``py:percent`` files. papermill cannot read them, so each is converted
 in memory, given a ``python3`` kernelspec, and executed; the executed ``.ipynb`` is written
 atomically, so a failed run leaves the partial notebook beside the target and never the target.
-Parameters are checked against the notebook's ``parameters`` cell first: a misspelled name stops
-the run instead of being injected and ignored. In the executed notebook the defaults cell is
+Parameters are checked against the notebook's ``parameters`` cell and its settings first: a
+misspelled name stops the run instead of being injected and ignored. In the executed notebook the defaults cell is
 tagged ``remove-cell`` once papermill has injected the values that ran, so the book shows only those.
 """
 
@@ -26,10 +26,9 @@ import nbformat
 import papermill
 import yaml
 from jupyter_client.manager import KernelManager
-from pydantic import ValidationError
 
 from glioma_lib.config.load import NOTEBOOK_DIR
-from glioma_lib.config.schema import NOTEBOOK_SECTIONS
+from glioma_lib.config.steps import STEP_SETTINGS, notebook_settings
 from glioma_lib.core.errors import InputDataError, NotebookFailed
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -97,23 +96,29 @@ def refresh_rendering(executed: nbformat.NotebookNode, source: nbformat.Notebook
     return True
 
 
-def check_parameters(source: str | Path, parameters: dict[str, Any]) -> None:
-    """Stop on a parameter the notebook does not declare, naming it and the closest known name."""
-    known = notebook_parameters(load_text_notebook(find_notebook(str(source))))
-    unknown = sorted(set(parameters) - set(known))
+def resolved_parameters(source: str | Path, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The parameters to run a notebook with, checked: names its parameters cell declares pass as
+    they are; a name of one of its settings (``teacher_epochs``) goes into ``settings``, so
+    ``-p teacher_epochs 3`` works as ``-y "settings: {teacher_epochs: 3}"`` does. A name that is
+    neither stops the run, naming the closest known one; so do wrong settings' values."""
+    name = Path(str(source)).stem
+    declared = notebook_parameters(load_text_notebook(find_notebook(str(source))))
+    model = STEP_SETTINGS.get(name)
+    fields = list(model.model_fields) if model else []
+    unknown = sorted(set(parameters) - set(declared) - set(fields))
     if unknown:
-        hints = [f"{name} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(name, known, 1)) else name
-                 for name in unknown]  # fmt: skip
-        raise InputDataError(f"notebook {Path(str(source)).stem} has no parameter {', '.join(hints)}; "
-                             f"its parameters are {', '.join(known)}")  # fmt: skip
-    section = NOTEBOOK_SECTIONS.get(Path(str(source)).stem)
-    if section is not None:  # the values, as the configuration schema checks a profile's
-        values = {**known, **parameters}
-        try:
-            section.model_validate({key: values[key] for key in section.model_fields})
-        except ValidationError as error:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-            raise InputDataError(f"notebook {Path(str(source)).stem}: {problems}") from None
+        known = [*declared, *fields]
+        hints = [f"{key} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(key, known, 1)) else key
+                 for key in unknown]  # fmt: skip
+        raise InputDataError(f"notebook {name} has no parameter or setting {', '.join(hints)}; its parameters are "
+                             f"{', '.join(declared)}" + (f"; its settings {', '.join(fields)}" if fields else ""))
+    resolved = {key: value for key, value in parameters.items() if key in declared}
+    moved = {key: value for key, value in parameters.items() if key not in declared}
+    if moved:
+        resolved["settings"] = {**(resolved.get("settings") or {}), **moved}
+    if model is not None:  # the values, as the configuration schema checks a profile's
+        notebook_settings(name, resolved.get("settings"), run=resolved.get("run", declared.get("run")))
+    return resolved
 
 
 def read_parameter_file(path: str | Path) -> dict[str, Any]:
@@ -192,7 +197,7 @@ def execute_notebook(
     cell output (per-epoch lines, progress) to the terminal while it runs.
     """
     source, output = find_notebook(str(source)), Path(output)
-    check_parameters(source, parameters or {})
+    parameters = resolved_parameters(source, parameters or {})
     output.parent.mkdir(parents=True, exist_ok=True)
     notebook = load_text_notebook(source)
     partial = output.with_name(output.stem + ".partial.ipynb")

@@ -31,23 +31,17 @@ import torch
 from tqdm import tqdm
 
 from glioma_lib.analyses.ring import ring_score
-from glioma_lib.cohort.manifest import BRATS_SPACING_MM
-from glioma_lib.cohort.readers import (
-    find_brats_subjects,
-    load_volume,
-    read_mask,
-    subject_paths,
-    to_brats2018_labels,
-    validate_subject,
-)
+from glioma_lib.cohort.brats import find_brats_subjects, subject_paths, validate_subject
+from glioma_lib.cohort.sources import BRATS_SPACING_MM
 from glioma_lib.core.atomic import atomic_path, write_table
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.figures import mask_overlay, tumour_slice
-from glioma_lib.core.layout import weak_mask_file
+from glioma_lib.core.layout import PredictionFolder, weak_mask_file
 from glioma_lib.core.metrics import region_dice
 from glioma_lib.core.naming import REGIONS
+from glioma_lib.core.nifti import load_volume, read_mask, to_brats2018_labels
 from glioma_lib.inputs.cache import build_entry
-from glioma_lib.pipeline.bundle import TrainedModel, load_model
+from glioma_lib.pipeline.bundle import TrainedModel, load_trained_model
 from glioma_lib.training.loop import choose_device
 from glioma_lib.weak_labels.external import mask_volume_ml, subject_labels, subject_row
 from glioma_lib.weak_labels.plausibility import implausibility, mask_measures
@@ -65,14 +59,6 @@ def trained_on(model: TrainedModel) -> str:
     """What the model was trained on, with the caution a synthetic training cohort needs."""
     cohort = model.metadata["training_data"]["cohort"]
     return SYNTHETIC_CAUTION if cohort.startswith("synthetic") else cohort
-
-
-def patient_folders(root: str | Path) -> dict[str, Path]:
-    """patient -> subject folder, for one subject folder or a folder of them."""
-    subjects = find_brats_subjects(root)
-    if not subjects:
-        raise InputDataError("no BraTS subject folder (<id>/<id>_t1.nii.gz ...) found", path=root)
-    return subjects
 
 
 def _probabilities(model: TrainedModel, image: torch.Tensor, device: torch.device) -> np.ndarray:
@@ -146,8 +132,8 @@ def predict_patient(patient: str, folder: Path, models: list[TrainedModel], out_
     weak_dir.mkdir(exist_ok=True)
     nib.save(nib.Nifti1Image(to_brats2018_labels(labels), reference.affine, reference.header),
              weak_mask_file(weak_dir, patient))  # where cropped formats look for the tumour
-    patient_dir = out_dir / patient
-    mask_path = patient_dir / f"{patient}_whole_tumour.nii.gz"
+    files = PredictionFolder(out_dir)
+    mask_path = files.whole_tumour_mask(patient)
     with atomic_path(mask_path) as tmp:
         nib.save(nib.Nifti1Image((labels > 0).astype(np.uint8), reference.affine, reference.header), tmp)
     reason = {"ok": "", NO_TUMOUR: NO_TUMOUR_REASON, IMPLAUSIBLE: "; ".join(implausible) + f": {NO_CROP}"}[status]
@@ -170,7 +156,7 @@ def predict_patient(patient: str, folder: Path, models: list[TrainedModel], out_
         result.update({f"{model.task}_probability": float(probabilities.mean()),
                        f"{model.task}_trial_sd": float(probabilities.std(ddof=0)) if len(probabilities) > 1 else np.nan,
                        f"{model.task}_model": model.name, f"{model.task}_crop": meta["crop"]})  # fmt: skip
-    report = patient_dir / f"{patient}_report.png"
+    report = files.report(patient)
     fig = report_figure(patient, paths, labels, result, models, truth)
     with atomic_path(report) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
@@ -201,7 +187,7 @@ def predict(input_dir: str | Path, out_dir: str | Path, model_paths: list[str | 
     if out_dir == input_dir or input_dir in out_dir.parents:
         raise InputDataError("the output folder is inside the input folder; predictions never write into the "
                              "inputs", path=out_dir)  # fmt: skip
-    models = [load_model(path) for path in model_paths]
+    models = [load_trained_model(path) for path in model_paths]
     tasks = [model.task for model in models]
     if not models or len(set(tasks)) != len(tasks):
         raise InputDataError(f"give one model per task (got tasks {tasks})")
@@ -210,7 +196,7 @@ def predict(input_dir: str | Path, out_dir: str | Path, model_paths: list[str | 
     models[0].teacher = models[0].teacher.to(chosen)  # the one teacher predict_patient runs
     for model in models:  # on the device once, not per patient
         model.trials = [trial.to(chosen) for trial in model.trials]
-    folders = patient_folders(input_dir)
+    folders = find_brats_subjects(input_dir)
     rows = []
     with tempfile.TemporaryDirectory(prefix="glioma-predict-") as scratch:
         for patient, folder in tqdm(sorted(folders.items()), desc="patients", disable=not progress):
@@ -222,5 +208,5 @@ def predict(input_dir: str | Path, out_dir: str | Path, model_paths: list[str | 
                 print(f"refused: {exc}", flush=True)
                 rows.append({"patient_id": patient, "status": "refused", "reason": str(exc)})
     table = pd.DataFrame(rows)
-    write_table(table, out_dir / "predictions.csv")
+    write_table(table, PredictionFolder(out_dir).table)
     return table

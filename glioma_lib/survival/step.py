@@ -8,6 +8,7 @@ from dataclasses import asdict
 import pandas as pd
 
 from glioma_lib.cohort.manifest import read_manifest
+from glioma_lib.config.steps import SurvivalStep
 from glioma_lib.core.atomic import write_json, write_table
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.core.metrics import PAIRED_COLUMNS
@@ -16,27 +17,23 @@ from glioma_lib.inputs.step import scna_embedding
 from glioma_lib.survival import stats
 
 
-def survival_analysis(layout: RunLayout, runs: list[str] | None = None, penalizer: float = 0.1, k: int = 5,
-                      n_boot: int = 1000, pca_dim: int = 50, seed: int = 0,
-                      comparison_format: str = "t1ce") -> dict[str, pd.DataFrame]:
-    """KM by subtype, Cox on each IDH MTL run's embeddings and on SCNA PCs, and the paired C-index
-    comparisons of the format fixed in advance (``comparison_format``, the paper's T1ce): MR+SCNA
-    against SCNA PCs alone and against MR alone, on the same validation patients."""
+def survival_analysis(layout: RunLayout, settings: SurvivalStep) -> dict[str, pd.DataFrame]:
+    """KM by subtype, Cox on each IDH MTL run's embeddings (``settings.runs``) and on SCNA PCs, and
+    the paired C-index comparisons of the format fixed in advance (``comparison_format``, the
+    paper's T1ce): MR+SCNA against SCNA PCs alone and against MR alone, on the same validation patients."""
+    penalizer, k, n_boot, seed = settings.penalizer, settings.k, settings.bootstrap, settings.seed
+    comparison_format = settings.comparison_format
     manifest = read_manifest(layout.manifest)
     _, km_summary, logrank_p = stats.kaplan_meier_by_subtype(manifest)
     write_table(km_summary.assign(logrank_p=logrank_p), layout.km_summary)
-    if runs is None:
-        runs = [name for name in layout.finished_runs()
-                if (lambda p: p["task"] == "idh" and p["model"] == "mtl" and p["labelled_limit"] is None)(
-                    parse_run_name(name))]
     tables, counts, risks = [], {}, {}
-    for run in runs:
+    for run in settings.runs:
         embeddings = pd.read_parquet(layout.run(run).embeddings)
         risks[run], counts[run], failure = stats.embedding_risks(embeddings, manifest, penalizer)
         parsed = parse_run_name(run)
         tables.append(stats.score_risks(risks[run], manifest, failure, n_boot, seed).assign(
             model=run, input_format=parsed["input_format"], use_scna=parsed["use_scna"]))
-    scores = scna_embedding(layout, pca_dim)
+    scores = scna_embedding(layout, settings.pca_dim)
     scna_model = f"SCNA PCA (first {k} PCs)"
     if scores is not None:
         risks[scna_model], counts["scna_pca"], failure = stats.scna_risks(scores, manifest, k, penalizer)

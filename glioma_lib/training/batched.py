@@ -12,7 +12,7 @@ times the work per launch. Each trial keeps what makes it a trial:
 
 The trials' losses are summed, so each trial's slice of the gradient is its own loss's gradient.
 Evaluation, checkpoints, histories and predictions go per trial through the sequential trial's
-own code (``run.record_evaluation``), into the same files, so everything downstream, and a resume
+own code (``trial.record_evaluation``), into the same files, so everything downstream, and a resume
 in either mode, reads them alike. On CPU, batched and sequential trials agree to fp32 rounding
 (``tests/training/test_batched.py``); the speed-up is a GPU's (``glioma bench train --batched K``).
 """
@@ -23,7 +23,6 @@ import copy
 import itertools
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pandas as pd
 import torch
@@ -32,27 +31,20 @@ from tqdm import tqdm
 
 from glioma_lib.inputs.dataset import update_batches
 from glioma_lib.models.heads import SubtypeModel, TrialDropout
-from glioma_lib.models.losses import LossParts, multitask_loss
-from glioma_lib.training.loop import (
-    autocast,
-    choose_device,
-    model_device,
-    optimiser_step,
-    seed_stretch,
-    to_device,
-    uses_mixed_precision,
-)
-from glioma_lib.training.run import (
-    RunData,
-    TrainConfig,
-    TrialProgress,
+from glioma_lib.models.losses import LossParts
+from glioma_lib.training.config import TrainConfig
+from glioma_lib.training.data import LossWeights
+from glioma_lib.training.loop import autocast, batch_on_device, model_device, optimiser_step, seed_stretch
+from glioma_lib.training.trial import (
+    LossMeans,
+    RunContext,
+    TrialState,
     adam,
+    batch_loss,
     initial_model,
     parameter_groups,
     record_evaluation,
     resume_trial,
-    run_settings,
-    trial_seed,
 )
 
 
@@ -68,7 +60,8 @@ class StackedTrials:
             becomes are slower than separate ones; see the README's Performance section).
 
     Example:
-        >>> stacked = StackedTrials([SubtypeModel("cnn", 1, 2) for _ in range(3)], TrainConfig())  # doctest: +SKIP
+        >>> config = TrainConfig.of_book("idh-t1ce-cnn")
+        >>> stacked = StackedTrials([SubtypeModel("cnn", 1, 2) for _ in range(3)], config)  # doctest: +SKIP
         >>> stacked.model(1).state_dict().keys() == stacked.template.state_dict().keys()  # doctest: +SKIP
         True
     """
@@ -144,11 +137,12 @@ class StackedTrials:
         batched = vmap(one_trial, in_dims=(0, 0, 0, scna_dims), randomness="error")  # no random op inside
         return batched(self.params, {**self.buffers, **masks}, images, scna)
 
-    def train_step(self, batches: list[dict], generators: list[torch.Generator], weights: tuple[torch.Tensor, ...],
+    def train_step(self, batches: list[dict], generators: list[torch.Generator], weights: LossWeights,
                    device: torch.device, mixed: bool) -> list[LossParts]:
-        """One optimiser step of every trial on its own loader batch (Eq. 1 per trial, summed);
-        ``weights`` = (class, segmentation, weak). Returns each trial's loss parts."""
-        batches = [to_device(b, device, False) for b in batches]  # augmented there; channels-last has no 6-D layout
+        """One optimiser step of every trial on its own loader batch (Eq. 1 per trial, summed).
+        Returns each trial's loss parts."""
+        # augmented there; channels-last has no 6-D layout
+        batches = [batch_on_device(b, device, False) for b in batches]
         masks = self.dropout_masks(generators, len(batches[0]["image"]), device)
         if not self.vectorised:
             return self._train_step_per_trial(batches, masks, weights, device, mixed)
@@ -156,12 +150,12 @@ class StackedTrials:
         scna = torch.stack([b["scna"] for b in batches]) if self.base.scna is not None else None
         with autocast(device, mixed):
             outputs = self.forward(images, scna, masks)
-        parts = [_trial_loss(outputs[0][k], outputs[1][k] if len(outputs) > 1 else None, b, weights)
+        parts = [batch_loss((outputs[0][k], outputs[1][k] if len(outputs) > 1 else None), b, weights)
                  for k, b in enumerate(batches)]  # fmt: skip
         optimiser_step(torch.stack([p.total for p in parts]).sum(), self.optimizer)
         return parts
 
-    def _train_step_per_trial(self, batches: list[dict], masks: dict, weights: tuple[torch.Tensor, ...],
+    def _train_step_per_trial(self, batches: list[dict], masks: dict, weights: LossWeights,
                               device: torch.device, mixed: bool) -> list[LossParts]:
         """The same step one trial after another on each trial's slice of the stacked state."""
         parts = []
@@ -172,7 +166,7 @@ class StackedTrials:
             with autocast(device, mixed):
                 out = functional_call(self.base, (self.slices[k], buffers), (batch["image"], scna),
                                       {"segment": segment})
-            part = _trial_loss(out.logits, out.seg_logits, batch, weights)
+            part = batch_loss(out, batch, weights)
             part.total.backward()  # frees this trial's graph before the next trial's forward
             parts.append(part)
         for name, stacked in self.params.items():  # the trials' gradients, stacked for the one Adam
@@ -184,26 +178,19 @@ class StackedTrials:
         return parts
 
 
-def _trial_loss(logits: torch.Tensor, seg_logits: torch.Tensor | None, batch: dict,
-                weights: tuple[torch.Tensor, ...]) -> LossParts:
-    """Eq. 1 for one trial's outputs on its batch; ``weights`` = (class, segmentation, weak)."""
-    return multitask_loss(logits.float(), batch["label"], weights[0], seg_logits, batch["target"],
-                          batch["target_kind"], weights[1], weights[2])  # fmt: skip
-
-
-def _trial_streams(data: RunData, config: TrainConfig, trials: list[int], evaluation: int, start: int, stop: int,
-                   device: torch.device) -> tuple[list[Iterator[dict]], list[torch.Generator]]:
+def _trial_streams(run: RunContext, trials: list[int], evaluation: int, start: int,
+                   stop: int) -> tuple[list[Iterator[dict]], list[torch.Generator]]:
     """Each trial's batches for one stretch, and a generator that continues its random stream
     where the sequential trial's first dropout would draw (after its loader took its seed)."""
     streams, generators = [], []
     for trial in trials:
-        seed = trial_seed(config, trial)
+        seed = run.config.trial_seed(trial)
         stretch_seed = seed_stretch(seed, evaluation)
-        batches = update_batches(data.train, config.batch_size, seed, start, stop,
-                                 unlabelled_per_batch=config.unlabelled_in_batch)  # fmt: skip
+        batches = update_batches(run.data.train, run.config.batch_size, seed, start, stop,
+                                 unlabelled_per_batch=run.config.unlabelled_in_batch)  # fmt: skip
         first = next(batches, None)  # starting the loader takes its seed from torch's stream
-        generator = torch.Generator(device=device)
-        if device.type == "cpu":
+        generator = torch.Generator(device=run.device)
+        if run.device.type == "cpu":
             generator.set_state(torch.get_rng_state())
         else:  # the device's own generator: the same distribution, not the CPU trial's masks
             generator.manual_seed(stretch_seed)
@@ -212,60 +199,48 @@ def _trial_streams(data: RunData, config: TrainConfig, trials: list[int], evalua
     return streams, generators
 
 
-def _train_stretch(stacked: StackedTrials, data: RunData, config: TrainConfig, trials: list[int], evaluation: int,
-                   device: torch.device, mixed: bool, progress: bool) -> list[dict]:
+def _train_stretch(stacked: StackedTrials, run: RunContext, trials: list[int], evaluation: int) -> list[dict]:
     """The updates of one evaluation interval for every trial; returns each trial's mean losses."""
-    points = config.evaluation_points()
+    points = run.config.evaluation_points()
     start, stop = (points[evaluation - 1] if evaluation else 0), points[evaluation]
-    streams, generators = _trial_streams(data, config, trials, evaluation, start, stop, device)
-    weights = (data.class_weights, data.seg_weights, data.weak_weights)
-    sums = [{"loss": 0.0, "classification_loss": 0.0, "segmentation_loss": 0.0} for _ in trials]
-    steps = tqdm(zip(*streams, strict=True), total=stop - start, leave=False, disable=not progress,
+    streams, generators = _trial_streams(run, trials, evaluation, start, stop)
+    losses = [LossMeans() for _ in trials]
+    steps = tqdm(zip(*streams, strict=True), total=stop - start, leave=False, disable=not run.show_progress,
                  desc=f"trials {trials[0]}-{trials[-1]} updates {start}-{stop}")  # fmt: skip
     for batches in steps:
-        parts = stacked.train_step(list(batches), generators, weights, device, mixed)
-        for total, part in zip(sums, parts, strict=True):
-            total["loss"] += part.total.item()
-            total["classification_loss"] += part.classification.item()
-            total["segmentation_loss"] += part.segmentation.item()
-    return [{key: value / max(stop - start, 1) for key, value in total.items()} for total in sums]
+        parts = stacked.train_step(list(batches), generators, run.data.weights, run.device, run.mixed)
+        for trial_losses, part in zip(losses, parts, strict=True):
+            trial_losses.add(part)
+    return [trial_losses.means(stop - start) for trial_losses in losses]
 
 
-def _train_together(data: RunData, config: TrainConfig, trials: list[int], saved: list[TrialProgress],
-                    settings: dict, out_dir: Path, device: torch.device, mixed: bool, progress: bool,
-                    vectorised: bool | None) -> None:
+def _train_together(run: RunContext, trials: list[int], states: list[TrialState], vectorised: bool | None) -> None:
     """Train trials that stand at the same evaluation as one stacked model, to the end."""
-    models = [initial_model(config, data, trial, device, False) for trial in trials]
-    stacked = StackedTrials(models, config, vectorised)
-    if saved[0].model_state is not None:
-        for k, progress_of in enumerate(saved):
-            stacked.load(k, progress_of.model_state)
-        stacked.load_optimizer_states([p.optimizer_state for p in saved])
-    for evaluation in range(len(saved[0].history), len(config.evaluation_points())):
+    models = [initial_model(run, trial, False) for trial in trials]
+    stacked = StackedTrials(models, run.config, vectorised)
+    if states[0].model_state is not None:
+        for k, state in enumerate(states):
+            stacked.load(k, state.model_state)
+        stacked.load_optimizer_states([state.optimizer_state for state in states])
+    for evaluation in range(len(states[0].history), len(run.config.evaluation_points())):
         started = time.perf_counter()
-        losses = _train_stretch(stacked, data, config, trials, evaluation, device, mixed, progress)
+        losses = _train_stretch(stacked, run, trials, evaluation)
         for k, trial in enumerate(trials):
-            record_evaluation(stacked.model(k), stacked.optimizer_state(k), saved[k], data, config, trial, evaluation,
-                              losses[k], settings, out_dir, started, progress)  # fmt: skip
+            record_evaluation(run, trial, states[k], stacked.model(k), stacked.optimizer_state(k), losses[k], started)
 
 
-def run_trials_batched(data: RunData, config: TrainConfig, trials: list[int], out_dir: Path, progress: bool = True,
-                       restart: bool = False, vectorised: bool | None = None) -> list[pd.DataFrame]:
+def run_trials_batched(run: RunContext, trials: list[int], vectorised: bool | None = None) -> list[pd.DataFrame]:
     """Train (or resume) ``trials`` as one stacked model; returns each trial's per-evaluation metrics.
     ``vectorised``: see :class:`StackedTrials` (by default, vmapped on a GPU, trial by trial on a CPU).
 
     Trials resume from their own checkpoints; trials a kill left at different evaluations are
     brought to the end in groups that stand at the same one. Stale checkpoints stop the run as in
-    :func:`run.run_trial` (or are discarded with ``restart``).
+    :func:`trial.run_trial` (or are discarded when the run restarts).
     """
-    device = choose_device(config.device)
-    mixed = uses_mixed_precision(device, config.mixed_precision)
-    settings = run_settings(config, data)
-    saved = {trial: resume_trial(out_dir, trial, settings, restart) for trial in trials}
-    by_position = sorted(trials, key=lambda t: len(saved[t].history))
-    for _, group in itertools.groupby(by_position, key=lambda t: len(saved[t].history)):
+    states = {trial: resume_trial(run, trial) for trial in trials}
+    by_position = sorted(trials, key=lambda t: len(states[t].history))
+    for _, group in itertools.groupby(by_position, key=lambda t: len(states[t].history)):
         group = list(group)
-        if len(saved[group[0]].history) < len(config.evaluation_points()):
-            _train_together(data, config, group, [saved[t] for t in group], settings, out_dir, device, mixed,
-                            progress, vectorised)  # fmt: skip
-    return [pd.DataFrame(saved[trial].history) for trial in trials]
+        if len(states[group[0]].history) < len(run.config.evaluation_points()):
+            _train_together(run, group, [states[t] for t in group], vectorised)
+    return [pd.DataFrame(states[trial].history) for trial in trials]

@@ -37,9 +37,10 @@ def augments_on_device(device: torch.device) -> bool:
     return device.type != "cpu"
 
 
-def to_device(batch: dict, device: torch.device, mixed: bool) -> dict:
-    """A loader batch's tensors on ``device`` (images channels-last 3D on the mixed path), with the
-    augmentation its items recorded applied there (``inputs.augment.augment_batch``)."""
+def batch_on_device(batch: dict, device: torch.device, mixed: bool) -> dict:
+    """A loader batch ready for the model: its tensors on ``device``, the augmentation its items
+    recorded applied there (``inputs.augment.augment_batch``; nothing when the loader augmented),
+    and images channels-last 3D on the mixed path."""
     out = {}
     for key, value in batch.items():
         if isinstance(value, torch.Tensor):

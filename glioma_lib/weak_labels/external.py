@@ -16,17 +16,12 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from glioma_lib.cohort.readers import (
-    find_brats_subjects,
-    load_volume,
-    read_mask,
-    subject_paths,
-    to_brats2018_labels,
-    validate_subject,
-)
+from glioma_lib.cohort.brats import find_brats_subjects, subject_paths, validate_subject
 from glioma_lib.core.atomic import atomic_path
 from glioma_lib.core.figures import mask_overlay, tumour_slice
+from glioma_lib.core.layout import external_teacher_mask
 from glioma_lib.core.naming import MODALITIES
+from glioma_lib.core.nifti import load_volume, read_mask, to_brats2018_labels
 from glioma_lib.inputs.cache import build_entry
 from glioma_lib.inputs.preprocess import PreprocessSpec
 from glioma_lib.models.espnet import ESPNet3D
@@ -74,7 +69,7 @@ def score_on_subjects(model: ESPNet3D, spec: PreprocessSpec, folder: str | Path,
         validate_subject(patient, paths)
         labels, reference = subject_labels(model, spec, patient, paths, cache_dir)
         truth = read_mask(paths["seg"], patient)
-        with atomic_path(out_dir / f"{patient}_teacher.nii.gz") as tmp:
+        with atomic_path(external_teacher_mask(out_dir, patient)) as tmp:
             nib.save(nib.Nifti1Image(to_brats2018_labels(labels), reference.affine, reference.header), tmp)
         rows.append({**quality_row(patient, EXTERNAL_REFERENCE, labels, truth),
                      "teacher_WT_ml": mask_volume_ml(labels, reference), "mask_WT_ml": mask_volume_ml(truth, reference),
@@ -88,7 +83,7 @@ def external_figure(table: pd.DataFrame, masks_dir: Path) -> plt.Figure:
     fig, axes = plt.subplots(1, len(table), figsize=(4.5 * len(table), 4.5), squeeze=False)
     for ax, row in zip(axes[0], table.itertuples(), strict=True):
         given = read_mask(row.mask_path, row.patient_id)
-        teacher = read_mask(masks_dir / f"{row.patient_id}_teacher.nii.gz", row.patient_id)
+        teacher = read_mask(external_teacher_mask(masks_dir, row.patient_id), row.patient_id)
         flair = np.asarray(load_volume(row.flair_path, row.patient_id).dataobj, dtype=np.float32)
         mask_overlay(ax, flair, teacher, tumour_slice(given), {"cyan": given})
         ax.set_title(f"{row.patient_id}: WT Dice {row.dice_WT:.2f}", fontsize=9)

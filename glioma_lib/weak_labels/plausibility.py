@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from glioma_lib.cohort.readers import load_volume, read_mask
+from glioma_lib.core.nifti import load_volume, read_mask
 
 MAX_CSF_LIKE = 0.3  # of the mask: dark on FLAIR (below the brain's median) and bright on T2 (above its median)
 MIN_FLAIR_BRIGHT = 0.4  # of the mask: above the brain's 75th FLAIR percentile

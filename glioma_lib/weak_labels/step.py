@@ -14,13 +14,13 @@ import pandas as pd
 
 from glioma_lib.cohort.manifest import read_manifest
 from glioma_lib.cohort.phantom import TRUTH_MASKS, planted_truth
-from glioma_lib.cohort.readers import load_volume, read_mask
-from glioma_lib.cohort.step import load_sources
+from glioma_lib.cohort.sources import load_sources
+from glioma_lib.config.schema import WeakLabelSettings
 from glioma_lib.core.atomic import as_json, atomic_dir, atomic_path, retire_dir, write_json, write_table
 from glioma_lib.core.layout import RunLayout, weak_mask_file
 from glioma_lib.core.naming import MODALITIES
+from glioma_lib.core.nifti import load_volume, read_mask
 from glioma_lib.inputs.cache import build_cache
-from glioma_lib.inputs.preprocess import PreprocessSpec
 from glioma_lib.training.loop import choose_device, place_model
 from glioma_lib.weak_labels.external import score_on_subjects
 from glioma_lib.weak_labels.plausibility import training_range
@@ -29,34 +29,36 @@ from glioma_lib.weak_labels.teacher import (
     dice_table,
     file_sha256,
     load_teacher,
+    teacher_spec,
     teacher_split,
     train_teacher,
     write_weak_masks,
 )
 
 
-def weak_labelling(layout: RunLayout, spec: PreprocessSpec, teacher_epochs: int, checkpoint: str | None = None,
-                   held_out_fraction: float = 0.25, seed: int = 0, teacher_lr: float = 2e-3,
-                   progress: bool = True, device: str = "auto", external_scans: str | None = None) -> dict:
+def weak_labelling(layout: RunLayout, settings: WeakLabelSettings, progress: bool = True) -> dict:
     """Teacher (trained or given), weak masks for every scan without ground truth, and Dice tables.
 
-    ``external_scans``: a folder of BraTS subjects outside the cohort that ship their masks; the
-    teacher is scored on them too (subjects that are in the cohort are skipped)."""
+    ``settings.external_scans``: a folder of BraTS subjects outside the cohort that ship their
+    masks; the teacher is scored on them too (subjects that are in the cohort are skipped)."""
+    spec = teacher_spec(settings.shape)
+    checkpoint, seed, device = settings.checkpoint, settings.seed, settings.device
+    teacher_epochs, teacher_lr, external_scans = settings.teacher_epochs, settings.teacher_lr, settings.external_scans
     manifest = read_manifest(layout.manifest)
     layout.teacher.mkdir(parents=True, exist_ok=True)
     teacher_path = layout.teacher_checkpoint
-    train_ids, held_out = teacher_split(manifest, held_out_fraction, seed)
+    train_ids, held_out = teacher_split(manifest, settings.held_out_fraction, seed)
     if checkpoint:
         model = load_teacher(checkpoint)  # validates before anything is written
-        settings = {"checkpoint_sha256": file_sha256(checkpoint), "spec": spec.key_fields()}
+        made = {"checkpoint_sha256": file_sha256(checkpoint), "spec": spec.key_fields()}
         held_out = sorted(manifest.loc[manifest["has_seg_gt"], "patient_id"])  # it saw none of ours
     else:
-        settings = {"epochs": teacher_epochs, "seed": seed, "lr": teacher_lr, "spec": spec.key_fields(),
-                    "patients": train_ids}  # fmt: skip
-    settings = as_json(settings)
+        made = {"epochs": teacher_epochs, "seed": seed, "lr": teacher_lr, "spec": spec.key_fields(),
+                "patients": train_ids}  # fmt: skip
+    made = as_json(made)
     settings_path = layout.teacher_settings
     made_with = json.loads(settings_path.read_text()) if settings_path.exists() else None
-    stale = made_with != settings or not teacher_path.exists()  # a teacher made otherwise is never reused
+    stale = made_with != made or not teacher_path.exists()  # a teacher made otherwise is never reused
     if stale and checkpoint:
         with atomic_path(teacher_path) as tmp:
             shutil.copyfile(checkpoint, tmp)
@@ -65,7 +67,7 @@ def weak_labelling(layout: RunLayout, spec: PreprocessSpec, teacher_epochs: int,
         curve = train_teacher(index, train_ids, teacher_path, teacher_epochs, seed, lr=teacher_lr,
                               progress=progress, device=device)
         write_table(curve, layout.teacher_curve)
-    write_json(settings, settings_path)
+    write_json(made, settings_path)
     if checkpoint:  # what a given teacher was trained on is unknown
         layout.teacher_tumour_range.unlink(missing_ok=True)
     else:

@@ -22,13 +22,13 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from glioma_lib.cohort.readers import load_volume, read_mask, to_brats2018_labels
 from glioma_lib.core import paper_values
 from glioma_lib.core.atomic import as_json, atomic_path, retire_dir, write_json, write_table
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.layout import RunLayout, weak_mask_file
 from glioma_lib.core.metrics import dice, region_dice
 from glioma_lib.core.naming import REGIONS
+from glioma_lib.core.nifti import load_volume, read_mask, to_brats2018_labels
 from glioma_lib.inputs.augment import training_augmentation
 from glioma_lib.inputs.cache import CacheEntry, build_entry
 from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader
@@ -41,16 +41,22 @@ from glioma_lib.training.loop import (
     TEACHER_STREAM,
     augments_on_device,
     autocast,
+    batch_on_device,
     choose_device,
     model_device,
     optimiser_step,
     place_model,
     seed_stretch,
-    to_device,
     uses_mixed_precision,
 )
 
 TEACHER_FORMAT = FORMATS["all_whole"]
+
+
+def teacher_spec(shape: list[int] | tuple[int, ...]) -> PreprocessSpec:
+    """The teacher's preprocessing: whole-brain volumes of ``shape`` (no tumour box, so the margin
+    and the empty-mask policy never apply)."""
+    return PreprocessSpec(shape=tuple(shape))
 INFERENCE_BATCH = 4  # whole-brain volumes per forward pass when writing weak masks and scoring Dice
 PUBLISHED_WT_DICE = paper_values.WT_DICE
 TEACHER_METADATA = {"kind": "segmentation", "input_format": TEACHER_FORMAT.name,
@@ -131,7 +137,7 @@ def train_teacher(index: pd.DataFrame, patients: list[str], out: str | Path, epo
         model.train()
         losses = []
         for batch in make_loader(dataset, batch_size, shuffle=True, seed=epoch_seed, drop_last=True):
-            batch = to_device(batch, chosen, mixed)
+            batch = batch_on_device(batch, chosen, mixed)
             with autocast(chosen, mixed):
                 seg = model(batch["image"])
             parts = multitask_loss(torch.zeros(len(seg), 2, device=chosen), batch["label"], unused, seg.float(),

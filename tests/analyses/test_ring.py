@@ -48,7 +48,7 @@ def test_empty_mask_scores_zero():
 def test_agrees_with_the_planted_ring_flag(phantom_dir):
     import pandas as pd
 
-    from glioma_lib.cohort.readers import read_mask
+    from glioma_lib.core.nifti import read_mask
 
     truth = pd.read_csv(phantom_dir / "truth.csv").dropna(subset=["brats_id"])
     derived = [is_ring(read_mask(phantom_dir / "truth_masks" / f"{b}_seg.nii.gz", b)) for b in truth["brats_id"]]

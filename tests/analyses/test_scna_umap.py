@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from glioma_lib.analyses.scna_umap import silhouettes, umap_embedding
-from glioma_lib.cohort.readers import read_arm_table, read_scna_clinical_786
+from glioma_lib.cohort.tcga import read_arm_table, read_scna_clinical_786
 from glioma_lib.core.naming import SUBTYPES
 
 

@@ -12,7 +12,7 @@ from glioma_lib.core.layout import RunLayout
 
 
 def test_ring_table_uses_ground_truth_and_skips_patients_without_a_mask(phantom_run):
-    table = ring_table(phantom_run)
+    table = ring_table(phantom_run, threshold=0.5, min_necrosis=0.1)
     manifest = read_manifest(phantom_run.manifest)
     assert set(table["patient_id"]) == set(manifest.loc[manifest["has_seg_gt"], "patient_id"])  # no weak masks yet
     assert (table["mask_source"] == "ground truth").all() and table["ring_score"].between(0, 1).all()

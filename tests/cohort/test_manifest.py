@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from glioma_lib.cli import main
-from glioma_lib.cohort.manifest import CohortSources, build_manifest, read_manifest, write_manifest
+from glioma_lib.cohort.manifest import build_manifest, read_manifest, write_manifest
+from glioma_lib.cohort.sources import CohortSources
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.layout import CohortFolder, RunLayout
 

@@ -12,7 +12,7 @@ import pytest
 from lifelines import KaplanMeierFitter
 from sklearn.metrics import roc_auc_score
 
-from glioma_lib.cohort import anatomy, readers
+from glioma_lib.cohort import anatomy, brats, tcga
 from glioma_lib.cohort.phantom import DEFAULT_PROFILES, PhantomConfig, generate, oracle_auc, simulate_tables
 from glioma_lib.core.naming import SUBTYPES
 
@@ -60,18 +60,18 @@ def test_files_look_like_brats_and_tcga(phantom_dir):
     mr = truth[truth["has_mr"]]
     for row in mr.itertuples():
         folder = phantom_dir / "brats" / row.brats_id
-        paths = readers.subject_paths(row.brats_id, folder)
-        readers.validate_subject(row.brats_id, paths)
+        paths = brats.subject_paths(row.brats_id, folder)
+        brats.validate_subject(row.brats_id, paths)
         assert (paths["seg"] is not None) == row.has_seg
         image = nib.load(paths["t1"])
         assert image.shape == (48, 48, 32) and image.get_data_dtype() == np.int16
         # The grid always spans BraTS's 240 x 240 x 155 mm field of view.
         np.testing.assert_allclose(np.abs(np.diag(image.affine)[:3]) * image.shape, [240, 240, 155])
-    mapping = readers.read_name_mapping(phantom_dir / "brats/name_mapping.csv")
+    mapping = brats.read_name_mapping(phantom_dir / "brats/name_mapping.csv")
     assert set(mapping["brats_id"]) == set(mr["brats_id"])
-    clinical, issues = readers.read_ceccarelli(phantom_dir / "tcga/clinical.csv")
+    clinical, issues = tcga.read_ceccarelli(phantom_dir / "tcga/clinical.csv")
     assert not issues and set(clinical["tcga_id"]) == set(truth["tcga_id"].dropna())
-    scna = readers.read_xena_gistic(phantom_dir / "tcga/scna_thresholded_by_genes.tsv")
+    scna = tcga.read_xena_gistic(phantom_dir / "tcga/scna_thresholded_by_genes.tsv")
     assert set(scna.index) == set(truth.loc[truth["has_scna"], "tcga_id"])
     assert scna.isin([-2, -1, 0, 1, 2]).all().all()
 
@@ -177,7 +177,7 @@ def test_planted_survival(big_truth):
 
 def test_planted_scna(big_truth):
     _, truth, scna, genes = big_truth
-    arms = readers.genes_to_arms(scna.T.rename(index=readers.patient_of_barcode),
+    arms = tcga.genes_to_arms(scna.T.rename(index=tcga.patient_of_barcode),
                                  genes.set_index(genes["Gene Symbol"].str.split("|").str[0])["chr_arm"])
     subtype = truth.set_index("tcga_id").loc[arms.index, "subtype"]
     mean = arms.groupby(subtype.to_numpy()).mean()
@@ -185,7 +185,7 @@ def test_planted_scna(big_truth):
     assert mean.loc[WT, "1p"] > -0.2 and mean.loc[INTACT, "19q"] > -0.2
     assert mean.loc[WT, "7p"] > 0.6 and mean.loc[WT, "10q"] < -0.6
     assert abs(mean.loc[INTACT, "7p"]) < 0.2
-    calls = scna.T.rename(index=readers.patient_of_barcode)
+    calls = scna.T.rename(index=tcga.patient_of_barcode)
     homdel = (calls["CDKN2A"] == -2).groupby(subtype.to_numpy()).mean()
     amp = (calls["EGFR"] == 2).groupby(subtype.to_numpy()).mean()
     assert homdel[WT] > 0.35 > 0.2 > homdel[INTACT] and amp[WT] > 0.3 > 0.05 > amp[CODEL]

@@ -110,7 +110,8 @@ def test_a_segment_cohort_builds_a_manifest_with_one_sample_per_patient(tmp_path
     normal sample get curation lines; without a cytoband table the build stops, naming the file."""
     from dataclasses import replace
 
-    from glioma_lib.cohort.manifest import CohortSources, build_manifest
+    from glioma_lib.cohort.manifest import build_manifest
+    from glioma_lib.cohort.sources import CohortSources
 
     clinical = pd.read_csv(phantom_dir / "tcga/clinical.csv")
     patient = clinical["Case"].iloc[0]
@@ -238,7 +239,8 @@ def test_a_one_base_segment_is_valid_and_an_uncentred_log2_sample_is_listed(tmp_
 def test_the_curation_report_lists_a_doubled_sample_with_its_ploidy(tmp_path, cytobands, phantom_dir):
     from dataclasses import replace
 
-    from glioma_lib.cohort.manifest import CohortSources, build_manifest
+    from glioma_lib.cohort.manifest import build_manifest
+    from glioma_lib.cohort.sources import CohortSources
 
     patients = pd.read_csv(phantom_dir / "tcga/clinical.csv")["Case"].iloc[:2].tolist()
     rng = np.random.default_rng(2)

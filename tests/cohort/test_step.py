@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
-
 from glioma_lib.cohort.manifest import read_manifest
-from glioma_lib.cohort.step import load_sources, prepare_cohort
+from glioma_lib.cohort.sources import load_sources
+from glioma_lib.cohort.step import prepare_cohort
+from glioma_lib.config.steps import notebook_settings
 from glioma_lib.core.layout import RunLayout
 
 
 def test_a_phantom_cohort_is_generated_once_and_recorded(tmp_path):
     layout = RunLayout(tmp_path)
-    cohort = {"source": "phantom", "validation_fraction": 0.3, "seed": 0, "workers": 1,
-              "phantom": {"n_mr": 6, "n_scna_only": 4, "shape": [32, 32, 24], "seed": 1}}  # fmt: skip
+    cohort = notebook_settings("01_data_curation", {"validation_fraction": 0.3, "workers": 1, "n_mr": 6,
+                                                    "n_scna_only": 4, "shape": [32, 32, 24], "phantom_seed": 1})
     assert prepare_cohort(cohort, layout) == layout.manifest
     manifest = read_manifest(layout.manifest)
     assert len(manifest) == 10 and layout.curation_report.is_file() and layout.manifest_csv.is_file()
@@ -21,7 +21,3 @@ def test_a_phantom_cohort_is_generated_once_and_recorded(tmp_path):
     prepare_cohort(cohort, layout)  # the phantom exists: reused, not regenerated
     assert layout.synthetic.stat().st_mtime_ns == stamp
 
-
-def test_unknown_source_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="unknown cohort source"):
-        prepare_cohort({"source": "elsewhere"}, RunLayout(tmp_path))

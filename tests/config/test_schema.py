@@ -1,17 +1,11 @@
-"""The schema's sections agree with the notebooks whose parameters they set."""
+"""The schema: its sections, the training runs it asks for, and one default per setting."""
 
 from __future__ import annotations
 
 import pytest
 
 from glioma_lib.config.load import load_config
-from glioma_lib.config.schema import NOTEBOOK_SECTIONS, TrainingSettings
-from glioma_lib.pipeline.notebook import find_notebook, load_text_notebook, notebook_parameters
-
-
-@pytest.mark.parametrize(("notebook", "section"), NOTEBOOK_SECTIONS.items())
-def test_every_section_key_is_a_parameter_of_its_notebook(notebook, section):
-    assert set(section.model_fields) <= set(notebook_parameters(load_text_notebook(find_notebook(notebook))))
+from glioma_lib.config.schema import RunSettings, TrainingKnobs, TrainingSettings
 
 
 def test_the_training_runs_of_the_default_book():
@@ -34,3 +28,17 @@ def test_an_external_cohort_names_exactly_one_copy_number_source():
                            ({"arm_table": "a.csv", "labels": {"wt": "IDH-wt"}}, "IDH-wildtype")]:  # fmt: skip
         with pytest.raises(ValidationError, match=message):
             ExternalCohortSettings.model_validate({**base, **wrong})
+
+
+def test_every_shared_training_setting_reaches_every_run():
+    """A field of the shared knobs is a field of every run's settings, with the section's value."""
+    training = TrainingSettings.model_validate(load_config("default")["training"])
+    assert set(TrainingKnobs.model_fields) < set(RunSettings.model_fields)
+    assert set(TrainingSettings.model_fields) - set(TrainingKnobs.model_fields) == {
+        "grid", "label_efficiency", "crop_shape", "whole_shape"}  # what is about the grid, not a run
+    for name in training.runs():
+        run = training.for_run(name)
+        assert run.name == name
+        assert all(getattr(run, key) == getattr(training, key) for key in TrainingKnobs.model_fields)
+    assert training.for_run("idh-all_whole-mtl").shape == training.whole_shape
+    assert training.for_run("idh-t1ce-mtl").shape == training.crop_shape

@@ -17,7 +17,6 @@ def test_finished_runs_are_those_with_their_marker(tmp_path):
         if done:
             layout.run(name).auc.write_text("{}")
     assert layout.finished_runs() == ["idh-t1ce-mtl"]
-    assert layout.train("idh", "t1ce", "cnn", False, 40) == layout.run("idh-t1ce-cnn-n40")
     assert layout.run("idh-t1ce-mtl").layout == layout
 
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from glioma_lib.config.steps import notebook_settings
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.external.step import TCGA_CV, external_validation, findings, missing_inputs
 
 
 def test_models_fitted_on_tcga_are_scored_on_glass_and_capper(tmp_path, shipped_cohorts, tcga_tables):
     layout = RunLayout(tmp_path)
-    result = external_validation(layout, shipped_cohorts, *tcga_tables, n_boot=50)
+    arm_table, clinical = tcga_tables
+    settings = notebook_settings("08_external_validation", {"cohorts": shipped_cohorts, "tcga_arm_table": arm_table,
+                                                            "tcga_clinical": clinical, "bootstrap": 50})
+    result = external_validation(layout, settings)
     table = result["classification"].set_index(["cohort", "task"])
     assert set(table.index.get_level_values("cohort")) == {TCGA_CV, "GLASS", "Capper"}
     assert table.loc[("GLASS", "codel"), "undefined_because"] == "one class only"  # GLASS has no co-deleted tumour
@@ -49,6 +53,10 @@ def test_findings_can_say_an_external_cohort_holds_or_fails_the_tcga_estimate():
 
 
 def test_missing_inputs_say_why_the_step_is_skipped(tmp_path):
-    assert "no TCGA" in missing_inputs(None, None, {})[0]
-    assert missing_inputs(str(tmp_path / "absent.csv"), str(tmp_path), {}) == [
+    def missing(arm_table, clinical):
+        return missing_inputs(notebook_settings("08_external_validation", {
+            "tcga_arm_table": arm_table, "tcga_clinical": clinical, "cohorts": {}}))
+
+    assert "no TCGA" in missing(None, None)[0]
+    assert missing(str(tmp_path / "absent.csv"), str(tmp_path)) == [
         f"{tmp_path / 'absent.csv'} not found", "no external cohort is configured (external.cohorts)"]

@@ -58,14 +58,14 @@ def test_the_device_path_draws_torchios_flips_and_noise_and_on_the_cpu_gives_its
 
 
 def test_a_loader_that_only_reads_the_cache_gives_the_batches_of_the_torchio_loader(tmp_path):
-    """``augment_on_device``: items carry the draws and ``to_device`` applies them, giving the same
+    """``augment_on_device``: items carry the draws and ``batch_on_device`` applies them, giving the same
     batches as the loader that augments with torchio (on the CPU)."""
     import numpy as np
     import pandas as pd
 
     from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader
     from glioma_lib.inputs.formats import FORMATS
-    from glioma_lib.training.loop import to_device
+    from glioma_lib.training.loop import batch_on_device
 
     image, labels = _planted()
     rows = []
@@ -81,7 +81,7 @@ def test_a_loader_that_only_reads_the_cache_gives_the_batches_of_the_torchio_loa
     for on_device in (False, True):
         dataset = MultiTaskDataset(index, FORMATS["t1ce"], ids, transform=training_augmentation(), seed=5,
                                    augment_on_device=on_device)  # fmt: skip
-        batches.append(to_device(next(iter(make_loader(dataset, 4, shuffle=False))), torch.device("cpu"), False))
+        batches.append(batch_on_device(next(iter(make_loader(dataset, 4, shuffle=False))), torch.device("cpu"), False))
     torch.testing.assert_close(batches[1]["image"], batches[0]["image"])
     assert torch.equal(batches[1]["target"], batches[0]["target"])
 

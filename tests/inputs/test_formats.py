@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glioma_lib.cohort.readers import read_mask, subject_paths
+from glioma_lib.cohort.brats import subject_paths
+from glioma_lib.core.nifti import read_mask
 from glioma_lib.inputs import preprocess as pp
 from glioma_lib.inputs.formats import FORMATS, IGNORE, segmentation_target
 

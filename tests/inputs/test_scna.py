@@ -9,7 +9,8 @@ from glioma_lib.inputs.scna import ScnaPCA
 
 
 def test_pca_never_fitted_on_validation(phantom_dir, phantom_manifest, tmp_path):
-    from glioma_lib.cohort.manifest import CohortSources, load_scna
+    from glioma_lib.cohort.manifest import load_scna
+    from glioma_lib.cohort.sources import CohortSources
 
     scna = load_scna(CohortSources.phantom(phantom_dir))
     manifest = phantom_manifest.copy()
@@ -28,7 +29,8 @@ def test_pca_never_fitted_on_validation(phantom_dir, phantom_manifest, tmp_path)
 
 
 def test_pca_records_what_it_was_fitted_on(phantom_dir, phantom_manifest):
-    from glioma_lib.cohort.manifest import CohortSources, load_scna
+    from glioma_lib.cohort.manifest import load_scna
+    from glioma_lib.cohort.sources import CohortSources
 
     scna = load_scna(CohortSources.phantom(phantom_dir))
     five, also_five, four = (ScnaPCA.fit(scna, phantom_manifest, k) for k in (5, 5, 4))

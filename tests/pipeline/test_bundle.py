@@ -14,8 +14,8 @@ from glioma_lib.core.layout import RunLayout
 from glioma_lib.inputs.preprocess import PreprocessSpec
 from glioma_lib.models.checkpoint import save_checkpoint
 from glioma_lib.models.espnet import ESPNet3D
-from glioma_lib.pipeline.bundle import export_bundle, load_model
-from glioma_lib.training.run import TrainConfig
+from glioma_lib.pipeline.bundle import export_bundle, load_trained_model
+from glioma_lib.training.config import TrainConfig
 from glioma_lib.training.step import subtype_training
 from glioma_lib.weak_labels.teacher import TEACHER_METADATA
 
@@ -26,9 +26,9 @@ def trained_run(phantom_run, tmp_path_factory):
     shutil.copytree(phantom_run.cohort, layout.cohort)
     save_checkpoint(layout.teacher_checkpoint, model=ESPNet3D(4, 4).state_dict(), metadata=TEACHER_METADATA)
     write_json({"spec": PreprocessSpec(shape=(16, 16, 16)).key_fields()}, layout.teacher_settings)
-    config = TrainConfig(model="cnn", updates=2, evaluations=1, trials=2, batch_size=2, bootstrap=10, device="cpu")
-    return subtype_training(layout, config, PreprocessSpec(shape=(16, 16, 16), empty_mask_policy="centre"),
-                            progress=False)  # fmt: skip
+    config = TrainConfig.of_book("idh-t1ce-cnn", updates=2, evaluations=1, trials=2, batch_size=2, bootstrap=10,
+                                 device="cpu", shape=[16, 16, 16])  # fmt: skip
+    return subtype_training(layout, config, show_progress=False)
 
 
 def test_the_bundle_describes_its_inputs_and_loads_alone(trained_run, tmp_path):
@@ -37,7 +37,7 @@ def test_the_bundle_describes_its_inputs_and_loads_alone(trained_run, tmp_path):
     assert metadata["inputs"]["channels"] == ["t1ce"] and metadata["inputs"]["preprocessing"]["shape"] == [16, 16, 16]
     assert metadata["outputs"]["classes"] == ["IDH-wildtype", "IDH-mutant"] and metadata["outputs"]["trials"] == 2
     assert "honest_auc_ci95" in json.dumps(metadata) and "not for diagnosis" in (bundle / "README.md").read_text()
-    from_run, from_bundle = load_model(trained_run.folder), load_model(bundle)
+    from_run, from_bundle = load_trained_model(trained_run.folder), load_trained_model(bundle)
     image = torch.randn(1, 1, 16, 16, 16)
     with torch.no_grad():
         for a, b in zip(from_run.trials, from_bundle.trials, strict=True):
@@ -48,3 +48,19 @@ def test_export_never_overwrites(trained_run, tmp_path):
     (tmp_path / "taken").mkdir()
     with pytest.raises(InputDataError, match="exists"):
         export_bundle(trained_run.folder, tmp_path / "taken")
+
+
+def test_a_format_2_bundle_still_loads(trained_run, tmp_path):
+    """Bundles written before format 3 carry ``extra`` and ``teacher_checkpoint`` and leave the
+    preprocessing and three settings implicit: they load, with those settings completed."""
+    bundle = export_bundle(trained_run.folder, tmp_path / "bundle")
+    metadata = json.loads((bundle / "metadata.json").read_text())
+    recorded = metadata["model"]["train_config"]
+    assert metadata["bundle_format"] == 3 and "extra" not in recorded and recorded["margin"] == 2
+    old = {k: v for k, v in recorded.items() if k not in ("margin", "empty_mask_policy", "shape", "selection_fraction",
+                                                          "augment", "mixed_precision")}  # fmt: skip
+    metadata.update(bundle_format=2, model={**metadata["model"], "train_config": {**old, "extra": {},
+                                                                                  "teacher_checkpoint": None}})
+    (bundle / "metadata.json").write_text(json.dumps(metadata))
+    loaded = load_trained_model(bundle)
+    assert loaded.settings == recorded  # completed from the preprocessing and format 2's implicit values

@@ -45,7 +45,8 @@ def test_parameters_are_injected(tmp_path):
 
 def test_unknown_parameter_stops_before_running_naming_the_closest(tmp_path):
     target = tmp_path / "out" / "toy.ipynb"
-    with pytest.raises(InputDataError, match=r"no parameter valeu \(did you mean value\?\); its parameters are value"):
+    message = r"no parameter or setting valeu \(did you mean value\?\); its parameters are value"
+    with pytest.raises(InputDataError, match=message):
         execute_notebook(_write(tmp_path), target, {"valeu": 3}, progress=False)
     assert not target.parent.exists()
 
@@ -55,7 +56,7 @@ def test_book_notebook_values_go_through_the_configuration_schema(tmp_path, caps
 
     out = tmp_path / "out.ipynb"
     assert main(["notebook", "02_weak_labelling", "--out", str(out), "-p", "teacher_epoch", "3"]) == 2
-    assert "no parameter teacher_epoch (did you mean teacher_epochs?)" in capsys.readouterr().err
+    assert "no parameter or setting teacher_epoch (did you mean teacher_epochs?)" in capsys.readouterr().err
     assert main(["notebook", "01_data_curation", "--out", str(out), "-p", "validation_fraction", "1.5"]) == 2
     assert "notebook 01_data_curation: validation_fraction: Input should be less than 1" in capsys.readouterr().err
     assert not out.exists()

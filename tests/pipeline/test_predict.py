@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 import torch
 
-from glioma_lib.cohort.readers import preprocessing_faults, read_mask, subject_paths, validate_subject
+from glioma_lib.cohort.brats import find_brats_subjects, preprocessing_faults, subject_paths, validate_subject
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.metrics import dice
+from glioma_lib.core.nifti import read_mask
 from glioma_lib.inputs.preprocess import PreprocessSpec
-from glioma_lib.pipeline.bundle import TrainedModel, load_model
-from glioma_lib.pipeline.predict import check_shared_teacher, patient_folders, predict, predict_patient
-from glioma_lib.training.run import TrainConfig
+from glioma_lib.pipeline.bundle import TrainedModel, load_trained_model
+from glioma_lib.pipeline.predict import check_shared_teacher, predict, predict_patient
 from tests.conftest import BoxTeacher, IntensityTeacher
 
 
@@ -37,9 +37,9 @@ def test_a_scan_with_a_non_zero_background_is_found_and_a_1_mm_one_passes(tmp_pa
 
 def test_the_real_case_is_skull_stripped_and_found_as_one_subject(realdata):
     folder = realdata / "brats_mr"
-    subjects = patient_folders(folder)
+    subjects = find_brats_subjects(folder)
     assert list(subjects) == ["Brats18_TCIA12_101_1"]
-    assert patient_folders(folder / "Brats18_TCIA12_101_1") == subjects  # one subject folder works too
+    assert find_brats_subjects(folder / "Brats18_TCIA12_101_1") == subjects  # one subject folder works too
     paths = subject_paths("Brats18_TCIA12_101_1", folder / "Brats18_TCIA12_101_1")
     check = validate_subject("Brats18_TCIA12_101_1", paths, expected_spacing=1.0)  # BraTS-preprocessed: no fault
     assert check.accepted == [] and check.orientation == "LPS"
@@ -52,7 +52,7 @@ def test_outputs_never_go_into_the_inputs(tmp_path):
 
 def test_a_folder_that_is_no_model_is_named(tmp_path):
     with pytest.raises(InputDataError, match="not a model: expected a bundle.*or a finished training run"):
-        load_model(tmp_path)
+        load_trained_model(tmp_path)
 
 
 def test_models_trained_with_different_teachers_are_refused():
@@ -84,7 +84,7 @@ def _models(teacher: torch.nn.Module) -> list[TrainedModel]:
     """An IDH model on a cropped format (two trials) and a 1p/19q model on whole brains, sharing ``teacher``."""
     metadata = {"outputs": {"classes": ["negative", "positive"]}, "training_data": {"cohort": "synthetic"},
                 "teacher": {"tumour_brain_fraction": None}}  # fmt: skip
-    return [TrainedModel(name, TrainConfig(task=task, input_format=fmt), PreprocessSpec(shape=(8, 8, 8)),
+    return [TrainedModel(name, {"task": task, "input_format": fmt}, PreprocessSpec(shape=(8, 8, 8)),
                          [_ConstantClassifier(logit) for logit in logits], teacher, PreprocessSpec(shape=(16, 16, 16)),
                          metadata)
             for name, task, fmt, logits in [("idh-model", "idh", "t1ce", (0.0, 2.0)),
@@ -172,14 +172,14 @@ def test_the_plausibility_checks_pass_real_and_planted_tumours(realdata, phantom
 
 def test_brats_toolkit_folders_are_predicted(subject_with_mask, tmp_path):
     """A subject laid out as BraTS Toolkit / BrainLes preprocessing writes it (`_t1_bet`, `_t1c_bet`, ...)."""
-    from glioma_lib.cohort.readers import image_stem
+    from glioma_lib.cohort.brats import image_stem
 
     folder = tmp_path / "toolkit" / "TCGA-FG-6692"
     folder.mkdir(parents=True)
     for image in ("t1", "t1ce", "t2", "flair", "seg"):
         source = subject_with_mask / f"{image_stem(subject_with_mask.name, image)}.nii.gz"
         shutil.copyfile(source, folder / f"{image_stem('TCGA-FG-6692', image, 'BraTS Toolkit')}.nii.gz")
-    assert list(patient_folders(tmp_path / "toolkit")) == ["TCGA-FG-6692"]
+    assert list(find_brats_subjects(tmp_path / "toolkit")) == ["TCGA-FG-6692"]
     (tmp_path / "out").mkdir()
     row = predict_patient("TCGA-FG-6692", folder, _models(IntensityTeacher("flair_bright")), tmp_path / "out",
                           tmp_path, torch.device("cpu"))  # fmt: skip

@@ -112,7 +112,7 @@ def _attributions_follow_the_ring_runs_model(layout: RunLayout) -> None:
     planted array of an earlier choice goes)."""
     from glioma_lib.analyses.step import attribution_analysis
 
-    stale = layout.attributions / "Brats18_EARLIER_CHOICE.npz"
+    stale = layout.attribution_arrays("Brats18_EARLIER_CHOICE")
     stale.write_bytes(b"an array an earlier model chose")
     table = attribution_analysis(layout, "idh-t1ce-cnn", n_steps=2)
     assert not stale.exists() and len(table) > 0

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from glioma_lib.cohort.readers import read_ceccarelli
+from glioma_lib.cohort.tcga import read_ceccarelli
 from glioma_lib.core.metrics import stratified_resamples
 from glioma_lib.core.naming import SUBTYPES
 from glioma_lib.survival import stats as survival

@@ -6,6 +6,7 @@ import shutil
 
 import pandas as pd
 
+from glioma_lib.config.steps import notebook_settings
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.survival.step import survival_analysis
 
@@ -13,7 +14,8 @@ from glioma_lib.survival.step import survival_analysis
 def test_without_runs_it_still_fits_km_and_the_scna_model(phantom_run, tmp_path):
     layout = RunLayout(tmp_path / "run")
     shutil.copytree(phantom_run.cohort, layout.cohort)
-    result = survival_analysis(layout, runs=[], n_boot=20, pca_dim=5, k=3)
+    settings = notebook_settings("04_survival", {"runs": [], "bootstrap": 20, "pca_dim": 5, "k": 3})
+    result = survival_analysis(layout, settings)
     for path in (layout.km_summary, layout.c_index, layout.paired_c_index, layout.survival_record):
         assert path.is_file(), path
     assert set(pd.read_csv(layout.c_index)["model"]) == {"SCNA PCA (first 3 PCs)"}

@@ -7,9 +7,12 @@ import pandas as pd
 import pytest
 import torch
 
+from glioma_lib.core.layout import TrainingRun
 from glioma_lib.inputs.dataset import MultiTaskDataset
 from glioma_lib.inputs.formats import FORMATS
-from glioma_lib.training.run import RunData
+from glioma_lib.training.config import TrainConfig
+from glioma_lib.training.data import LossWeights, RunData
+from glioma_lib.training.trial import RunContext
 
 SHAPE = (16, 16, 16)
 
@@ -44,4 +47,18 @@ def planted_data(entries: pd.DataFrame, transform=None, scna: pd.DataFrame | Non
         return MultiTaskDataset(part, fmt, labels, scna=scna, transform=augment)
 
     return RunData(fmt, dataset(entries, transform), dataset(entries.iloc[:4]), dataset(entries.iloc[4:8]),
-                   dataset(entries), torch.ones(2), torch.ones(2), torch.ones(2), identity="planted")  # fmt: skip
+                   dataset(entries), LossWeights(torch.ones(2), torch.ones(2), torch.ones(2)),
+                   identity="planted")  # fmt: skip
+
+
+def small_config(**changes) -> TrainConfig:
+    """A CNN run on the planted cohort: a few updates, one trial, on the CPU, no augmentation;
+    lr 5e-4 with the deepest level pooled (what these tests were calibrated with)."""
+    settings = {"updates": 6, "evaluations": 3, "evaluate_from": 0.0, "trials": 1, "lr": 5e-4, "head_lr_factor": 1,
+                "pooled_levels": 1, "unlabelled_per_batch": 0, "augment": False, "device": "cpu", "shape": list(SHAPE)}
+    return TrainConfig.of_book("idh-t1ce-cnn", **{**settings, **changes})
+
+
+def planted_run(data: RunData, config: TrainConfig, out, restart: bool = False) -> RunContext:
+    """The run context of ``config`` over ``data``, writing to ``out``, without progress output."""
+    return RunContext(config, data, TrainingRun(out), show_progress=False, restart=restart)

@@ -15,8 +15,9 @@ from glioma_lib.models.checkpoint import read_checkpoint
 from glioma_lib.models.heads import SubtypeModel
 from glioma_lib.training import batched
 from glioma_lib.training.batched import StackedTrials, run_trials_batched
-from glioma_lib.training.run import TrainConfig, run_trial
-from tests.training.conftest import planted_data
+from glioma_lib.training.config import TrainConfig
+from glioma_lib.training.trial import run_trial
+from tests.training.conftest import planted_data, planted_run, small_config
 
 # fp32: vmapped (grouped) convolutions round differently, and Adam's first steps follow the sign of
 # each gradient element, so rounding on near-zero gradients moves some weights by a whole learning
@@ -25,8 +26,7 @@ TOLERANCE = {"rtol": 1e-2, "atol": 5e-3}
 
 
 def _config(**changes) -> TrainConfig:
-    settings = {"updates": 6, "evaluations": 2, "trials": 3, "device": "cpu", "batch_size": 4}
-    return TrainConfig(**{**settings, **changes})
+    return small_config(**{"evaluations": 2, "trials": 3, "augment": True, **changes})
 
 
 def _validation_probabilities(out_dir, trial) -> list[float]:
@@ -61,12 +61,12 @@ def test_batched_trials_equal_sequential_trials(planted_entries, tmp_path, exact
         scna = pd.DataFrame(rng.normal(size=(12, 5)), index=planted_entries["patient_id"])
     data = planted_data(planted_entries, training_augmentation(), scna)
     config = _config(model=model, use_scna=use_scna, device=device, mixed_precision=False)
-    sequential = [run_trial(data, config, t, tmp_path / "one", progress=False) for t in range(3)]
-    together = run_trials_batched(data, config, [0, 1, 2], tmp_path / "all", progress=False, vectorised=vectorised)
+    sequential = [run_trial(planted_run(data, config, tmp_path / "one"), t) for t in range(3)]
+    together = run_trials_batched(planted_run(data, config, tmp_path / "all"), [0, 1, 2], vectorised=vectorised)
     first = _config(model=model, use_scna=use_scna, device=device, mixed_precision=False, updates=1,
                     evaluations=1)  # same batches, same dropout masks
-    one = [run_trial(data, first, t, tmp_path / "first_one", progress=False)["loss"].item() for t in range(3)]
-    together_one = run_trials_batched(data, first, [0, 1, 2], tmp_path / "first_all", progress=False,
+    one = [run_trial(planted_run(data, first, tmp_path / "first_one"), t)["loss"].item() for t in range(3)]
+    together_one = run_trials_batched(planted_run(data, first, tmp_path / "first_all"), [0, 1, 2],
                                       vectorised=vectorised)  # fmt: skip
     np.testing.assert_allclose([h["loss"].item() for h in together_one], one, rtol=1e-5)
     for trial in range(3):
@@ -88,8 +88,8 @@ def test_on_a_gpu_bf16_batched_trials_start_as_bf16_sequential_trials(planted_en
     trials (channels-last): the first update's losses agree to bf16 rounding."""
     data = planted_data(planted_entries, training_augmentation())
     config = _config(model="mtl", device="cuda", mixed_precision=True, updates=1, evaluations=1)
-    one = [run_trial(data, config, t, tmp_path / "one", progress=False)["loss"].item() for t in range(3)]
-    together = run_trials_batched(data, config, [0, 1, 2], tmp_path / "all", progress=False)
+    one = [run_trial(planted_run(data, config, tmp_path / "one"), t)["loss"].item() for t in range(3)]
+    together = run_trials_batched(planted_run(data, config, tmp_path / "all"), [0, 1, 2])
     np.testing.assert_allclose([h["loss"].item() for h in together], one, rtol=2e-2)
 
 
@@ -117,21 +117,22 @@ def test_a_killed_batched_run_resumes_to_the_uninterrupted_result(planted_entrie
     trials 0-1 together from their checkpoints, trial 2 from scratch, and ends as an uninterrupted run."""
     data = planted_data(planted_entries, training_augmentation())
     config = _config(model="mtl")
-    reference = run_trials_batched(data, config, [0, 1, 2], tmp_path / "reference", progress=False)
+    reference = run_trials_batched(planted_run(data, config, tmp_path / "reference"), [0, 1, 2])
 
     record = batched.record_evaluation
 
-    def killed(model, optimizer_state, progress_of, data, config, trial, evaluation, *args):
+    def killed(run, trial, state, *args):
+        evaluation = len(state.history)
         if evaluation == 1 or (evaluation == 0 and trial == 2):
             raise KeyboardInterrupt
-        record(model, optimizer_state, progress_of, data, config, trial, evaluation, *args)
+        record(run, trial, state, *args)
 
     monkeypatch.setattr(batched, "record_evaluation", killed)
     with pytest.raises(KeyboardInterrupt):
-        run_trials_batched(data, config, [0, 1, 2], tmp_path / "killed", progress=False)
+        run_trials_batched(planted_run(data, config, tmp_path / "killed"), [0, 1, 2])
     monkeypatch.setattr(batched, "record_evaluation", record)
     assert not TrainingRun(tmp_path / "killed").checkpoint(2, "last").exists()
-    resumed = run_trials_batched(data, config, [0, 1, 2], tmp_path / "killed", progress=False)
+    resumed = run_trials_batched(planted_run(data, config, tmp_path / "killed"), [0, 1, 2])
     for trial in range(3):
         columns = ["loss", "selection_auc", "validation_auc"]
         pd.testing.assert_frame_equal(resumed[trial][columns], reference[trial][columns], **TOLERANCE)
@@ -141,7 +142,7 @@ def test_sequential_and_batched_runs_share_checkpoints(planted_entries, tmp_path
     """A run begun one trial at a time can be finished batched (and the fingerprint ignores the mode)."""
     data = planted_data(planted_entries)
     config = _config(model="cnn", evaluations=3)
-    run_trial(data, config, 0, tmp_path, progress=False)
-    histories = run_trials_batched(data, TrainConfig(**{**config.__dict__, "batch_trials": True}), [0, 1],
-                                   tmp_path, progress=False)  # fmt: skip
+    run_trial(planted_run(data, config, tmp_path), 0)
+    together = config.model_copy(update={"batch_trials": True})
+    histories = run_trials_batched(planted_run(data, together, tmp_path), [0, 1])
     assert [len(h) for h in histories] == [3, 3]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import torch
 
 from glioma_lib.training.loop import (
+    batch_on_device,
     choose_device,
     model_device,
     optimiser_step,
     place_model,
     seed_stretch,
-    to_device,
     uses_mixed_precision,
 )
 
@@ -27,7 +27,7 @@ def test_mixed_precision_only_on_cuda_and_only_when_asked():
 
 def test_batches_move_tensors_and_keep_the_rest():
     batch = {"image": torch.ones(2, 1, 4, 4, 4), "patient_id": ["a", "b"]}
-    moved = to_device(batch, torch.device("cpu"), mixed=True)
+    moved = batch_on_device(batch, torch.device("cpu"), mixed=True)
     assert moved["patient_id"] == ["a", "b"] and moved["image"].is_contiguous()  # no channels-last off CUDA
 
 

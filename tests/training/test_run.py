@@ -13,46 +13,34 @@ from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader
 from glioma_lib.inputs.formats import FORMATS
 from glioma_lib.models.heads import SubtypeModel
 from glioma_lib.models.losses import multitask_loss
-from glioma_lib.training.run import (
-    RunData,
-    StaleCheckpoint,
-    TrainConfig,
-    labelled_subset,
-    make_optimizer,
-    predict,
-    run_settings,
-    run_trial,
-    selection_split,
-)
+from glioma_lib.training.data import RunData, labelled_subset, selection_split
+from glioma_lib.training.trial import StaleCheckpoint, make_optimizer, run_trial, score_patients
 from tests.training.conftest import planted_data as _data
-
-
-def _config(**changes) -> TrainConfig:
-    settings = {"model": "cnn", "updates": 6, "evaluations": 3, "trials": 1, "augment": False, "device": "cpu"}
-    return TrainConfig(**{**settings, **changes})
+from tests.training.conftest import planted_run as _run
+from tests.training.conftest import small_config as _config
 
 
 def test_overfits_a_tiny_cohort_and_eval_mode_predictions_spread(planted_entries, tmp_path):
     data = _data(planted_entries)
-    run_trial(data, _config(model="mtl", updates=60, lr=3e-4), 0, tmp_path, progress=False)
+    run_trial(_run(data, _config(model="mtl", updates=60, lr=3e-4), tmp_path), 0)
     model = SubtypeModel("mtl", 1, 2)
     model.load_state_dict(torch.load(tmp_path / "checkpoints/trial0/last.pt", weights_only=True)["model"])
-    scores = predict(model, data.train, torch.device("cpu"), False)
+    scores = score_patients(model, data.train, torch.device("cpu"), False)
     assert roc_auc_score(scores["label"], scores["probability"]) > 0.95
     assert scores["probability"].std() > 0.1  # eval mode: not collapsed to a constant
 
 
 @pytest.mark.parametrize("model", ["cnn", "mtl"])
 def test_short_training_does_not_collapse_predictions(planted_entries, tmp_path, model):
-    history = run_trial(_data(planted_entries), _config(model=model, updates=12, evaluations=2), 0, tmp_path,
-                        progress=False)  # fmt: skip
+    config = _config(model=model, updates=12, evaluations=2)
+    history = run_trial(_run(_data(planted_entries), config, tmp_path), 0)
     assert (history["validation_probability_sd"] > 0.01).all()
 
 
 def test_the_selected_checkpoint_says_what_it_expects(planted_entries, tmp_path):
     from glioma_lib.core.layout import TrainingRun
 
-    run_trial(_data(planted_entries), _config(model="mtl", updates=2, evaluations=1), 0, tmp_path, progress=False)
+    run_trial(_run(_data(planted_entries), _config(model="mtl", updates=2, evaluations=1), tmp_path), 0)
     saved = torch.load(TrainingRun(tmp_path).checkpoint(0, "best"), weights_only=True)
     assert saved["metadata"] == {"kind": "mtl", "task": "idh", "input_format": "t1ce", "channels": ["t1ce"],
                                  "classes": ["IDH-wildtype", "IDH-mutant"], "scna_dim": 0, "norm": "group",
@@ -61,7 +49,7 @@ def test_the_selected_checkpoint_says_what_it_expects(planted_entries, tmp_path)
 
 def test_cnn_and_mtl_take_the_same_number_of_updates(planted_entries, tmp_path, monkeypatch):
     """The budget is in optimiser steps, whatever the number of patients each model iterates over."""
-    import glioma_lib.training.run as training
+    import glioma_lib.training.trial as training
 
     steps = {"count": 0}
     original = training.training_step
@@ -78,7 +66,7 @@ def test_cnn_and_mtl_take_the_same_number_of_updates(planted_entries, tmp_path, 
     for model, unlabelled_per_batch, entries in runs:
         steps["count"] = 0
         config = _config(model=model, updates=7, evaluations=2, unlabelled_per_batch=unlabelled_per_batch)
-        history = run_trial(_data(entries), config, 0, tmp_path / f"{model}{unlabelled_per_batch}", progress=False)
+        history = run_trial(_run(_data(entries), config, tmp_path / f"{model}{unlabelled_per_batch}"), 0)
         counts[model, unlabelled_per_batch] = steps["count"]
         assert history["updates"].tolist() == [4, 7]
     assert counts == {("cnn", 0): 7, ("mtl", 0): 7, ("mtl", 2): 7}
@@ -97,13 +85,13 @@ def test_classification_branch_learns_at_its_own_rate():
 
 def test_resume_gives_the_same_metrics(planted_entries, tmp_path):
     data = _data(planted_entries)
-    straight = run_trial(data, _config(), 0, tmp_path / "a", progress=False)
+    straight = run_trial(_run(data, _config(), tmp_path / "a"), 0)
     partial = tmp_path / "c"
-    run_trial(data, _config(updates=4, evaluations=2), 0, partial, progress=False)  # same first 4 updates...
+    run_trial(_run(data, _config(updates=4, evaluations=2), partial), 0)  # same first 4 updates...
     with pytest.raises(StaleCheckpoint, match="evaluations: 2 -> 3.*updates: 4 -> 6"):
-        run_trial(data, _config(), 0, partial, progress=False)  # ...but another schedule: refused
+        run_trial(_run(data, _config(), partial), 0)  # ...but another schedule: refused
     _kill_after(data, tmp_path / "d", evaluations_done=2)
-    resumed = run_trial(data, _config(), 0, tmp_path / "d", progress=False)
+    resumed = run_trial(_run(data, _config(), tmp_path / "d"), 0)
     columns = ["trial", "evaluation", "updates", "loss", "selection_auc", "validation_auc"]
     pd.testing.assert_frame_equal(straight[columns], resumed[columns])
     a = torch.load(tmp_path / "a/checkpoints/trial0/last.pt", weights_only=True)
@@ -114,7 +102,7 @@ def test_resume_gives_the_same_metrics(planted_entries, tmp_path):
 
 def _kill_after(data: RunData, out, evaluations_done: int) -> None:
     """Train until ``evaluations_done`` checkpoints exist, then stop as a killed process would."""
-    import glioma_lib.training.run as training
+    import glioma_lib.training.trial as training
 
     calls = {"n": 0}
     original = training.save_checkpoint
@@ -129,26 +117,26 @@ def _kill_after(data: RunData, out, evaluations_done: int) -> None:
     training.save_checkpoint = checkpoint
     try:
         with pytest.raises(KeyboardInterrupt):
-            run_trial(data, _config(), 0, out, progress=False)
+            run_trial(_run(data, _config(), out), 0)
     finally:
         training.save_checkpoint = original
 
 
 def test_resume_refuses_other_settings_naming_them_and_restart_trains_afresh(planted_entries, tmp_path):
     data = _data(planted_entries)
-    first = run_trial(data, _config(lr=1e-4), 0, tmp_path, progress=False)
+    first = run_trial(_run(data, _config(lr=1e-4), tmp_path), 0)
     with pytest.raises(StaleCheckpoint, match=r"lr: 0\.0001 -> 0\.0002"):
-        run_trial(data, _config(lr=2e-4), 0, tmp_path, progress=False)
+        run_trial(_run(data, _config(lr=2e-4), tmp_path), 0)
     other_data = _data(planted_entries.iloc[::-1])
     other_data.identity = "other patients"
     with pytest.raises(StaleCheckpoint, match="data"):
-        run_trial(other_data, _config(lr=1e-4), 0, tmp_path, progress=False)
-    fresh = run_trial(data, _config(lr=2e-4), 0, tmp_path, progress=False, restart=True)
+        run_trial(_run(other_data, _config(lr=1e-4), tmp_path), 0)
+    fresh = run_trial(_run(data, _config(lr=2e-4), tmp_path, restart=True), 0)
     assert len(fresh) == 3 and not fresh["loss"].equals(first["loss"])
     state = torch.load(tmp_path / "checkpoints/trial0/last.pt", weights_only=True)
     assert json.loads(state["settings"])["lr"] == 2e-4
     # The same settings resume (nothing to do): the history is returned unchanged.
-    again = run_trial(data, _config(lr=2e-4), 0, tmp_path, progress=False)
+    again = run_trial(_run(data, _config(lr=2e-4), tmp_path), 0)
     pd.testing.assert_frame_equal(again.drop(columns="seconds"), fresh.drop(columns="seconds"))
 
 
@@ -158,20 +146,23 @@ def test_a_truncated_checkpoint_is_named_and_restart_discards_it(planted_entries
     from glioma_lib.models.checkpoint import CorruptCheckpoint
 
     data = _data(planted_entries)
-    first = run_trial(data, _config(), 0, tmp_path, progress=False)
+    first = run_trial(_run(data, _config(), tmp_path), 0)
     last = tmp_path / "checkpoints/trial0/last.pt"
     last.write_bytes(last.read_bytes()[:1000])
     with pytest.raises(CorruptCheckpoint, match=r"cannot be read.*restart.*file .*trial0/last\.pt"):
-        run_trial(data, _config(), 0, tmp_path, progress=False)
-    again = run_trial(data, _config(), 0, tmp_path, progress=False, restart=True)
+        run_trial(_run(data, _config(), tmp_path), 0)
+    again = run_trial(_run(data, _config(), tmp_path, restart=True), 0)
     assert "discarded and it trains again" in capsys.readouterr().out
     pd.testing.assert_frame_equal(again.drop(columns="seconds"), first.drop(columns="seconds"))
 
 
 def test_settings_that_do_not_change_a_trial_stay_out_of_its_fingerprint(planted_entries):
     data = _data(planted_entries)
-    assert run_settings(_config(bootstrap=10, trials=5, device="cpu"), data) == run_settings(_config(), data)
-    assert run_settings(_config(norm="batch"), data) != run_settings(_config(), data)
+    def fingerprint(config):
+        return config.fingerprint(data.identity, None)
+
+    assert fingerprint(_config(bootstrap=10, trials=5, device="cuda", batch_trials=True)) == fingerprint(_config())
+    assert fingerprint(_config(norm="batch")) != fingerprint(_config())
 
 
 def test_labelled_subsets_are_nested_and_stratified():
@@ -187,7 +178,7 @@ def test_labelled_subsets_are_nested_and_stratified():
 def test_a_split_smaller_than_one_batch_is_refused(planted_entries, tmp_path):
     data = _data(planted_entries.iloc[:3])
     with pytest.raises(ValueError, match="training split has 3 patients"):
-        run_trial(data, _config(), 0, tmp_path, progress=False)
+        run_trial(_run(data, _config(), tmp_path), 0)
 
 
 def test_mtl_learns_from_a_batch_of_only_unlabelled_patients(planted_entries):
@@ -215,13 +206,13 @@ def test_selection_split_is_stratified_and_labelled_only():
 def test_labels_of_patients_outside_train_and_validation_are_not_used(planted_entries):
     """A labelled patient the split left out (it lacks an input the split requires) trains the
     segmentation only: its label must not reach the classifier."""
-    from glioma_lib.training.run import build_run_data
+    from glioma_lib.training.data import build_run_data
 
     split = ["train"] * 8 + ["validation"] * 2 + ["unlabelled_mr"] * 2
     manifest = pd.DataFrame({"patient_id": planted_entries["patient_id"], "split": split,
                              "idh_mutant": planted_entries["label"].astype(bool)})  # fmt: skip
     index = planted_entries[["patient_id", "entry", "mask_kind"]]
-    data = build_run_data(manifest, index, _config(model="mtl", task="idh", selection_fraction=0.25), None)
+    data = build_run_data(manifest, index, _config(model="mtl", selection_fraction=0.25), None)
     labels = {row["patient_id"]: data.train.labels.get(row["patient_id"]) for row in data.train.rows}
     assert {"p10", "p11"} <= set(labels) and labels["p10"] == labels["p11"] == -1
     assert all(labels[p] >= 0 for p in labels if p not in ("p10", "p11"))

@@ -6,8 +6,8 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from glioma_lib.cohort.readers import read_mask
 from glioma_lib.core.metrics import region_dice
+from glioma_lib.core.nifti import read_mask
 from glioma_lib.inputs.preprocess import PreprocessSpec
 from glioma_lib.weak_labels.external import EXTERNAL_REFERENCE, external_figure, score_on_subjects
 from tests.conftest import BoxTeacher

@@ -112,8 +112,8 @@ def test_the_teacher_trains_on_the_chosen_device_through_the_shared_loop(manifes
 
     asked, moved = [], []
     monkeypatch.setattr(module, "choose_device", lambda name: asked.append(name) or torch.device("cpu"))
-    real_to_device = module.to_device
-    monkeypatch.setattr(module, "to_device",
+    real_to_device = module.batch_on_device
+    monkeypatch.setattr(module, "batch_on_device",
                         lambda batch, device, mixed: moved.append(device) or real_to_device(batch, device, mixed))
     index = build_cache(manifest, TEACHER_FORMAT, SPEC, tmp_path / "cache", None, progress=False)
     gt = sorted(manifest.loc[manifest["has_seg_gt"], "patient_id"])

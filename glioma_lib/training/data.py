@@ -1,0 +1,139 @@
+"""A training run's patients: the train / selection / validation datasets, the labelled subsets of
+label-efficiency runs, the loss weights, and an identity that says which data a checkpoint saw."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from glioma_lib.inputs.augment import training_augmentation
+from glioma_lib.inputs.dataset import MISSING_LABEL, MultiTaskDataset, task_labels
+from glioma_lib.inputs.formats import IGNORE, InputFormat, get_format
+from glioma_lib.models.losses import balanced_class_weights, enet_class_weights
+from glioma_lib.training.config import TrainConfig
+from glioma_lib.training.loop import augments_on_device, choose_device
+
+
+def selection_split(labels: pd.Series, train_patients: list[str], fraction: float, seed: int) -> list[str]:
+    """Labelled training patients held out for checkpoint selection, stratified by label."""
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for value in (0, 1):
+        members = sorted(p for p in train_patients if labels.get(p, -1) == value)
+        rng.shuffle(members)
+        chosen += members[: max(1, int(round(fraction * len(members))))] if len(members) > 1 else []
+    return sorted(chosen)
+
+
+def labelled_subset(labels: pd.Series, patients: list[str], limit: int, seed: int) -> list[str]:
+    """``limit`` of the labelled ``patients``, stratified by label; smaller subsets nest in larger ones."""
+    rng = np.random.default_rng([seed, 7])
+    by_class = {v: sorted(p for p in patients if labels.get(p, -1) == v) for v in (0, 1)}
+    for members in by_class.values():
+        rng.shuffle(members)
+    total = sum(len(m) for m in by_class.values())
+    if limit > total:
+        raise ValueError(f"labelled_limit {limit} exceeds the {total} labelled training patients")
+    # Each patient gets a rank within its class; taking the lowest ranks keeps the class ratio at every size.
+    ranked = sorted((rank / len(members), p) for members in by_class.values() for rank, p in enumerate(members))
+    return sorted(p for _, p in ranked[:limit])
+
+
+@dataclass
+class LossWeights:
+    """Eq. 1's class weights: subtype classes, ground-truth segmentation classes, weak-mask classes."""
+
+    classification: torch.Tensor
+    segmentation: torch.Tensor
+    weak: torch.Tensor
+
+
+@dataclass
+class RunData:
+    """The datasets of one run."""
+
+    fmt: InputFormat
+    train: MultiTaskDataset
+    selection: MultiTaskDataset
+    validation: MultiTaskDataset
+    everyone: MultiTaskDataset  # every MR patient, for embeddings
+    weights: LossWeights
+    identity: str = ""  # a hash of which patients, cache entries and SCNA values each split holds
+
+    @property
+    def n_train_labelled(self) -> int:
+        return sum(1 for row in self.train.rows if self.train.labels.get(row["patient_id"], -1) >= 0)
+
+
+def data_identity(parts: dict[str, pd.DataFrame], scna: pd.DataFrame | None) -> str:
+    """A hash of which patients, cache entries, mask kinds, labels and SCNA values each split holds."""
+    digest = hashlib.sha256()
+    for name, part in parts.items():
+        rows = part[["patient_id", "entry", "mask_kind", "label"]].astype(str).sort_values("patient_id")
+        digest.update(name.encode() + rows.to_csv(index=False).encode())
+    if scna is not None:
+        digest.update(pd.util.hash_pandas_object(scna.sort_index(), index=True).to_numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def loss_weights(plain: MultiTaskDataset, labels: np.ndarray) -> LossWeights:
+    """Balanced subtype weights, and ENet weights from the voxel counts of the training masks
+    (ground truth and weak masks counted apart)."""
+    n_classes = plain.fmt.n_seg_classes
+    counts = np.zeros(n_classes)
+    weak_counts = np.zeros(2)
+    for i, row in enumerate(plain.rows):
+        if row["mask_kind"] == "none":
+            continue
+        target = plain[i]["target"].numpy()
+        binc = np.bincount(target[target != IGNORE], minlength=n_classes)
+        if row["mask_kind"] == "gt":
+            counts += binc[:n_classes]
+        else:
+            weak_counts += np.bincount(target[target != IGNORE].clip(0, 1), minlength=2)
+    return LossWeights(balanced_class_weights(labels),
+                       enet_class_weights(counts if counts.sum() else np.ones(n_classes)),
+                       enet_class_weights(weak_counts if weak_counts.sum() else np.ones(2)))  # fmt: skip
+
+
+def build_run_data(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainConfig,
+                   scna: pd.DataFrame | None) -> RunData:
+    """Split the cached patients into train / selection / validation datasets for one run."""
+    fmt = get_format(config.input_format)
+    split = manifest.set_index("patient_id")["split"]
+    labels = task_labels(manifest, config.task)  # a patient outside train and validation is unlabelled here
+    labels = labels.where(split.reindex(labels.index).isin(["train", "validation"]), MISSING_LABEL)
+    index = index.assign(split=index["patient_id"].map(split), label=index["patient_id"].map(labels))
+    train_ids = index.loc[index["split"] == "train", "patient_id"].tolist()
+    selection_ids = set(selection_split(labels, train_ids, config.selection_fraction, config.seed))
+    in_train = (index["split"].isin(["train", "unlabelled_mr"])) & ~index["patient_id"].isin(selection_ids)
+    if config.labelled_limit is not None:  # the others leave the run; the unlabelled pool stays the same
+        labelled = index.loc[in_train & (index["label"] >= 0), "patient_id"].tolist()
+        kept = set(labelled_subset(labels, labelled, config.labelled_limit, config.seed))
+        in_train &= (index["label"] < 0) | index["patient_id"].isin(kept)
+    if config.model == "cnn":  # without a segmentation task, unlabelled scans teach nothing
+        in_train &= index["label"] >= 0
+    train_index = index[in_train]
+    selection_index = index[index["patient_id"].isin(selection_ids)]
+    validation_index = index[(index["split"] == "validation") & (index["label"] >= 0)]
+    used_scna = scna if config.use_scna else None
+    on_device = augments_on_device(choose_device(config.device))
+
+    def dataset(part: pd.DataFrame, augment: bool) -> MultiTaskDataset:
+        transform = training_augmentation() if augment else None
+        return MultiTaskDataset(part, fmt, labels, scna=used_scna, transform=transform, seed=config.seed,
+                                augment_on_device=on_device)  # fmt: skip
+
+    identity = data_identity({"train": train_index, "selection": selection_index, "validation": validation_index},
+                             used_scna)  # fmt: skip
+    return RunData(
+        fmt=fmt, train=dataset(train_index, config.augment),
+        selection=dataset(selection_index, False), validation=dataset(validation_index, False),
+        everyone=dataset(index, False),
+        weights=loss_weights(dataset(train_index, False), train_index["label"].to_numpy()),
+        identity=identity,
+    )  # fmt: skip
