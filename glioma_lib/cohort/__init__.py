@@ -1,1 +1,1 @@
-"""Cohort sources (synthetic phantom or real BraTS/TCGA files), readers and the manifest."""
+"""Cohort sources (synthetic phantom or real BraTS/TCGA files), their readers (tables, brats, tcga, segments) and the manifest."""

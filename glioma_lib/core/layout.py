@@ -1,8 +1,10 @@
-"""The run folder of one profile (see DESIGN.md): every path a step reads or writes is named here.
+"""Every path a step reads or writes is named here: the run folder of one profile (see DESIGN.md),
+a cohort folder, the real-data folder, a model bundle and the outputs of ``glioma predict``,
+per-patient and per-trial names included.
 
 Renaming an output is a one-line change in this module; ``tests/core/test_layout.py`` checks that
-no other module or notebook spells these file names, and the smoke test that every file a run
-writes is one of these paths or lies in one of these folders.
+no other module or notebook spells these file names (patterned ones too), and the smoke test that
+every file a run writes is one of these paths or lies in one of these folders.
 """
 
 from __future__ import annotations
