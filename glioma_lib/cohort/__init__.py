@@ -1,1 +1,2 @@
-"""Cohort sources (synthetic phantom or real BraTS/TCGA files), their readers (tables, brats, tcga, segments) and the manifest."""
+"""Cohort sources (synthetic phantom or real BraTS/TCGA files), their readers (tables, brats,
+tcga, segments) and the manifest."""
