@@ -1,4 +1,4 @@
-"""The trainer: it overfits a tiny planted cohort, resumes exactly, and learns from unlabelled scans."""
+"""One trial: it overfits a tiny planted cohort, resumes exactly, and learns from unlabelled scans."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader
 from glioma_lib.inputs.formats import FORMATS
 from glioma_lib.models.heads import SubtypeModel
 from glioma_lib.models.losses import multitask_loss
-from glioma_lib.training.data import RunData, labelled_subset, selection_split
+from glioma_lib.training.data import RunData
 from glioma_lib.training.trial import StaleCheckpoint, make_optimizer, run_trial, score_patients
 from tests.training.conftest import planted_data as _data
 from tests.training.conftest import planted_run as _run
@@ -156,25 +156,6 @@ def test_a_truncated_checkpoint_is_named_and_restart_discards_it(planted_entries
     pd.testing.assert_frame_equal(again.drop(columns="seconds"), first.drop(columns="seconds"))
 
 
-def test_settings_that_do_not_change_a_trial_stay_out_of_its_fingerprint(planted_entries):
-    data = _data(planted_entries)
-    def fingerprint(config):
-        return config.fingerprint(data.identity, None)
-
-    assert fingerprint(_config(bootstrap=10, trials=5, device="cuda", batch_trials=True)) == fingerprint(_config())
-    assert fingerprint(_config(norm="batch")) != fingerprint(_config())
-
-
-def test_labelled_subsets_are_nested_and_stratified():
-    labels = pd.Series({f"p{i}": int(i % 4 == 0) for i in range(40)})
-    patients = list(labels.index)
-    small, large = labelled_subset(labels, patients, 8, 0), labelled_subset(labels, patients, 20, 0)
-    assert set(small) <= set(large) and len(small) == 8 and len(large) == 20
-    assert labels[small].sum() == 2 and labels[large].sum() == 5  # the 1:3 ratio at every size
-    with pytest.raises(ValueError, match="exceeds"):
-        labelled_subset(labels, patients, 41, 0)
-
-
 def test_a_split_smaller_than_one_batch_is_refused(planted_entries, tmp_path):
     data = _data(planted_entries.iloc[:3])
     with pytest.raises(ValueError, match="training split has 3 patients"):
@@ -195,24 +176,3 @@ def test_mtl_learns_from_a_batch_of_only_unlabelled_patients(planted_entries):
     parts.total.backward()
     optimizer.step()
     assert any(not torch.equal(a, b) for a, b in zip(before, model.encoder.parameters(), strict=True))
-
-
-def test_selection_split_is_stratified_and_labelled_only():
-    labels = pd.Series({f"p{i}": i % 2 for i in range(10)} | {"u": -1})
-    chosen = selection_split(labels, list(labels.index), 0.2, seed=0)
-    assert len(chosen) == 2 and {labels[p] for p in chosen} == {0, 1} and "u" not in chosen
-
-
-def test_labels_of_patients_outside_train_and_validation_are_not_used(planted_entries):
-    """A labelled patient the split left out (it lacks an input the split requires) trains the
-    segmentation only: its label must not reach the classifier."""
-    from glioma_lib.training.data import build_run_data
-
-    split = ["train"] * 8 + ["validation"] * 2 + ["unlabelled_mr"] * 2
-    manifest = pd.DataFrame({"patient_id": planted_entries["patient_id"], "split": split,
-                             "idh_mutant": planted_entries["label"].astype(bool)})  # fmt: skip
-    index = planted_entries[["patient_id", "entry", "mask_kind"]]
-    data = build_run_data(manifest, index, _config(model="mtl", selection_fraction=0.25), None)
-    labels = {row["patient_id"]: data.train.labels.get(row["patient_id"]) for row in data.train.rows}
-    assert {"p10", "p11"} <= set(labels) and labels["p10"] == labels["p11"] == -1
-    assert all(labels[p] >= 0 for p in labels if p not in ("p10", "p11"))
