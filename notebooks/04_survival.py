@@ -36,7 +36,7 @@ from glioma_lib.core.paper_values import TCGA_MEDIAN_SURVIVAL_MONTHS
 from glioma_lib.survival.figures import forest_figure, km_figure
 from glioma_lib.survival.stats import kaplan_meier_by_subtype
 from glioma_lib.survival.step import survival_analysis
-from glioma_lib.survival.tables import table_i_survival, table_ii
+from glioma_lib.survival.tables import degenerate_resamples, table_i_survival, table_ii
 
 work_in_project_root()  # JupyterLab starts a kernel in notebooks/: paths are relative to the project root
 set_book_display()
@@ -88,6 +88,11 @@ if len(c_index):
     display(table_i_survival(c_index))
     print("Table II, C-index per WHO subtype:")
     display(table_ii(c_index))
+    degenerate = degenerate_resamples(c_index)
+    print(f"Bootstraps are stratified by event; resamples whose C-index was undefined are left out of the CI "
+          f"(of {survival.bootstrap}): " + ("none." if degenerate.empty else ""))
+    if not degenerate.empty:
+        display(degenerate)
 else:
     print("No IDH MTL run and no SCNA data: nothing to score.")
 

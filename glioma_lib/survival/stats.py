@@ -17,7 +17,7 @@ from lifelines.exceptions import ConvergenceError
 from lifelines.statistics import multivariate_logrank_test
 from lifelines.utils import concordance_index, median_survival_times
 
-from glioma_lib.core.metrics import PairedDifference, paired_difference
+from glioma_lib.core.metrics import PairedDifference, paired_difference, percentile_interval, stratified_resamples
 from glioma_lib.core.naming import DAYS_PER_MONTH, SUBTYPES
 
 
@@ -29,6 +29,7 @@ class CIndex:
     n: int
     events: int
     reason: str | None = None  # why it is undefined
+    degenerate: int = 0  # resamples whose C-index was undefined, left out of the interval (and counted)
 
 
 def comparable_pairs(time: np.ndarray, event: np.ndarray) -> int:
@@ -51,7 +52,13 @@ def harrell_c(time: np.ndarray, risk: np.ndarray, event: np.ndarray) -> tuple[fl
 
 
 def c_index_with_ci(time, risks: np.ndarray, event, n_boot: int = 1000, seed: int = 0) -> CIndex:
-    """C-index (mean over the columns of ``risks``, e.g. trials) with a bootstrap 95% interval."""
+    """C-index (mean over the columns of ``risks``, e.g. trials) with a bootstrap 95% interval.
+
+    Resamples are stratified by event status (each keeps the stratum's number of deaths), so a
+    small stratum is not resampled into one without events; a resample whose C-index is still
+    undefined (fewer than two comparable pairs) is left out of the interval and counted in
+    ``degenerate``, which the tables show beside the interval.
+    """
     time, event = np.asarray(time, float), np.asarray(event, bool)
     if len(time) == 0:
         return CIndex(float("nan"), float("nan"), float("nan"), 0, 0, "no patients")
@@ -62,15 +69,15 @@ def c_index_with_ci(time, risks: np.ndarray, event, n_boot: int = 1000, seed: in
     if reasons:
         return CIndex(float("nan"), float("nan"), float("nan"), n, events, reasons[0])
     point = float(np.mean([v for v, _ in values]))
-    rng = np.random.default_rng(seed)
-    boot = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, n, n)
+    boot, degenerate = [], 0
+    for idx in stratified_resamples(event, n_boot, seed):
         resampled = [harrell_c(time[idx], r[idx], event[idx]) for r in risks.T]
         if all(why is None for _, why in resampled):
             boot.append(np.mean([v for v, _ in resampled]))
-    low, high = (np.percentile(boot, [2.5, 97.5]) if boot else (np.nan, np.nan))
-    return CIndex(point, float(low), float(high), n, events)
+        else:
+            degenerate += 1
+    low, high = percentile_interval(np.asarray(boot, float))
+    return CIndex(point, low, high, n, events, degenerate=degenerate)
 
 
 def usable_survival(table: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -140,7 +147,8 @@ def score_by_subtype(validation: pd.DataFrame, risk_columns: list[str], n_boot: 
     for name, part in groups:
         c = c_index_with_ci(part["os_days"], part[risk_columns].to_numpy(), part["os_event"], n_boot, seed)
         rows.append({"stratum": name, "c_index": c.value, "ci_low": c.low, "ci_high": c.high,
-                     "patients": c.n, "events": c.events, "undefined_because": c.reason})  # fmt: skip
+                     "patients": c.n, "events": c.events, "degenerate_resamples": c.degenerate,
+                     "undefined_because": c.reason})  # fmt: skip
     return pd.DataFrame(rows)
 
 

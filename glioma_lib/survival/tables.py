@@ -55,3 +55,10 @@ def table_ii(c_index: pd.DataFrame) -> pd.DataFrame:
                                                                            (model, stratum)))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def degenerate_resamples(c_index: pd.DataFrame) -> pd.DataFrame:
+    """The strata whose bootstrap had resamples with an undefined C-index (left out of the CI), and
+    how many: a CI resting on fewer resamples than asked for says so."""
+    shown = c_index[c_index["degenerate_resamples"] > 0]
+    return shown[["model", "stratum", "patients", "events", "degenerate_resamples"]].reset_index(drop=True)

@@ -138,3 +138,31 @@ def test_paired_c_index_matches_a_naive_loop_on_the_common_patients():
     naive = np.array([mean_c(a, rows) - mean_c(b, rows) for rows in idx])
     assert result.ci_low == pytest.approx(np.nanpercentile(naive, 2.5))
     assert result.degenerate == int(np.isnan(naive).sum())
+
+
+def test_c_index_resamples_keep_each_strata_deaths_and_count_the_degenerate(monkeypatch):
+    """A stratum with 2 deaths among 12: an unstratified bootstrap draws resamples without a death
+    (about 8% of them); stratified by event, every resample keeps 2, and a resample whose C-index
+    is still undefined is counted, not silently dropped."""
+    rng = np.random.default_rng(3)
+    time = rng.uniform(1, 100, 12)
+    event = np.zeros(12, bool)
+    event[[0, 1]] = True
+    risk = -time + rng.normal(0, 20, 12)
+    seen = []
+    original = survival.harrell_c
+
+    def recording(t, r, e):
+        seen.append(int(np.asarray(e).sum()))
+        return original(t, r, e)
+
+    monkeypatch.setattr(survival, "harrell_c", recording)
+    c = survival.c_index_with_ci(time, risk[:, None], event, n_boot=200, seed=0)
+    assert set(seen) == {2}  # the point estimate and every resample: both deaths
+    # Naive count of what the interval left out: resamples with fewer than two comparable pairs.
+    idx = stratified_resamples(event, 200, 0)
+    naive = sum(survival.comparable_pairs(time[i], event[i]) < 2 for i in idx)
+    assert c.degenerate == naive and np.isfinite(c.low) and c.low <= c.value <= c.high
+    table = survival.score_by_subtype(pd.DataFrame({"os_days": time, "os_event": event, "risk": risk,
+                                                    "subtype": "IDH-wildtype"}), ["risk"], 50)  # fmt: skip
+    assert "degenerate_resamples" in table.columns
