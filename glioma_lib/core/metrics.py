@@ -61,6 +61,26 @@ def auc_rows(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
         return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
+def weighted_auc(labels: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """AUC of ``scores`` under each row of patient ``weights`` (B, n): a bootstrap resample as the
+    count of each patient's draws. Ties count one half, as in ``roc_auc_score``; NaN where a row
+    leaves one class without weight.
+
+    Example:
+        >>> weighted_auc(np.array([0, 1, 1]), np.array([0.1, 0.2, 0.9]), np.array([[1, 1, 1], [2, 0, 1]]))
+        array([1., 1.])
+    """
+    order = np.argsort(scores, kind="stable")
+    ranked, positive = np.asarray(scores)[order], np.asarray(labels)[order] == 1
+    weights = np.atleast_2d(np.asarray(weights, float))[:, order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])  # groups of tied scores
+    pos = np.add.reduceat(weights * positive, starts, axis=1)
+    neg = np.add.reduceat(weights * ~positive, starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (pos * (below + neg / 2)).sum(axis=1) / (pos.sum(axis=1) * neg.sum(axis=1))
+
+
 def percentile_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
     values = values[np.isfinite(values)]
     if values.size == 0:

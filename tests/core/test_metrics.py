@@ -102,3 +102,18 @@ def test_holm_edge_cases():
     adjusted = holm(np.array([0.01, np.nan, 0.02]))
     assert np.isnan(adjusted[1]) and adjusted[[0, 2]].tolist() == [0.02, 0.02]  # NaN does not count in m
     assert holm(np.array([0.6, 0.7])).tolist() == [1.0, 1.0]
+
+
+def test_weighted_auc_equals_sklearns_with_sample_weights_ties_included():
+    from sklearn.metrics import roc_auc_score
+
+    from glioma_lib.core.metrics import weighted_auc
+
+    rng = np.random.default_rng(4)
+    labels = rng.integers(0, 2, 40)
+    scores = np.round(rng.normal(size=40), 1)  # many ties
+    weights = rng.integers(0, 4, (20, 40))
+    expected = [roc_auc_score(labels, scores, sample_weight=w) if len(set(labels[w > 0])) == 2 else np.nan
+                for w in weights]  # fmt: skip
+    np.testing.assert_allclose(weighted_auc(labels, scores, weights), expected)
+    assert np.isnan(weighted_auc(labels, scores, (labels == 1)[None, :].astype(float)))[0]  # one class only

@@ -10,6 +10,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from glioma_lib.core.layout import RunLayout
+from glioma_lib.models.checkpoint import save_checkpoint
 
 
 def _write_run(layout: RunLayout, name: str, labels: np.ndarray, probabilities: np.ndarray,
@@ -31,6 +32,19 @@ def _write_run(layout: RunLayout, name: str, labels: np.ndarray, probabilities: 
                    "n_positive": int(labels.sum()), "probability_sd": float(trials.mean(axis=1).std())},
         "optimism_per_trial": [m - h for m, h in zip(paper_max, per_trial, strict=True)],
         "n_train_labelled": 80, "updates": 10}))  # fmt: skip
+
+
+def write_trial_curves(layout: RunLayout, name: str, labels: np.ndarray, evaluations: list[np.ndarray],
+                       selection_aucs: list[float]) -> None:
+    """Trial 0's last checkpoint as the trainer leaves it: its validation probabilities at each
+    evaluation, and the selection AUCs that choose among them."""
+    patients = [f"p{i}" for i in range(len(labels))]
+    history = [{"evaluation": e, "selection_auc": a} for e, a in enumerate(selection_aucs)]
+    predictions = [{"evaluation": e, "validation": {"patient_id": patients, "label": [int(y) for y in labels],
+                                                    "probability": [float(q) for q in scores]}}
+                   for e, scores in enumerate(evaluations)]  # fmt: skip
+    save_checkpoint(layout.run(name).checkpoint(0, "last"), history=json.dumps(history),
+                    predictions=json.dumps(predictions))
 
 
 @pytest.fixture
