@@ -75,9 +75,10 @@ display(paired.reindex(columns=columns).assign(half_width=(paired["ci_high"] - p
 # ## Label efficiency: the paper's question
 # Does segmentation on unlabelled scans help more when labels are scarce? CNN and MTL trained on
 # growing subsets of the labelled training patients (nested, class-stratified), with the same
-# pool of unlabelled scans and the same number of updates.
+# pool of unlabelled scans and the same number of updates. The axis counts every label a run
+# used: the subset it was fitted on plus the inner selection split (the same at every size).
 
-# %% mystnb={"figure": {"caption": "Honest validation AUC (95% CI) of CNN and MTL against the number of labelled training patients, with the same unlabelled scans and update budget.", "name": "fig-label-efficiency"}}
+# %% mystnb={"figure": {"caption": "Honest validation AUC (95% CI) of CNN and MTL against the number of labelled patients used (fitting and checkpoint selection), with the same unlabelled scans and update budget.", "name": "fig-label-efficiency"}}
 efficiency = tables["label_efficiency"]
 if len(efficiency):
     label_efficiency_figure(efficiency)

@@ -22,7 +22,8 @@ def paired_forest(paired: pd.DataFrame) -> plt.Figure:
 
 
 def label_efficiency_figure(table: pd.DataFrame) -> plt.Figure:
-    """Honest AUC with 95% CI against labelled training patients, CNN and MTL, one panel per (task, format)."""
+    """Honest AUC with 95% CI against the labelled patients used (fitting and checkpoint selection),
+    CNN and MTL, one panel per (task, format)."""
     groups = list(table.groupby(["task", "input_format"]))
     fig, axes = plt.subplots(1, max(1, len(groups)), figsize=(5.5 * max(1, len(groups)), 4), squeeze=False)
     for ax, ((task, input_format), part) in zip(axes[0], groups, strict=False):
@@ -30,7 +31,7 @@ def label_efficiency_figure(table: pd.DataFrame) -> plt.Figure:
             ax.errorbar(rows["n_labelled"] + offset, rows["auc"], capsize=3, marker="o", label=model.upper(),
                         yerr=[rows["auc"] - rows["ci_low"], rows["ci_high"] - rows["auc"]])  # fmt: skip
         ax.axhline(0.5, ls=":", color="k")
-        ax.set_xlabel("labelled training patients (same unlabelled pool)")
+        ax.set_xlabel("labelled patients used: fitting + selection (same unlabelled pool)")
         ax.set_ylabel("honest validation AUC, 95% CI")
         ax.set_title(f"{task.upper()}, {input_format}")
         ax.legend()

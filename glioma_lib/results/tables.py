@@ -33,7 +33,7 @@ from glioma_lib.training.trial import best_evaluation
 ALPHA = 0.05
 AUC_COLUMNS = ["run", "task", "input_format", "model", "use_scna", "labelled_limit", "auc", "ci_low", "ci_high",
                "half_width", "paper_style_auc", "optimism", "trials", "n_validation", "n_positive",
-               "probability_sd", "n_train_labelled", "updates"]  # fmt: skip
+               "probability_sd", "n_train_labelled", "n_selection", "updates"]  # fmt: skip
 MODEL_LABELS = {("cnn", False): "CNN", ("mtl", False): "MTL", ("mtl", True): "MTL+SCNA", ("cnn", True): "CNN+SCNA"}
 TASK_LABELS = {"idh": "IDH", "codel": "1p/19q"}
 
@@ -54,7 +54,7 @@ def collect_aucs(layout: RunLayout, runs: list[str]) -> pd.DataFrame:
                      "optimism": float(np.mean(auc["optimism_per_trial"])), "trials": len(honest["per_trial"]),
                      "n_validation": honest["n_validation"], "n_positive": honest["n_positive"],
                      "probability_sd": honest["probability_sd"], "n_train_labelled": auc["n_train_labelled"],
-                     "updates": auc["updates"]})  # fmt: skip
+                     "n_selection": auc["n_selection"], "updates": auc["updates"]})  # fmt: skip
     return pd.DataFrame(rows, columns=AUC_COLUMNS).astype({"use_scna": bool})
 
 
@@ -242,13 +242,16 @@ def table_i(aucs: pd.DataFrame, c_index: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def label_efficiency(aucs: pd.DataFrame) -> pd.DataFrame:
-    """Honest AUC by number of labelled training patients, for the (task, format) pairs that have
-    label-limited runs; the full-size run is the largest point."""
+    """Honest AUC by the number of labelled patients a run used, for the (task, format) pairs that
+    have label-limited runs; the full-size run is the largest point. Every label counts: those the
+    network was fitted on and those of the inner split that chose its checkpoint (held out before
+    the subsets are drawn, so the same at every size)."""
     limited = aucs[aucs["labelled_limit"].notna()]
     pairs = limited[["task", "input_format"]].drop_duplicates()
     chosen = aucs.merge(pairs, on=["task", "input_format"])
     chosen = chosen[~chosen["use_scna"]]
-    return chosen.assign(n_labelled=chosen["n_train_labelled"]).sort_values(["task", "input_format", "n_labelled"])
+    n_labelled = chosen["n_train_labelled"] + chosen["n_selection"]
+    return chosen.assign(n_labelled=n_labelled).sort_values(["task", "input_format", "n_labelled"])
 
 
 def results_tables(layout: RunLayout, runs: list[str], scna: pd.DataFrame | None = None, n_boot: int = 1000,

@@ -31,7 +31,7 @@ def _write_run(layout: RunLayout, name: str, labels: np.ndarray, probabilities: 
         "honest": {"auc": auc, "ci95": [auc - 0.1, auc + 0.1], "per_trial": per_trial, "n_validation": len(labels),
                    "n_positive": int(labels.sum()), "probability_sd": float(trials.mean(axis=1).std())},
         "optimism_per_trial": [m - h for m, h in zip(paper_max, per_trial, strict=True)],
-        "n_train_labelled": 80, "updates": 10}))  # fmt: skip
+        "n_train_labelled": 80, "n_selection": 20, "updates": 10}))  # fmt: skip
 
 
 def write_trial_curves(layout: RunLayout, name: str, labels: np.ndarray, evaluations: list[np.ndarray],

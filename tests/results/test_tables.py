@@ -99,6 +99,7 @@ def test_table_i_has_cis_paper_style_and_the_papers_values(runs, c_index_table):
 def test_label_efficiency_table_includes_the_full_size_runs(runs):
     table = label_efficiency(collect_aucs(runs, runs.finished_runs()))
     assert sorted(table["run"]) == ["idh-t1ce-cnn", "idh-t1ce-cnn-n20", "idh-t1ce-mtl", "idh-t1ce-mtl-n20"]
+    assert (table["n_labelled"] == 80 + 20).all()  # fitted on 80, chosen on 20: 100 labels used
 
 
 def test_reproducibility_page_lists_commit_config_versions_and_times():
