@@ -32,8 +32,7 @@ from IPython.display import display
 
 from glioma_lib.cohort import summary
 from glioma_lib.cohort.manifest import read_manifest
-from glioma_lib.cohort.phantom import oracle_auc
-from glioma_lib.cohort.step import phantom_config, prepare_cohort
+from glioma_lib.cohort.step import prepare_cohort
 from glioma_lib.config.load import work_in_project_root
 from glioma_lib.config.steps import notebook_settings
 from glioma_lib.core import nifti
@@ -101,18 +100,19 @@ display(summary.validation_power(manifest))
 
 # %% [markdown]
 # ## The simulator's ceiling
-# On the synthetic cohort, the best AUC any model can reach is bounded by the planted imaging
-# cues: ring enhancement, patchy enhancement, T2-FLAIR mismatch, frontal location, core size,
-# oedema margin, texture heterogeneity and margin irregularity, each drawn per patient from
-# distributions that overlap between subtypes. The oracle below is a cross-validated logistic
-# regression on those cues *seen exactly* (no image, no noise) for 20,000 simulated patients of
-# this run's simulator. Networks that see the images should stay below it; the paper's numbers
-# play no part in setting it.
+# On the synthetic cohort, the best AUC any model can reach is bounded by what the simulator
+# planted. Imaging cues: ring enhancement, patchy enhancement, T2-FLAIR mismatch, frontal
+# location, core size, oedema margin, texture heterogeneity and margin irregularity, each drawn
+# per patient from distributions that overlap between subtypes. Copy-number events: chr7 gain
+# with chr10 loss, EGFR amplification, CDKN2A deletion and 1p/19q arm loss. The oracle is a
+# cross-validated logistic regression on those cues *seen exactly* (no image, no noise, no PCA)
+# for 20,000 simulated patients of this run's simulator: on the imaging cues (the ceiling of MR
+# models), the SCNA events, and both (the ceiling of MR+SCNA models). The paper's numbers play
+# no part in setting them.
 
 # %%
-if cohort.source == "phantom":
-    ceiling = oracle_auc(phantom_config(cohort))
-    display(pd.DataFrame({"oracle AUC (planted imaging cues)": ceiling}).rename(index={"idh": "IDH", "codel": "1p/19q"})
+if layout.ceilings.exists():
+    display(pd.read_csv(layout.ceilings).set_index("planted cues").rename(columns={"idh": "IDH", "codel": "1p/19q"})
             .round(3))
 else:
     print("Real data: there is no planted truth, so no ceiling to compute.")

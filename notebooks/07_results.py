@@ -72,6 +72,19 @@ columns = ["comparison", "value_a", "value_b", "difference", "ci_low", "ci_high"
 display(paired.reindex(columns=columns).assign(half_width=(paired["ci_high"] - paired["ci_low"]) / 2).round(3))
 
 # %% [markdown]
+# ## Against the simulator's ceilings
+# On the synthetic cohort, the best AUC a model can reach is the oracle's on the planted cues it
+# can see (data-curation chapter): the imaging cues for an MR model, imaging and copy number for
+# an MR+SCNA model. An MR+SCNA model below the SCNA-only ceiling has not used all the copy number
+# it was given (its paired comparison with the SCNA logistic regression is in the figure above).
+
+# %%
+if "ceilings" in tables:
+    display(tables["ceilings"].set_index("run").round(3))
+else:
+    print("Real data: no planted truth, so no ceilings.")
+
+# %% [markdown]
 # ## Label efficiency: the paper's question
 # Does segmentation on unlabelled scans help more when labels are scarce? CNN and MTL trained on
 # growing subsets of the labelled training patients (nested, class-stratified), with the same

@@ -69,6 +69,9 @@ DEFAULT_PROFILES = {
 # The planted imaging cues, per patient: what an oracle that sees the phenotype exactly could use.
 IMAGING_CUES = ("ring_enhancing", "patchy_enhancing", "t2_flair_mismatch", "frontal", "core_radius_mm",
                 "oedema_margin_mm", "heterogeneity", "margin_irregularity")
+# The planted copy-number events, per patient: what the SCNA input carries (through noise and PCA).
+SCNA_CUES = ("chr7_gain_chr10_loss", "egfr_amp", "cdkn2a_homdel", "codel_arms")
+CEILING_CUES = {"imaging": IMAGING_CUES, "SCNA": SCNA_CUES, "imaging + SCNA": IMAGING_CUES + SCNA_CUES}
 
 
 @dataclass(frozen=True)
@@ -288,9 +291,11 @@ def _write_subject(row, rng: np.random.Generator, config: PhantomConfig, folder:
     }  # fmt: skip
 
 
-def oracle_auc(config: PhantomConfig | None = None, n: int = 20000, folds: int = 5) -> dict[str, float]:
-    """The simulator's ceiling: cross-validated AUC of a logistic regression on the planted imaging
-    cues (:data:`IMAGING_CUES`, seen exactly, without noise) of ``n`` simulated patients, per task.
+def oracle_auc(config: PhantomConfig | None = None, n: int = 20000, folds: int = 5,
+               cues: tuple[str, ...] = IMAGING_CUES) -> dict[str, float]:
+    """The simulator's ceiling: cross-validated AUC of a logistic regression on planted cues (by
+    default the imaging ones, :data:`IMAGING_CUES`, seen exactly, without noise) of ``n`` simulated
+    patients, per task.
 
     A network that sees the images can at best approach these values; the book prints them.
 
@@ -306,7 +311,7 @@ def oracle_auc(config: PhantomConfig | None = None, n: int = 20000, folds: int =
 
     config = replace(config or PhantomConfig(), n_mr=n, n_scna_only=0)
     truth = _patients(config, np.random.default_rng(np.random.SeedSequence(config.seed).spawn(2)[0]))
-    features = truth[list(IMAGING_CUES)].astype(float).to_numpy()
+    features = truth[list(cues)].astype(float).to_numpy()
     out = {}
     for task, target in (("idh", truth["idh_mutant"]), ("codel", truth["codeleted"])):
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
@@ -314,6 +319,13 @@ def oracle_auc(config: PhantomConfig | None = None, n: int = 20000, folds: int =
         scores = cross_val_predict(model, features, target.astype(int), cv=splits, method="predict_proba")[:, 1]
         out[task] = float(roc_auc_score(target.astype(int), scores))
     return out
+
+
+def ceilings(config: PhantomConfig | None = None, n: int = 20000) -> pd.DataFrame:
+    """The oracle AUC per task (columns) for each set of planted cues (rows, :data:`CEILING_CUES`):
+    imaging, SCNA and both; an MR model is read against the first, an MR+SCNA model the last."""
+    rows = {name: oracle_auc(config, n, cues=cues) for name, cues in CEILING_CUES.items()}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("planted cues").reset_index()
 
 
 def simulate_tables(config: PhantomConfig) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

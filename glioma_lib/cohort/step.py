@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from glioma_lib.cohort.manifest import build_manifest, write_manifest
-from glioma_lib.cohort.phantom import PhantomConfig, generate
+from glioma_lib.cohort.phantom import PhantomConfig, ceilings, generate
 from glioma_lib.cohort.sources import CohortSources, record_sources
 from glioma_lib.config.schema import CohortSettings
+from glioma_lib.core.atomic import write_table
 from glioma_lib.core.layout import RunLayout
 
 
@@ -41,4 +42,8 @@ def prepare_cohort(settings: CohortSettings, layout: RunLayout) -> Path:
     )
     write_manifest(manifest, report, layout.cohort_folder)
     record_sources(sources, layout)
+    if settings.source == "phantom":  # the simulator's oracle: what no model of this cohort can exceed
+        write_table(ceilings(phantom_config(settings)), layout.ceilings)
+    else:
+        layout.ceilings.unlink(missing_ok=True)  # real data has no planted truth
     return layout.manifest

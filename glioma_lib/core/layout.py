@@ -64,6 +64,11 @@ class CohortFolder(_Folder):
         return self.folder / "curation_report.csv"
 
     @property
+    def ceilings(self) -> Path:
+        """A synthetic cohort's oracle AUCs (imaging, SCNA, both): what no model can exceed."""
+        return self.folder / "ceilings.csv"
+
+    @property
     def sources(self) -> Path:
         return self.folder / "sources.json"
 
@@ -174,6 +179,11 @@ class TrainingRun(_Folder):
         return self.folder / "validation_predictions.parquet"
 
     @property
+    def patients(self) -> Path:
+        """Who the run used and how: train (fitting), selection (checkpoint choice), validation."""
+        return self.folder / "patients.csv"
+
+    @property
     def embeddings(self) -> Path:
         return self.folder / "embeddings.parquet"
 
@@ -222,6 +232,10 @@ class RunLayout:
     @property
     def curation_report(self) -> Path:
         return self.cohort_folder.curation_report
+
+    @property
+    def ceilings(self) -> Path:
+        return self.cohort_folder.ceilings
 
     @property
     def sources(self) -> Path:

@@ -18,14 +18,13 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 
-from glioma_lib.cohort.manifest import read_manifest
 from glioma_lib.core import paper_values
 from glioma_lib.core.atomic import write_table
 from glioma_lib.core.display import number, signed_interval
+from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.core.metrics import PAIRED_COLUMNS, holm, paired_auc_difference, percentile_interval, weighted_auc
 from glioma_lib.core.naming import parse_run_name
-from glioma_lib.inputs.dataset import task_labels
 from glioma_lib.models.checkpoint import read_checkpoint
 from glioma_lib.survival.tables import format_cell, table_i_survival, table_ii
 from glioma_lib.training.trial import best_evaluation
@@ -94,24 +93,27 @@ def mtl_vs_cnn(layout: RunLayout, aucs: pd.DataFrame, n_boot: int = 1000, seed: 
     return table
 
 
-def scna_logistic_reference(layout: RunLayout, task: str, scna: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
-    """What the SCNA components alone can do: a cross-validated (L2, C chosen by up to 5-fold CV)
-    logistic regression on the components the MTL+SCNA network is given, fitted on every labelled
-    non-validation patient with SCNA (the training split and the SCNA-only patients), scoring the
-    validation patients with SCNA."""
-    manifest = read_manifest(layout.manifest)
-    labels = task_labels(manifest, task)
-    split = manifest.set_index("patient_id")["split"]
-    ids = scna.index[labels.reindex(scna.index).fillna(-1).to_numpy() >= 0]
-    train = [p for p in ids if split.get(p) in ("train", "scna_only")]
-    validation = [p for p in ids if split.get(p) == "validation"]
-    y = labels.loc[train].to_numpy()
+def scna_logistic_reference(layout: RunLayout, run: str, scna: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """What the SCNA components alone can do on the patients ``run`` had: a logistic regression
+    (L2, C chosen by up to 5-fold CV) on the components the MTL+SCNA network is given, fitted on
+    the labelled patients the network used (fitting and checkpoint selection) that have SCNA, and
+    scoring its validation patients that have SCNA."""
+    path = layout.run(run).patients
+    if not path.exists():
+        raise InputDataError(f"run {run} does not list its patients (trained before this was recorded); re-run its "
+                             "training step (`-p restart true`) to compare it with the SCNA reference", path=path)
+    patients = pd.read_csv(path)
+    labelled = patients[(patients["label"] >= 0) & patients["patient_id"].isin(scna.index)]
+    train = labelled[labelled["role"].isin(["train", "selection"])]
+    validation = labelled[labelled["role"] == "validation"]
+    y = train["label"].to_numpy()
     folds = min(5, int(np.bincount(y, minlength=2).min()))
     model = (LogisticRegressionCV(Cs=10, cv=folds, max_iter=2000, random_state=seed) if folds >= 2
              else LogisticRegression(max_iter=2000))  # too few of a class to cross-validate C: the default C
-    model.fit(scna.loc[train].to_numpy(), y)
-    return pd.DataFrame({"label": labels.loc[validation].to_numpy(),
-                         "probability": model.predict_proba(scna.loc[validation].to_numpy())[:, 1]}, index=validation)
+    model.fit(scna.loc[train["patient_id"]].to_numpy(), y)
+    return pd.DataFrame({"label": validation["label"].to_numpy(),
+                         "probability": model.predict_proba(scna.loc[validation["patient_id"]].to_numpy())[:, 1]},
+                        index=validation["patient_id"].to_numpy())  # fmt: skip
 
 
 def mtl_scna_vs_logistic(layout: RunLayout, aucs: pd.DataFrame, scna: pd.DataFrame | None, n_boot: int = 1000,
@@ -122,7 +124,7 @@ def mtl_scna_vs_logistic(layout: RunLayout, aucs: pd.DataFrame, scna: pd.DataFra
     runs = aucs[aucs["use_scna"] & aucs["labelled_limit"].isna()]
     for record in runs.itertuples() if scna is not None else []:
         network = ensemble_predictions(layout, record.run)
-        reference = scna_logistic_reference(layout, record.task, scna, seed)
+        reference = scna_logistic_reference(layout, record.run, scna, seed)
         rows.append(_paired_row(f"AUC: MTL+SCNA - SCNA logistic, {TASK_LABELS[record.task]}, {record.input_format}",
                                 record.run, "SCNA logistic regression", network, reference, n_boot, seed,
                                 task=record.task, input_format=record.input_format))  # fmt: skip
@@ -254,6 +256,18 @@ def label_efficiency(aucs: pd.DataFrame) -> pd.DataFrame:
     return chosen.assign(n_labelled=n_labelled).sort_values(["task", "input_format", "n_labelled"])
 
 
+def against_ceilings(aucs: pd.DataFrame, ceilings: pd.DataFrame) -> pd.DataFrame:
+    """Each full-size run's honest AUC beside the simulator's ceiling for what it sees: the imaging
+    cues for an MR model, imaging and SCNA for an MR+SCNA model (the SCNA-only ceiling beside)."""
+    oracle = ceilings.set_index("planted cues")
+    full = aucs[aucs["labelled_limit"].isna()]
+    rows = [{"run": r.run, "AUC [95% CI]": format_cell(r.auc, r.ci_low, r.ci_high),
+             "ceiling of what it sees": oracle.loc["imaging + SCNA" if r.use_scna else "imaging", r.task],
+             "sees": "imaging + SCNA" if r.use_scna else "imaging", "SCNA-only ceiling": oracle.loc["SCNA", r.task]}
+            for r in full.itertuples()]  # fmt: skip
+    return pd.DataFrame(rows, columns=["run", "AUC [95% CI]", "sees", "ceiling of what it sees", "SCNA-only ceiling"])
+
+
 def results_tables(layout: RunLayout, runs: list[str], scna: pd.DataFrame | None = None, n_boot: int = 1000,
                    seed: int = 0) -> dict[str, pd.DataFrame]:
     """Every table of the results chapter, written under results/."""
@@ -271,6 +285,8 @@ def results_tables(layout: RunLayout, runs: list[str], scna: pd.DataFrame | None
               "paired": forest, "label_efficiency": label_efficiency(aucs),
               "claims": claims(paired, survival_paired), "optimism": pd.DataFrame([optimism]),
               "per_trial": per_trial_aucs(layout, list(aucs["run"]))}  # fmt: skip
+    if layout.ceilings.exists():
+        tables["ceilings"] = against_ceilings(aucs, pd.read_csv(layout.ceilings))
     for name, table in tables.items():
         write_table(table, layout.results_table(name))
     return tables

@@ -68,6 +68,15 @@ class RunData:
     def n_train_labelled(self) -> int:
         return sum(1 for row in self.train.rows if self.train.labels.get(row["patient_id"], -1) >= 0)
 
+    def patients(self) -> pd.DataFrame:
+        """Each patient the run used, its role (train, selection, validation) and label (-1: none);
+        what a baseline needs to be fitted on the same patients."""
+        roles = (("train", self.train), ("selection", self.selection), ("validation", self.validation))
+        return pd.DataFrame([{"patient_id": row["patient_id"], "role": role,
+                              "label": dataset.labels.get(row["patient_id"], MISSING_LABEL)}
+                             for role, dataset in roles for row in dataset.rows],
+                            columns=["patient_id", "role", "label"])  # fmt: skip
+
 
 def data_identity(parts: dict[str, pd.DataFrame], scna: pd.DataFrame | None) -> str:
     """A hash of which patients, cache entries, mask kinds, labels and SCNA values each split holds."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from glioma_lib.cohort.manifest import read_manifest
 from glioma_lib.cohort.sources import load_sources
 from glioma_lib.cohort.step import prepare_cohort
@@ -17,6 +19,7 @@ def test_a_phantom_cohort_is_generated_once_and_recorded(tmp_path):
     manifest = read_manifest(layout.manifest)
     assert len(manifest) == 10 and layout.curation_report.is_file() and layout.manifest_csv.is_file()
     assert load_sources(layout).brats_root == layout.synthetic / "brats"
+    assert set(pd.read_csv(layout.ceilings)["planted cues"]) == {"imaging", "SCNA", "imaging + SCNA"}
     stamp = layout.synthetic.stat().st_mtime_ns
     prepare_cohort(cohort, layout)  # the phantom exists: reused, not regenerated
     assert layout.synthetic.stat().st_mtime_ns == stamp

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.core.metrics import holm
 from glioma_lib.pipeline.book import reproducibility_page
@@ -122,3 +123,41 @@ def test_a_profile_without_training_runs_gets_empty_tables_and_untested_claims(t
     assert tables["paired"].empty and tables["table_i"].empty and tables["label_efficiency"].empty
     assert set(tables["claims"]["verdict"]) == {"not tested"}
     assert RunLayout(tmp_path).results_table("claims").exists()
+
+
+def test_the_scna_reference_is_fitted_on_the_patients_the_network_used(tmp_path, monkeypatch):
+    """Fitting and selection patients with SCNA and a label, nothing else: not the validation
+    patients, not unlabelled ones, not patients the run never saw."""
+    import glioma_lib.results.tables as tables
+
+    layout = RunLayout(tmp_path)
+    layout.run("idh-t1ce-mtl-scna").folder.mkdir(parents=True)
+    roles = ["train"] * 12 + ["selection"] * 4 + ["validation"] * 6 + ["train"]
+    labels = [0, 1] * 11 + [-1]
+    patients = pd.DataFrame({"patient_id": [f"p{i}" for i in range(23)], "role": roles, "label": labels})
+    patients.to_csv(layout.run("idh-t1ce-mtl-scna").patients, index=False)
+    scna = pd.DataFrame(np.random.default_rng(0).normal(size=(30, 3)), index=[f"p{i}" for i in range(30)])
+    fitted = []
+    original = tables.LogisticRegressionCV.fit
+
+    def recording(self, x, y):
+        fitted.append(len(x))
+        return original(self, x, y)
+
+    monkeypatch.setattr(tables.LogisticRegressionCV, "fit", recording)
+    reference = tables.scna_logistic_reference(layout, "idh-t1ce-mtl-scna", scna)
+    assert fitted == [16] and list(reference.index) == [f"p{i}" for i in range(16, 22)]
+    with pytest.raises(InputDataError, match="does not list its patients"):
+        tables.scna_logistic_reference(layout, "idh-t1ce-cnn", scna)
+
+
+def test_each_run_is_read_against_the_ceiling_of_what_it_sees(runs):
+    from glioma_lib.results.tables import against_ceilings
+
+    ceilings = pd.DataFrame({"planted cues": ["imaging", "SCNA", "imaging + SCNA"], "idh": [0.87, 0.96, 0.98],
+                             "codel": [0.92, 0.99, 0.995]})  # fmt: skip
+    aucs = collect_aucs(runs, runs.finished_runs()).assign(use_scna=lambda t: t["run"] == "idh-t1ce-mtl")
+    table = against_ceilings(aucs, ceilings).set_index("run")
+    assert table.loc["idh-t1ce-mtl", "ceiling of what it sees"] == 0.98  # sees SCNA here
+    assert table.loc["idh-t1ce-cnn", "ceiling of what it sees"] == 0.87 and "idh-t1ce-mtl-n20" not in table.index
+    assert (table["SCNA-only ceiling"] == 0.96).all()

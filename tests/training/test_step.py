@@ -22,7 +22,7 @@ def test_a_tiny_run_writes_its_files(phantom_run, tmp_path, batch_trials):
     spec = preprocess_spec(config)
     run = subtype_training(layout, config, show_progress=False)
     assert run == layout.run("idh-t1ce-cnn") and layout.finished_runs() == ["idh-t1ce-cnn"]
-    for path in (run.config, run.metrics, run.validation_predictions, run.embeddings, run.cache_index,
+    for path in (run.config, run.metrics, run.validation_predictions, run.embeddings, run.cache_index, run.patients,
                  run.checkpoint(0, "best"), run.checkpoint(1, "last")):
         assert path.is_file(), path
     assert json.loads(run.preprocessing.read_text()) == json.loads(json.dumps(spec.key_fields()))
