@@ -40,7 +40,7 @@ from glioma_lib.config.load import work_in_project_root
 from glioma_lib.config.steps import notebook_settings
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.layout import RunLayout
-from glioma_lib.training.figures import learning_curves, roc_figure
+from glioma_lib.training.figures import auc_summary, learning_curves, roc_figure
 from glioma_lib.training.step import subtype_training
 
 work_in_project_root()  # JupyterLab starts a kernel in notebooks/: paths are relative to the project root
@@ -55,26 +55,19 @@ metrics = pd.read_parquet(trained.metrics)
 # ## AUCs
 
 # %%
-honest = auc["honest"]
-low, high = honest["ci95"]
-table = pd.DataFrame({
-    "AUC": [f"{honest['auc']:.3f}", f"{auc['paper_max_over_evaluations']['mean']:.3f}"],
-    "95% CI": [f"[{low:.3f}, {high:.3f}] (half-width {(high - low) / 2:.3f})", "not defined (selected on validation)"],
-}, index=["honest: checkpoint chosen on the inner split", "paper: max over evaluations of validation AUC"])
+table, line = auc_summary(auc)
 display(table)
-print(f"validation patients: {honest['n_validation']} ({honest['n_positive']} positive); "
-      f"spread (SD) of their averaged probabilities: {honest['probability_sd']:.3f}; "
-      f"training patients: {auc['n_train']} ({auc['n_train_labelled']} labelled; selection split: "
-      f"{auc['n_selection']}); {auc['updates']} updates = {auc['passes_over_training_data']:.1f} passes")
+print(line)
 
 # %% [markdown]
 # ## Learning curves
 # Training loss, the selection AUC that picks the checkpoint, and the validation AUC (never used
-# for selection) at each evaluation, per trial.
+# for selection) at each evaluation, per trial. A radiomics run is one fit: it has none.
 
 # %% mystnb={"figure": {"caption": "Training loss, selection AUC (inner split, used to choose the checkpoint) and validation AUC (never used for selection) against optimiser updates, per trial."}}
-learning_curves(metrics)
-plt.show()
+if "loss" in metrics:
+    learning_curves(metrics)
+    plt.show()
 
 # %% [markdown]
 # ## ROC curves

@@ -298,6 +298,16 @@ class RunLayout:
         return self.derived / "cache"
 
     @property
+    def radiomics(self) -> Path:
+        """Radiomics features, one file per patient, modality and mask (``inputs.radiomics``)."""
+        return self.derived / "radiomics"
+
+    def radiomics_features(self, patient: str, modality: str, key: str) -> Path:
+        """A patient's features of one modality inside one mask; ``key`` hashes the image, the mask
+        and the extraction settings, so a changed mask or setting is a new file."""
+        return self.radiomics / f"{patient}_{modality}_{key}.json"
+
+    @property
     def scna_pca(self) -> Path:
         return self.derived / "scna_pca.npz"
 

@@ -33,7 +33,8 @@ ALPHA = 0.05
 AUC_COLUMNS = ["run", "task", "input_format", "model", "use_scna", "labelled_limit", "auc", "ci_low", "ci_high",
                "half_width", "paper_style_auc", "optimism", "trials", "n_validation", "n_positive",
                "probability_sd", "n_train_labelled", "n_selection", "updates"]  # fmt: skip
-MODEL_LABELS = {("cnn", False): "CNN", ("mtl", False): "MTL", ("mtl", True): "MTL+SCNA", ("cnn", True): "CNN+SCNA"}
+MODEL_LABELS = {("cnn", False): "CNN", ("mtl", False): "MTL", ("mtl", True): "MTL+SCNA", ("cnn", True): "CNN+SCNA",
+                ("radiomics", False): "Radiomics"}  # fmt: skip
 TASK_LABELS = {"idh": "IDH", "codel": "1p/19q"}
 
 
@@ -71,21 +72,30 @@ def _paired_row(comparison: str, model_a: str, model_b: str, a: pd.DataFrame, b:
     return {"comparison": comparison, "model_a": model_a, "model_b": model_b, **asdict(result), **extra}
 
 
-def mtl_vs_cnn(layout: RunLayout, aucs: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """MTL - CNN honest AUC per task, format and labelled-training size, paired on the validation
-    patients; Holm-adjusted across the formats of each task (the full-size runs form the family)."""
+# Paired model comparisons (a - b), and the Holm family each belongs to per task: MTL - CNN across
+# formats is the paper's claim; the deep models against radiomics are a family of their own.
+MODEL_PAIRS = [("mtl", "cnn", "formats"), ("mtl", "radiomics", "deep vs radiomics"),
+               ("cnn", "radiomics", "deep vs radiomics")]  # fmt: skip
+
+
+def model_comparisons(layout: RunLayout, aucs: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Every pair of :data:`MODEL_PAIRS` that a task, format and labelled-training size has both of:
+    honest AUC difference paired on the validation patients, Holm-adjusted within its family and
+    task (full-size runs: the pair's family across formats; label-limited runs: "label efficiency")."""
     rows = []
     plain = aucs[~aucs["use_scna"]]
     for (task, input_format, limit), part in plain.groupby(["task", "input_format", "labelled_limit"], dropna=False):
         by_model = part.set_index("model")["run"]
-        if not {"cnn", "mtl"} <= set(by_model.index):
-            continue
-        a, b = ensemble_predictions(layout, by_model["mtl"]), ensemble_predictions(layout, by_model["cnn"])
         size = "" if pd.isna(limit) else f", {int(limit)} labelled"
-        family = f"{task} formats" if pd.isna(limit) else "label efficiency"
-        rows.append(_paired_row(f"AUC: MTL - CNN, {TASK_LABELS[task]}, {input_format}{size}", by_model["mtl"],
-                                by_model["cnn"], a, b, n_boot, seed, task=task, input_format=input_format,
-                                labelled_limit=limit, family=family))  # fmt: skip
+        for model_a, model_b, family in MODEL_PAIRS:
+            if not {model_a, model_b} <= set(by_model.index):
+                continue
+            a, b = ensemble_predictions(layout, by_model[model_a]), ensemble_predictions(layout, by_model[model_b])
+            label_a, label_b = MODEL_LABELS[(model_a, False)], MODEL_LABELS[(model_b, False)]
+            rows.append(_paired_row(f"AUC: {label_a} - {label_b}, {TASK_LABELS[task]}, {input_format}{size}",
+                                    by_model[model_a], by_model[model_b], a, b, n_boot, seed, task=task,
+                                    input_format=input_format, labelled_limit=limit,
+                                    family=f"{task} {family}" if pd.isna(limit) else "label efficiency"))  # fmt: skip
     table = pd.DataFrame(rows, columns=[*PAIRED_COLUMNS, "task", "input_format", "labelled_limit", "family"])
     table["p_holm"] = np.nan
     for _, part in table.groupby(table["family"] + table["task"]):
@@ -234,7 +244,8 @@ def table_i(aucs: pd.DataFrame, c_index: pd.DataFrame | None) -> pd.DataFrame:
         label = f"{TASK_LABELS[record.task]} {MODEL_LABELS[(record.model, record.use_scna)]}"
         row = rows.setdefault(record.input_format, {"input format": record.input_format})
         row[f"{label} AUC [95% CI]"] = format_cell(record.auc, record.ci_low, record.ci_high)
-        row[f"{label} max over evaluations"] = f"{number(record.paper_style_auc)}"
+        if record.model != "radiomics":  # one fit: nothing to select among
+            row[f"{label} max over evaluations"] = f"{number(record.paper_style_auc)}"
         reference = paper_values.reference(paper_values.TABLE_I_AUC, record.run)
         row[f"{label} (paper)"] = "-" if reference is None else f"{number(reference)}"
     table = pd.DataFrame(list(rows.values()), columns=None if rows else ["input format"])
@@ -275,16 +286,17 @@ def results_tables(layout: RunLayout, runs: list[str], scna: pd.DataFrame | None
     c_path, s_path = layout.c_index, layout.paired_c_index
     c_index = pd.read_csv(c_path) if c_path.exists() else None
     survival_paired = pd.read_csv(s_path) if s_path.exists() else pd.DataFrame(columns=PAIRED_COLUMNS)
-    paired = mtl_vs_cnn(layout, aucs, n_boot, seed)
+    paired = model_comparisons(layout, aucs, n_boot, seed)
     scna_check = mtl_scna_vs_logistic(layout, aucs, scna, n_boot, seed)
-    optimism = optimism_estimate(layout, list(aucs["run"]), n_boot, seed)
+    networks = list(aucs.loc[aucs["model"] != "radiomics", "run"])  # radiomics has no checkpoints to select among
+    optimism = optimism_estimate(layout, networks, n_boot, seed)
     forest = pd.concat([paired.assign(kind="AUC"), scna_check.assign(kind="AUC"),
                         survival_paired.assign(kind="C-index")], ignore_index=True)
     tables = {"aucs": aucs, "table_i": table_i(aucs, c_index),
               "table_ii": table_ii(c_index) if c_index is not None and len(c_index) else pd.DataFrame(),
               "paired": forest, "label_efficiency": label_efficiency(aucs),
               "claims": claims(paired, survival_paired), "optimism": pd.DataFrame([optimism]),
-              "per_trial": per_trial_aucs(layout, list(aucs["run"]))}  # fmt: skip
+              "per_trial": per_trial_aucs(layout, networks)}  # fmt: skip
     if layout.ceilings.exists():
         tables["ceilings"] = against_ceilings(aucs, pd.read_csv(layout.ceilings))
     for name, table in tables.items():

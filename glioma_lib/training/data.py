@@ -124,7 +124,7 @@ def build_run_data(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainCon
         labelled = index.loc[in_train & (index["label"] >= 0), "patient_id"].tolist()
         kept = set(labelled_subset(labels, labelled, config.labelled_limit, config.seed))
         in_train &= (index["label"] < 0) | index["patient_id"].isin(kept)
-    if config.model == "cnn":  # without a segmentation task, unlabelled scans teach nothing
+    if config.model != "mtl":  # without a segmentation task, unlabelled scans teach nothing
         in_train &= index["label"] >= 0
     train_index = index[in_train]
     selection_index = index[index["patient_id"].isin(selection_ids)]

@@ -46,3 +46,26 @@ def roc_figure(predictions: pd.DataFrame, auc: dict) -> plt.Figure:
     ax.set_title("validation ROC (honest selection)")
     fig.tight_layout()
     return fig
+
+
+def auc_summary(auc: dict) -> tuple[pd.DataFrame, str]:
+    """A run's AUCs as a table (honest, and the paper's where a run has checkpoints to select
+    among) and one line on its patients and budget."""
+    honest = auc["honest"]
+    low, high = honest["ci95"]
+    interval = [f"{honest['auc']:.3f}", f"[{low:.3f}, {high:.3f}] (half-width {(high - low) / 2:.3f})"]
+    rows = {"honest: checkpoint chosen on the inner split": interval}
+    if "radiomics" in auc:
+        fit = auc["radiomics"]
+        rows = {"radiomics: penalty chosen by inner CV on the training patients": interval}
+        budget = (f"{fit['n_features']} features, C = {fit['inverse_penalty']:.3g}, inner CV AUC "
+                  f"{fit['inner_cv_auc']:.3f}; labelled patients without features: "
+                  f"{fit['labelled_without_features'] or 'none'}")
+    else:
+        rows["paper: max over evaluations of validation AUC"] = [f"{auc['paper_max_over_evaluations']['mean']:.3f}",
+                                                                  "not defined (selected on validation)"]
+        budget = f"{auc['updates']} updates = {auc['passes_over_training_data']:.1f} passes"
+    line = (f"validation patients: {honest['n_validation']} ({honest['n_positive']} positive); spread (SD) of their "
+            f"averaged probabilities: {honest['probability_sd']:.3f}; training patients: {auc['n_train']} "
+            f"({auc['n_train_labelled']} labelled; selection split: {auc['n_selection']}); {budget}")
+    return pd.DataFrame(rows, index=["AUC", "95% CI"]).T, line

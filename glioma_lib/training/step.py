@@ -1,4 +1,5 @@
-"""The training step: one (task, format, model, SCNA, labelled limit) run in the run folder."""
+"""The training step: one (task, format, model, SCNA, labelled limit) run in the run folder; a
+radiomics run fits its logistic regression where a network run trains."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from glioma_lib.core.layout import RunLayout, TrainingRun
 from glioma_lib.inputs.preprocess import PreprocessSpec
 from glioma_lib.inputs.step import cache_format, scna_embedding
 from glioma_lib.training.config import TrainConfig
+from glioma_lib.training.radiomics import radiomics_run
 from glioma_lib.training.run import train_run
 
 
@@ -33,6 +35,9 @@ def subtype_training(layout: RunLayout, settings: RunSettings, show_progress: bo
     teacher = layout.teacher_checkpoint if config.init_from_teacher and layout.teacher_checkpoint.exists() else None
     run.folder.mkdir(parents=True, exist_ok=True)
     write_table(index, run.cache_index)  # crops and fallbacks, per patient
+    if config.model == "radiomics":  # no network: features in the same tumour masks, a logistic regression
+        radiomics_run(layout, manifest, index, config, run, show_progress)
+        return run
     write_json(spec.key_fields(), run.preprocessing)  # what inference on a new patient repeats
     train_run(manifest, index, config, run.folder, scna, teacher, show_progress, restart)
     return run

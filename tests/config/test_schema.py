@@ -10,7 +10,7 @@ from glioma_lib.config.schema import RunSettings, TrainingKnobs, TrainingSetting
 
 def test_the_training_runs_of_the_default_book():
     runs = TrainingSettings.model_validate(load_config("default")["training"]).runs()
-    assert len(runs) == 8 + 2 + 4 and "idh-t1ce-mtl-scna" in runs and "idh-t1ce-cnn-n20" in runs
+    assert len(runs) == 12 + 2 + 6 and "idh-t1ce-mtl-scna" in runs and "idh-t1ce-radiomics-n20" in runs
     assert TrainingSettings.model_validate(load_config("real")["training"]).runs() == []
 
 

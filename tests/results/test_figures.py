@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from glioma_lib.results.tables import collect_aucs, label_efficiency, mtl_vs_cnn
+from glioma_lib.results.tables import collect_aucs, label_efficiency, model_comparisons
 
 
 def test_forest_and_label_efficiency_figures_draw_every_row(runs):
@@ -12,7 +12,7 @@ def test_forest_and_label_efficiency_figures_draw_every_row(runs):
     from glioma_lib.results.figures import label_efficiency_figure, paired_forest
 
     aucs = collect_aucs(runs, runs.finished_runs())
-    paired = mtl_vs_cnn(runs, aucs, n_boot=100)
+    paired = model_comparisons(runs, aucs, n_boot=100)
     axis = paired_forest(paired).axes[0]
     assert len(axis.containers) == len(paired) and len(axis.get_yticklabels()) == len(paired)
     figure = label_efficiency_figure(label_efficiency(aucs))

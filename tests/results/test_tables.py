@@ -15,7 +15,7 @@ from glioma_lib.results.tables import (
     claims,
     collect_aucs,
     label_efficiency,
-    mtl_vs_cnn,
+    model_comparisons,
     optimism_estimate,
     per_trial_aucs,
     table_i,
@@ -32,7 +32,7 @@ def test_collect_aucs_parses_run_names_and_reads_spread(runs):
 
 def test_mtl_vs_cnn_is_paired_and_holm_adjusted_within_a_task(runs):
     aucs = collect_aucs(runs, runs.finished_runs())
-    paired = mtl_vs_cnn(runs, aucs, n_boot=200).set_index("comparison")
+    paired = model_comparisons(runs, aucs, n_boot=200).set_index("comparison")
     t1ce, flair = paired.loc["AUC: MTL - CNN, IDH, t1ce"], paired.loc["AUC: MTL - CNN, IDH, flair"]
     assert t1ce["difference"] > 0.3 and t1ce["ci_low"] > 0 and t1ce["n"] == 80
     assert flair["ci_low"] < 0 < flair["ci_high"] and flair["p_value"] > 0.05
@@ -43,7 +43,7 @@ def test_mtl_vs_cnn_is_paired_and_holm_adjusted_within_a_task(runs):
 
 def test_claims_use_the_adjusted_paired_statistics(runs):
     aucs = collect_aucs(runs, runs.finished_runs())
-    paired = mtl_vs_cnn(runs, aucs, n_boot=200)
+    paired = model_comparisons(runs, aucs, n_boot=200)
     survival_paired = pd.DataFrame([{"model_a": "idh-t1ce-mtl-scna", "model_b": "SCNA PCA (first 5 PCs)",
                                      "difference": 0.02, "ci_low": -0.03, "ci_high": 0.07, "p_value": 0.4, "n": 50}])
     verdicts = claims(paired, survival_paired).set_index("claim")["verdict"]
@@ -56,7 +56,7 @@ def test_claims_use_the_adjusted_paired_statistics(runs):
 
 def test_a_significant_difference_against_the_paper_contradicts_it(runs):
     aucs = collect_aucs(runs, runs.finished_runs())
-    paired = mtl_vs_cnn(runs, aucs, n_boot=200)
+    paired = model_comparisons(runs, aucs, n_boot=200)
     flipped = paired.assign(difference=-paired["difference"])
     verdicts = claims(flipped, pd.DataFrame(columns=["model_b"])).set_index("claim")["verdict"]
     assert verdicts["MTL (with unlabelled scans) beats the CNN baseline on IDH"] == "contradicted"
@@ -161,3 +161,17 @@ def test_each_run_is_read_against_the_ceiling_of_what_it_sees(runs):
     assert table.loc["idh-t1ce-mtl", "ceiling of what it sees"] == 0.98  # sees SCNA here
     assert table.loc["idh-t1ce-cnn", "ceiling of what it sees"] == 0.87 and "idh-t1ce-mtl-n20" not in table.index
     assert (table["SCNA-only ceiling"] == 0.96).all()
+
+
+def test_radiomics_is_paired_with_both_deep_models_in_a_family_of_its_own(runs):
+    from tests.results.conftest import _write_run
+
+    labels = np.array([0, 1] * 40)
+    _write_run(runs, "idh-t1ce-radiomics", labels, labels + np.random.default_rng(5).normal(0, 0.8, 80))
+    paired = model_comparisons(runs, collect_aucs(runs, runs.finished_runs()), n_boot=200).set_index("comparison")
+    family = paired[paired["family"] == "idh deep vs radiomics"]
+    assert sorted(family.index) == ["AUC: CNN - Radiomics, IDH, t1ce", "AUC: MTL - Radiomics, IDH, t1ce"]
+    np.testing.assert_allclose(family["p_holm"], holm(family["p_value"].to_numpy()))
+    assert paired.loc["AUC: CNN - Radiomics, IDH, t1ce", "difference"] < 0  # the noise CNN loses
+    assert (paired.loc[paired["family"] == "idh formats", "p_holm"] ==
+            holm(paired.loc[paired["family"] == "idh formats", "p_value"].to_numpy())).all()  # unchanged family

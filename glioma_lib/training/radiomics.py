@@ -1,0 +1,93 @@
+"""The radiomics arm: handcrafted features (``inputs.radiomics``) and a penalised logistic regression.
+
+It sees the labelled patients the networks of the same run name see, fitting and selection
+splits alike (the networks choose a checkpoint on the selection split; this arm chooses its
+penalty by an inner cross-validation over the same patients), and it is scored once on the same
+validation patients. It writes the files a network run writes where they mean the same
+(``auc.json``, validation predictions, patients, ``config.json``), so results, label efficiency
+and paired comparisons read it like any other run. It has no checkpoints: one fit, one
+"evaluation", and its paper-style AUC is its honest one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_selection import VarianceThreshold
+from sklearn.linear_model import LogisticRegressionCV
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from glioma_lib.core.atomic import write_json, write_table
+from glioma_lib.core.layout import RunLayout, TrainingRun
+from glioma_lib.core.metrics import bootstrap_auc
+from glioma_lib.inputs.formats import get_format
+from glioma_lib.inputs.radiomics import radiomics_modalities, radiomics_table
+from glioma_lib.training.config import TrainConfig
+from glioma_lib.training.data import build_run_data
+
+PENALTIES = 20  # inverse penalties tried by the inner cross-validation, log-spaced
+INNER_FOLDS = 5
+
+
+def radiomics_model(seed: int, folds: int) -> Pipeline:
+    """Constant features dropped, the rest standardised, an L2 logistic regression whose penalty is
+    chosen by ``folds``-fold cross-validated AUC on the training patients only."""
+    inner = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    regression = LogisticRegressionCV(Cs=PENALTIES, cv=inner, scoring="roc_auc", max_iter=5000, l1_ratios=(0.0,),
+                                      use_legacy_attributes=True)  # L2 (l1_ratio 0); C_ and scores_ as documented
+    return make_pipeline(VarianceThreshold(), StandardScaler(), regression)
+
+
+def fit_and_score(features: pd.DataFrame, patients: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, dict]:
+    """Fit on the labelled train and selection patients that have features; validation
+    probabilities, and what the fit chose."""
+    usable = patients[(patients["label"] >= 0) & patients["patient_id"].isin(features.index)]
+    train = usable[usable["role"].isin(["train", "selection"])]
+    validation = usable[usable["role"] == "validation"]
+    y = train["label"].to_numpy()
+    folds = min(INNER_FOLDS, int(np.bincount(y, minlength=2).min()))
+    if folds < 2:
+        raise ValueError(f"radiomics: {len(train)} labelled training patients with features, too few of a class "
+                         "for an inner cross-validation")
+    model = radiomics_model(seed, folds).fit(features.loc[train["patient_id"]].to_numpy(), y)
+    probability = model.predict_proba(features.loc[validation["patient_id"]].to_numpy())[:, 1]
+    regression = model[-1]
+    fit = {"n_features": int(model[0].get_support().sum()), "inverse_penalty": float(regression.C_[0]),
+           "inner_cv_auc": float(regression.scores_[1].mean(axis=0).max()), "n_fit": len(train)}  # fmt: skip
+    predictions = pd.DataFrame({"patient_id": validation["patient_id"].to_numpy(), "label": validation["label"],
+                                "probability": probability, "trial": 0, "evaluation": 0})  # fmt: skip
+    return predictions.reset_index(drop=True), fit
+
+
+def radiomics_run(layout: RunLayout, manifest: pd.DataFrame, index: pd.DataFrame, config: TrainConfig,
+                  files: TrainingRun, show_progress: bool = True) -> dict:
+    """The radiomics arm of one run name: features, fit, validation AUC with CI; writes the run's files."""
+    data = build_run_data(manifest, index, config, None)  # the networks' splits and label subsets
+    patients = data.patients()
+    modalities = radiomics_modalities(get_format(config.input_format).channels)
+    features, missing = radiomics_table(layout, manifest, modalities, show_progress)
+    predictions, fit = fit_and_score(features, patients, config.seed)
+    auc, low, high = bootstrap_auc(predictions["label"], predictions["probability"], config.bootstrap, config.seed)
+    without = patients[(patients["label"] >= 0) & patients["patient_id"].isin(missing.index)]
+    if show_progress:
+        print(f"radiomics: {fit['n_features']} features, C = {fit['inverse_penalty']:.3g} (inner CV AUC "
+              f"{fit['inner_cv_auc']:.3f}); validation AUC {auc:.3f} [{low:.3f}, {high:.3f}]", flush=True)
+    labelled = patients[(patients["label"] >= 0) & patients["patient_id"].isin(features.index)]
+    summary = {
+        "paper_max_over_evaluations": {"mean": auc, "per_trial": [auc], "note": "one fit: no checkpoints to select"},
+        "honest": {"auc": auc, "ci95": [low, high], "per_trial": [auc], "selected_evaluations": [0],
+                   "probability_sd": float(predictions["probability"].std(ddof=0)),
+                   "n_validation": len(predictions), "n_positive": int(predictions["label"].sum())},
+        "optimism_per_trial": [0.0],
+        "n_train": fit["n_fit"], "n_train_labelled": int((labelled["role"] == "train").sum()),
+        "n_selection": int((labelled["role"] == "selection").sum()), "updates": 0, "passes_over_training_data": 0.0,
+        "radiomics": {**fit, "labelled_without_features": without.groupby("role").size().to_dict()},
+    }  # fmt: skip
+    write_json(config.model_dump(), files.config)
+    write_table(patients, files.patients)
+    write_table(pd.DataFrame([{"trial": 0, "evaluation": 0, "updates": 0, **fit}]), files.metrics)
+    write_table(predictions, files.validation_predictions)
+    write_json(summary, files.auc)
+    return summary
