@@ -58,7 +58,7 @@ display(Markdown("\n".join(f"- **{c.verdict}**: {c.claim}. {c.evidence}." for c 
 # The chapter's main figure: each comparison's difference (a - b) on the same validation
 # patients with its 95% CI. Zero (dotted) is no difference.
 
-# %% mystnb={"figure": {"caption": "Paired differences with 95% bootstrap CIs: MTL - CNN AUC per task and format (Holm-adjusted p across formats) and per labelled-training size, MTL+SCNA - SCNA logistic regression AUC, and the T1ce survival C-index comparisons. Red: p < 0.05.", "name": "fig-forest-paired"}}
+# %% mystnb={"figure": {"caption": "Paired differences with 95% bootstrap CIs: MTL - CNN AUC per task and format (Holm-adjusted p across formats) and per labelled-training size; MTL and CNN against the radiomics baseline (Holm-adjusted within that family); MTL+SCNA - SCNA logistic regression AUC; and the T1ce survival C-index comparisons. Red: p < 0.05.", "name": "fig-forest-paired"}}
 paired = tables["paired"]
 if len(paired):
     paired_forest(paired)

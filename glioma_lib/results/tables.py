@@ -222,6 +222,13 @@ def claims(paired: pd.DataFrame, survival_paired: pd.DataFrame) -> pd.DataFrame:
         rows.append({"claim": claim, "verdict": _verdict(part, "p_holm"),
                      "evidence": f"paired MTL - CNN AUC, Holm-adjusted over {len(part)} formats: "
                                  + _evidence(part, "p_holm")})  # fmt: skip
+    for task in ("idh", "codel"):
+        claim = f"Beyond the paper: MTL beats handcrafted radiomics on {TASK_LABELS[task]}"
+        part = paired[(paired["family"] == f"{task} deep vs radiomics") & (paired["model_a"].str.contains("-mtl"))]
+        if not part.empty:
+            rows.append({"claim": claim, "verdict": _verdict(part, "p_holm"),
+                         "evidence": "paired MTL - radiomics AUC, Holm-adjusted with CNN - radiomics over "
+                                     f"{len(part)} formats: " + _evidence(part, "p_holm")})  # fmt: skip
     claim = "MR+SCNA embeddings predict survival better than SCNA PCs alone (T1ce, fixed in advance)"
     versus_scna = survival_paired[survival_paired["model_b"].str.startswith("SCNA")]
     if versus_scna.empty:

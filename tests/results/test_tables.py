@@ -175,3 +175,16 @@ def test_radiomics_is_paired_with_both_deep_models_in_a_family_of_its_own(runs):
     assert paired.loc["AUC: CNN - Radiomics, IDH, t1ce", "difference"] < 0  # the noise CNN loses
     assert (paired.loc[paired["family"] == "idh formats", "p_holm"] ==
             holm(paired.loc[paired["family"] == "idh formats", "p_value"].to_numpy())).all()  # unchanged family
+
+
+def test_the_radiomics_claim_is_judged_only_where_radiomics_ran(runs):
+    from tests.results.conftest import _write_run
+
+    verdicts = claims(model_comparisons(runs, collect_aucs(runs, runs.finished_runs()), n_boot=100),
+                      pd.DataFrame(columns=["model_b"])).set_index("claim")["verdict"]  # fmt: skip
+    assert not any("radiomics" in claim for claim in verdicts.index)
+    labels = np.array([0, 1] * 40)
+    _write_run(runs, "idh-t1ce-radiomics", labels, np.random.default_rng(6).normal(size=80))  # noise
+    verdicts = claims(model_comparisons(runs, collect_aucs(runs, runs.finished_runs()), n_boot=200),
+                      pd.DataFrame(columns=["model_b"])).set_index("claim")["verdict"]  # fmt: skip
+    assert verdicts["Beyond the paper: MTL beats handcrafted radiomics on IDH"] == "supported"
