@@ -30,7 +30,7 @@ from glioma_lib.config.load import work_in_project_root
 from glioma_lib.config.steps import notebook_settings
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.layout import RunLayout
-from glioma_lib.inputs.step import scna_embedding
+from glioma_lib.inputs.derived import scna_embedding
 from glioma_lib.results.figures import label_efficiency_figure, paired_forest
 from glioma_lib.results.tables import results_tables
 

@@ -13,7 +13,7 @@ from glioma_lib.core.atomic import write_json, write_table
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.core.metrics import PAIRED_COLUMNS
 from glioma_lib.core.naming import parse_run_name, run_name
-from glioma_lib.inputs.step import scna_embedding
+from glioma_lib.inputs.derived import scna_embedding
 from glioma_lib.survival import stats
 
 

@@ -7,8 +7,8 @@ from glioma_lib.cohort.manifest import read_manifest
 from glioma_lib.config.schema import RunSettings
 from glioma_lib.core.atomic import write_json, write_table
 from glioma_lib.core.layout import RunLayout, TrainingRun
+from glioma_lib.inputs.derived import cache_format, scna_embedding
 from glioma_lib.inputs.preprocess import PreprocessSpec
-from glioma_lib.inputs.step import cache_format, scna_embedding
 from glioma_lib.training.config import TrainConfig
 from glioma_lib.training.radiomics import radiomics_run
 from glioma_lib.training.run import train_run

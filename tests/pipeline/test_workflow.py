@@ -44,7 +44,8 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
     notebooks = sorted(p.name for p in (run_dir / "notebooks").glob("*.ipynb"))
     assert notebooks == ["01_data_curation.ipynb", "02_weak_labelling.ipynb",
                          "03_subtype_training-idh-t1ce-cnn.ipynb", "03_subtype_training-idh-t1ce-mtl-scna.ipynb",
-                         "03_subtype_training-idh-t1ce-mtl.ipynb", "04_survival.ipynb",
+                         "03_subtype_training-idh-t1ce-mtl.ipynb", "03_subtype_training-idh-t1ce-radiomics.ipynb",
+                         "04_survival.ipynb",
                          "05_ring_enhancement_grade.ipynb", "06_scna_umap.ipynb", "07_results.ipynb",
                          "08_external_validation.ipynb"]  # fmt: skip
     assert (run_dir / "provenance.json").exists() and (run_dir / "results/table_i.csv").exists()
@@ -72,7 +73,7 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
     rerun = {p.stem for p, stamp in stamps.items() if p.stat().st_mtime_ns != stamp}
     assert rerun == {"03_subtype_training-idh-t1ce-cnn", "03_subtype_training-idh-t1ce-mtl",
                      "03_subtype_training-idh-t1ce-mtl-scna", "04_survival", "05_ring_enhancement_grade",
-                     "07_results"}  # fmt: skip
+                     "07_results", "03_subtype_training-idh-t1ce-radiomics"}  # fmt: skip (radiomics: a cached re-fit)
     for run in ("idh-t1ce-cnn", "idh-t1ce-mtl", "idh-t1ce-mtl-scna"):  # and their outputs carry the new value
         assert json.loads(RunLayout(run_dir).run(run).config.read_text())["lr"] == 0.0002
 
@@ -167,7 +168,8 @@ def _files_not_named_by_the_layout(run_dir) -> list[str]:
     folders = [layout.notebooks, layout.logs, layout.step_parameters("x").parent, layout.synthetic, layout.cache,
                layout.weak_masks, layout.teacher_external_masks, layout.attributions, layout.results,
                *(TrainingRun(p).checkpoints for p in layout.train_root.iterdir())]  # fmt: skip
-    patterns = [str(layout.umap_table("*")), str(layout.separation_table("*"))]
+    patterns = [str(layout.umap_table("*")), str(layout.separation_table("*")),
+                str(layout.radiomics_features("*", "*", "*"))]
     return sorted(str(p.relative_to(run_dir)) for p in run_dir.rglob("*") if p.is_file() and p not in named
                   and not any(f in p.parents for f in folders) and not any(fnmatch.fnmatch(str(p), pattern)
                                                                            for pattern in patterns))  # fmt: skip
@@ -322,7 +324,7 @@ def test_a_bare_snakemake_dry_run_uses_the_default_settings(tmp_path):
                "--config", f"run_dir={tmp_path / 'run'}"]  # only the run folder moved, out of the project's runs/
     result = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert re.search(r"^train\s+14$", result.stdout + result.stderr, re.M)  # the default book's 14 trainings
+    assert re.search(r"^train\s+20$", result.stdout + result.stderr, re.M)  # the default book's 20 training runs
 
 
 def test_unknown_profile_lists_the_known_ones():

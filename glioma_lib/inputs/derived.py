@@ -1,5 +1,6 @@
-"""The derived-data step of the training runs: the preprocessing cache of a format and the SCNA
-principal components, each built on first use and shared by every run of the folder."""
+"""A run folder's derived data, which later stages read: the preprocessing cache of a format and
+the SCNA principal components, each built on first use and shared by every run of the folder.
+(No notebook of its own: the training, survival and results steps call these.)"""
 
 from __future__ import annotations
 

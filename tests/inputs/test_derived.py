@@ -1,4 +1,4 @@
-"""The derived-data step: a format's cache and the SCNA PCA, rebuilt when their settings change."""
+"""A run folder's derived data: a format's cache and the SCNA PCA, rebuilt when their settings change."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import shutil
 import numpy as np
 
 from glioma_lib.core.layout import RunLayout
+from glioma_lib.inputs.derived import cache_format, scna_embedding
 from glioma_lib.inputs.preprocess import PreprocessSpec
 from glioma_lib.inputs.scna import ScnaPCA
-from glioma_lib.inputs.step import cache_format, scna_embedding
 
 
 def test_scna_pca_follows_the_requested_dimension(phantom_run, tmp_path):
