@@ -429,6 +429,14 @@ class RunLayout:
         return self.logs / f"{step}.log"
 
     @property
+    def benchmarks(self) -> Path:
+        return self.root / "benchmarks"
+
+    def step_benchmark(self, step: str) -> Path:
+        """Snakemake's record of a step's job: wall time, peak memory, I/O (``benchmark:``)."""
+        return self.benchmarks / f"{step}.tsv"
+
+    @property
     def run_lock(self) -> Path:
         """Held (an exclusive flock) by the process that may write the run folder's settings and steps."""
         return self.root / ".run.lock"

@@ -10,12 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import nbformat
 import pandas as pd
 import yaml
 
 from glioma_lib.config.load import PROJECT_ROOT, load_config
 from glioma_lib.core.layout import TRAINING_STEP, RunLayout, run_of_step, training_step
+from glioma_lib.pipeline.costs import cost_figure, step_costs
 from glioma_lib.pipeline.notebook import find_notebook, load_text_notebook, refresh_rendering
 
 BOOK = PROJECT_ROOT / "book"
@@ -38,8 +40,9 @@ def with_current_prose(chapter: Path, notebook: str) -> None:
         nbformat.write(executed, chapter)
 
 
-def reproducibility_page(record: dict) -> str:
-    """The appendix: commit, profile and config, machine, package versions, run times."""
+def reproducibility_page(record: dict, costs: pd.DataFrame | None = None, figure: str | None = None) -> str:
+    """The appendix: commit, profile and config, machine, package versions, run times, and each
+    step's measured cost (``costs``: :func:`pipeline.costs.step_costs`; ``figure``: its image)."""
     dirty = " (with uncommitted changes)" if record["git"]["dirty"] else ""
     lines = ["# Reproducibility", "",
              "Everything this book shows was computed by the run described here.", "",
@@ -53,6 +56,20 @@ def reproducibility_page(record: dict) -> str:
     lines += [f"| {name} | {version} |" for name, version in record["packages"].items()]
     lines += ["", "## Notebook run times", "", "| notebook | seconds |", "|---|---|"]
     lines += [f"| {row['notebook']} | {row['seconds']} |" for row in record["notebooks"]]
+    if costs is not None and len(costs):
+        lines += ["", "## What each step cost", "",
+                  "Snakemake's benchmark of each job of this run (`benchmarks/` in the run folder): wall time, peak "
+                  "resident memory, CPU time and I/O, on the machine above. Jobs ran concurrently, so their wall "
+                  "times overlap.", ""]  # fmt: skip
+        if figure:
+            lines += [f"```{{figure}} {figure}", "---", "name: fig-step-costs", "---",
+                      "Wall time and peak resident memory of each step of this run.", "```", ""]  # fmt: skip
+        lines += ["| step | wall (s) | peak memory (MB) | CPU (s) | read (MB) | written (MB) |",
+                  "|---|---|---|---|---|---|"]
+        values = costs[["seconds", "peak_memory_mb", "cpu_seconds", "read_mb", "written_mb"]]
+        cells = values.map(lambda v: "-" if pd.isna(v) else f"{v:.0f}")  # "-": not measurable there
+        lines += [f"| {step} | " + " | ".join(row) + " |" for step, row in zip(costs["step"], cells.to_numpy().tolist(),
+                                                                               strict=True)]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -172,7 +189,14 @@ def build_book(profile: str, book_dir: Path = BOOK) -> Path:
             _retitle(target, f"Subtype training: {run_of_step(path.stem)}")
         attach_tables(target, chapter_tables(layout, path.stem))
     record = json.loads(layout.provenance.read_text())
-    (chapters / "reproducibility.md").write_text(reproducibility_page(record))
+    costs = step_costs(layout)
+    figure = None
+    if len(costs):
+        figure = "step_costs.png"
+        drawn = cost_figure(costs)
+        drawn.savefig(chapters / figure, dpi=100)
+        plt.close(drawn)
+    (chapters / "reproducibility.md").write_text(reproducibility_page(record, costs, figure))
     (chapters / "training_runs.md").write_text(training_index_page(layout, (book_dir / "training.md").read_text()))
     toc = chapters / "_toc.yml"
     toc.write_text(yaml.safe_dump(filtered_toc(yaml.safe_load((book_dir / "_toc.yml").read_text()), book_dir),

@@ -49,6 +49,8 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
                          "05_ring_enhancement_grade.ipynb", "06_scna_umap.ipynb", "07_results.ipynb",
                          "08_external_validation.ipynb"]  # fmt: skip
     assert (run_dir / "provenance.json").exists() and (run_dir / "results/table_i.csv").exists()
+    benchmarks = sorted(p.name.replace(".tsv", ".ipynb") for p in RunLayout(run_dir).benchmarks.iterdir())
+    assert benchmarks == notebooks  # one cost record per job
 
     assert _files_not_named_by_the_layout(run_dir) == []
     _predict_and_export(run_dir, tmp_path)
@@ -100,7 +102,7 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
     survival = html["04_survival.html"]
     assert "fixed in advance, as the paper does" not in survival  # the defaults cell, with its comments, is removed
     assert "# Parameters" in survival  # papermill's cell with the values that ran stays
-    assert "Git commit" in html["reproducibility.html"]
+    assert "Git commit" in html["reproducibility.html"] and "What each step cost" in html["reproducibility.html"]
     executed = nbformat.read(run_dir / "notebooks/01_data_curation.ipynb", as_version=4)
     outputs = [o.get("text", "") for c in executed.cells for o in c.get("outputs", [])]
     assert not any("Kernel is running over TCP" in text for text in outputs)
@@ -165,7 +167,8 @@ def _files_not_named_by_the_layout(run_dir) -> list[str]:
     objects = [layout, *(layout.run(name) for name in layout.finished_runs())]
     named = {getattr(obj, name) for obj in objects for name, member in vars(type(obj)).items()
              if isinstance(member, property) and name != "layout"}  # fmt: skip
-    folders = [layout.notebooks, layout.logs, layout.step_parameters("x").parent, layout.synthetic, layout.cache,
+    folders = [layout.notebooks, layout.logs, layout.benchmarks, layout.step_parameters("x").parent, layout.synthetic,
+               layout.cache,
                layout.weak_masks, layout.teacher_external_masks, layout.attributions, layout.results,
                *(TrainingRun(p).checkpoints for p in layout.train_root.iterdir())]  # fmt: skip
     patterns = [str(layout.umap_table("*")), str(layout.separation_table("*")),
