@@ -9,10 +9,18 @@ from glioma_lib.config.load import BASE_CONFIG, ConfigError, known_profiles, loa
 
 
 def test_every_shipped_profile_is_valid():
-    assert known_profiles() == ["default", "paper", "real", "smoke"]
+    assert known_profiles() == ["default", "development", "paper", "real", "smoke"]
     for profile in known_profiles():
         config = load_config(profile)
         assert config["profile"] == profile and config["run_dir"] == f"runs/{profile}"
+
+
+def test_the_development_cohort_is_drawn_with_other_seeds_and_otherwise_the_books():
+    default, development = load_config("default"), load_config("development")
+    assert development["cohort"]["phantom_seed"] != default["cohort"]["phantom_seed"]
+    assert development["cohort"]["split_seed"] != default["cohort"]["split_seed"]
+    for section in ("training", "weak_labels", "survival"):
+        assert development[section] == default[section]
 
 
 def test_a_profile_overrides_only_what_it_names():
