@@ -64,5 +64,5 @@ def test_wrong_types_and_impossible_values_are_named(tmp_path, text, expected):
 
 
 def test_an_unknown_profile_lists_the_known_ones():
-    with pytest.raises(ConfigError, match=r"no profile 'nonexistent'; known profiles: \['default', 'paper'"):
+    with pytest.raises(ConfigError, match=r"no profile 'nonexistent'; known profiles: \['default', 'development', 'paper'"):
         load_config("nonexistent")
