@@ -96,6 +96,7 @@ class TrainingKnobs(Section):
     device: Device
     mixed_precision: bool  # bf16 autocast and channels-last 3D, on CUDA only
     batch_trials: bool  # a run's trials as one stacked model: the same numbers, faster on a GPU
+    trial_group_memory_mb: PositiveInt | None  # cap on trials stacked at once; null: CUDA's memory less 20%, CPU none
 
     @model_validator(mode="after")
     def _evaluations_fit_the_updates(self) -> TrainingKnobs:

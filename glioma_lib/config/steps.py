@@ -30,6 +30,7 @@ from glioma_lib.config.schema import (
     UmapSettings,
     WeakLabelSettings,
 )
+from glioma_lib.core.cost_model import TEACHER_BATCH, job_memory_mb
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.layout import TRAINING_STEP, RealDataFolder, run_of_step, training_step
 from glioma_lib.core.naming import parse_run_name
@@ -136,6 +137,7 @@ class WorkflowPlan:
     ring_run: str | None  # the run the ring chapter explains; None without training runs
     cohort_workers: int  # processes the cohort step renders phantom subjects with
     parameters: dict[str, dict]
+    memory_mb: dict[str, int]  # what the teacher's and each training's job declare (core.cost_model)
 
 
 def workflow_plan(config: dict) -> WorkflowPlan:
@@ -153,4 +155,15 @@ def workflow_plan(config: dict) -> WorkflowPlan:
         parameters[step] = values
     return WorkflowPlan(run_dir=typed.run_dir, runs=runs, survival_runs=survival_runs(runs),
                         ring_run=typed.analyses.ring_run if runs else None, cohort_workers=typed.cohort.workers,
-                        parameters=parameters)  # fmt: skip
+                        parameters=parameters, memory_mb=declared_memory(typed))  # fmt: skip
+
+
+def declared_memory(config: AnalysisConfig) -> dict[str, int]:
+    """The memory (MB) the teacher's and each training's job declare, from ``core.cost_model``: one
+    trial's step at a time (on a CPU batched trials take turns; on a GPU the stack is in its memory)."""
+    memory = {"02_weak_labelling": job_memory_mb("teacher", config.weak_labels.shape, TEACHER_BATCH)}
+    for run in config.training.runs():
+        settings = config.training.for_run(run)
+        volumes = settings.batch_size + (settings.unlabelled_per_batch if settings.model == "mtl" else 0)
+        memory[training_step(run)] = job_memory_mb(settings.model, settings.shape, volumes)
+    return memory

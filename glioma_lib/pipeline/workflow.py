@@ -76,15 +76,27 @@ def may_write_run_files(layout: RunLayout) -> bool:
         return False
 
 
+def available_memory_mb() -> int:
+    """Memory the machine can give new jobs now (``MemAvailable`` of /proc/meminfo), in MB."""
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) // 1024
+    raise OSError("/proc/meminfo has no MemAvailable line")
+
+
 def snakemake_command(profile: str, cores: int, executor: str | None = None,
                       extra: list[str] | None = None) -> list[str]:
     """The snakemake invocation for a profile: its overrides on the Snakefile's ``config/config.yaml``,
-    with the execution profile ``workflow/profiles/slurm`` for SLURM, else ``workflow/profiles/local``."""
+    with the execution profile ``workflow/profiles/slurm`` for SLURM, else ``workflow/profiles/local``.
+    A local run may hold at once only jobs whose declared memory fits what the machine has free
+    (``--resources mem_mb``): two trainings that cannot both fit never start together."""
     command = [sys.executable, "-m", "snakemake", "-s", str(WORKFLOW / "Snakefile"),
                "--configfile", str(profile_path(profile)), "--cores", str(cores)]  # fmt: skip
     command += ["--workflow-profile", str(WORKFLOW / "profiles" / ("slurm" if executor == "slurm" else "local"))]
     if executor:
         command += ["--executor", executor]
+    else:
+        command += ["--resources", f"mem_mb={available_memory_mb()}"]
     return command + list(extra or [])
 
 

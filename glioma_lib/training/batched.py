@@ -29,6 +29,7 @@ import torch
 from torch.func import functional_call, stack_module_state, vmap
 from tqdm import tqdm
 
+from glioma_lib.core.cost_model import trials_per_group
 from glioma_lib.inputs.dataset import update_batches
 from glioma_lib.models.heads import SubtypeModel, TrialDropout
 from glioma_lib.models.losses import LossParts
@@ -229,18 +230,38 @@ def _train_together(run: RunContext, trials: list[int], states: list[TrialState]
             record_evaluation(run, trial, states[k], stacked.model(k), stacked.optimizer_state(k), losses[k], started)
 
 
+def group_size(run: RunContext, trials: int, vectorised: bool | None) -> int:
+    """How many trials to stack at once. Vmapped, a group holds every member's activations: its
+    estimated peak (``core.cost_model``) stays under ``trial_group_memory_mb`` (on CUDA by default
+    the device's memory less 20%). Trial by trial on the stacked state, one trial's activations
+    exist at a time, so every trial joins one group."""
+    if not (run.device.type != "cpu" if vectorised is None else vectorised):
+        return trials
+    cap = run.config.trial_group_memory_mb
+    if cap is None and run.device.type == "cuda":
+        cap = 0.8 * torch.cuda.get_device_properties(run.device).total_memory / 2**20
+    if cap is None:
+        return trials
+    return min(trials, trials_per_group(run.config.model, run.config.shape, run.config.volumes_per_step, cap))
+
+
 def run_trials_batched(run: RunContext, trials: list[int], vectorised: bool | None = None) -> list[pd.DataFrame]:
-    """Train (or resume) ``trials`` as one stacked model; returns each trial's per-evaluation metrics.
+    """Train (or resume) ``trials`` as stacked models; returns each trial's per-evaluation metrics.
     ``vectorised``: see :class:`StackedTrials` (by default, vmapped on a GPU, trial by trial on a CPU).
 
-    Trials resume from their own checkpoints; trials a kill left at different evaluations are
-    brought to the end in groups that stand at the same one. Stale checkpoints stop the run as in
-    :func:`trial.run_trial` (or are discarded when the run restarts).
+    Trials are stacked in groups that fit the memory cap (:func:`group_size`), one group after
+    another in this job. They resume from their own checkpoints; trials a kill left at different
+    evaluations are brought to the end in groups that stand at the same one. Stale checkpoints
+    stop the run as in :func:`trial.run_trial` (or are discarded when the run restarts).
     """
     states = {trial: resume_trial(run, trial) for trial in trials}
+    size = group_size(run, len(trials), vectorised)
     by_position = sorted(trials, key=lambda t: len(states[t].history))
-    for _, group in itertools.groupby(by_position, key=lambda t: len(states[t].history)):
-        group = list(group)
-        if len(states[group[0]].history) < len(run.config.evaluation_points()):
+    for _, same in itertools.groupby(by_position, key=lambda t: len(states[t].history)):
+        same = list(same)
+        if len(states[same[0]].history) == len(run.config.evaluation_points()):
+            continue
+        for start in range(0, len(same), size):
+            group = same[start:start + size]
             _train_together(run, group, [states[t] for t in group], vectorised)
     return [pd.DataFrame(states[trial].history) for trial in trials]

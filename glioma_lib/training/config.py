@@ -19,7 +19,7 @@ from glioma_lib.config.schema import RunSettings, TrainingSettings
 from glioma_lib.core.atomic import as_json
 
 # Settings that do not change what a trial computes: they stay out of its fingerprint.
-NOT_FINGERPRINTED = ("trials", "bootstrap", "device", "batch_trials")
+NOT_FINGERPRINTED = ("trials", "bootstrap", "device", "batch_trials", "trial_group_memory_mb")
 
 
 class TrainConfig(RunSettings):
@@ -42,6 +42,11 @@ class TrainConfig(RunSettings):
         """Run ``run``'s settings in the default book (``config/config.yaml``), with ``changes``."""
         settings = TrainingSettings.model_validate(base_config()["training"]).for_run(run)
         return cls.model_validate({**settings.model_dump(), **changes})
+
+    @property
+    def volumes_per_step(self) -> int:
+        """Volumes one optimiser step processes: the labelled batch and its unlabelled scans."""
+        return self.batch_size + self.unlabelled_in_batch
 
     @property
     def unlabelled_in_batch(self) -> int:

@@ -96,7 +96,7 @@ def train_run(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainConfig, 
     summary, predictions = summarise_aucs(files, config)
     write_table(predictions, files.validation_predictions)
     write_embeddings(run, manifest)
-    batch = config.batch_size + config.unlabelled_in_batch
+    batch = config.volumes_per_step
     summary.update({"n_train": len(run.data.train), "n_train_labelled": run.data.n_train_labelled,
                     "n_selection": len(run.data.selection), "updates": config.updates,
                     "passes_over_training_data": config.updates * batch / max(len(run.data.train), 1)})

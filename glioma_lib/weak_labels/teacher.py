@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from glioma_lib.core import paper_values
 from glioma_lib.core.atomic import as_json, atomic_path, retire_dir, write_json, write_table
+from glioma_lib.core.cost_model import TEACHER_BATCH
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.layout import RunLayout, weak_mask_file
 from glioma_lib.core.metrics import dice, region_dice
@@ -108,7 +109,7 @@ def teacher_split(manifest: pd.DataFrame, held_out_fraction: float, seed: int) -
 
 
 def train_teacher(index: pd.DataFrame, patients: list[str], out: str | Path, epochs: int, seed: int = 0,
-                  batch_size: int = 2, lr: float = 2e-3, progress: bool = True, device: str = "auto",
+                  batch_size: int = TEACHER_BATCH, lr: float = 2e-3, progress: bool = True, device: str = "auto",
                   mixed_precision: bool = True) -> pd.DataFrame:
     """Train a four-class segmenter on ``patients`` with the subtype models' loop (device, bf16 on
     CUDA, seeding); writes ``out`` (weights and what they expect) and returns the loss curve."""

@@ -50,6 +50,7 @@ def _perturbed_training() -> dict:
     training["pooled_levels"] = 2
     training["evaluate_from"] = 0.25
     training["selection_fraction"] = 0.3
+    training["trial_group_memory_mb"] = 4096  # null in the book
     return validated(config, [(BASE_CONFIG, config)])
 
 
@@ -99,3 +100,16 @@ def test_the_snakefile_spells_no_setting():
 
     snakefile = (PROJECT_ROOT / "workflow/Snakefile").read_text()
     assert 'CONFIG["' not in snakefile and "config[" not in snakefile
+
+
+def test_trainings_and_the_teacher_declare_their_memory_from_the_cost_model():
+    from glioma_lib.core.cost_model import job_memory_mb
+
+    paper = workflow_plan(load_config("paper"))
+    mtl_whole = paper.memory_mb["03_subtype_training-idh-all_whole-mtl"]
+    assert mtl_whole == job_memory_mb("mtl", [144, 144, 144], 4) and 2 * mtl_whole > 24_000
+    assert paper.memory_mb["03_subtype_training-idh-all_whole-cnn"] < mtl_whole
+    assert paper.memory_mb["02_weak_labelling"] == job_memory_mb("teacher", [144, 144, 144], 2)
+    default = workflow_plan(load_config("default"))
+    assert set(default.memory_mb) == {"02_weak_labelling", *(f"03_subtype_training-{r}" for r in default.runs)}
+    assert max(default.memory_mb.values()) < 2_000  # the default book's small shapes

@@ -337,6 +337,18 @@ def test_unknown_profile_lists_the_known_ones():
         load_config("nonexistent")
 
 
+def test_a_local_run_holds_only_jobs_that_fit_the_free_memory(monkeypatch):
+    """On a machine with 24 GB free, Snakemake is told so: jobs whose declared memory (the cost
+    model's; two paper-size MTL trainings exceed 24 GB) never start together. A cluster's jobs each
+    get their own node's memory, so no global limit is passed there."""
+    monkeypatch.setattr(workflow, "available_memory_mb", lambda: 24_000)
+    command = workflow.snakemake_command("paper", cores=2)
+    assert command[command.index("--resources") + 1] == "mem_mb=24000"
+    assert "--resources" not in workflow.snakemake_command("paper", cores=8, executor="slurm")
+    monkeypatch.undo()
+    assert 0 < workflow.available_memory_mb() < 10**7  # this machine's, in MB
+
+
 def test_snakemake_command_for_slurm_uses_the_workflow_profile():
     command = workflow.snakemake_command("paper", cores=8, executor="slurm")
     assert command[command.index("--executor") + 1] == "slurm"

@@ -146,3 +146,31 @@ def test_sequential_and_batched_runs_share_checkpoints(planted_entries, tmp_path
     together = config.model_copy(update={"batch_trials": True})
     histories = run_trials_batched(planted_run(data, together, tmp_path), [0, 1])
     assert [len(h) for h in histories] == [3, 3]
+
+
+def test_trials_are_stacked_in_groups_that_fit_the_memory_cap(planted_entries, tmp_path, monkeypatch):
+    """Vmapped on a CPU with a cap that holds two trials' estimated peak: three trials train as a
+    group of two, then one, and end as the same trials trained one after another."""
+    from glioma_lib.core.cost_model import BASE_MB, HEADROOM, trial_memory_mb
+
+    data = planted_data(planted_entries, training_augmentation())
+    per_trial = trial_memory_mb("mtl", [16, 16, 16], 4)
+    cap = int((BASE_MB + 2.5 * per_trial) * HEADROOM)
+    config = _config(model="mtl", mixed_precision=False, trial_group_memory_mb=cap)
+    groups = []
+    together = batched._train_together
+
+    def recording(run, trials, states, vectorised):
+        groups.append(list(trials))
+        together(run, trials, states, vectorised)
+
+    monkeypatch.setattr(batched, "_train_together", recording)
+    grouped = run_trials_batched(planted_run(data, config, tmp_path / "grouped"), [0, 1, 2], vectorised=True)
+    assert groups == [[0, 1], [2]]
+    sequential = [run_trial(planted_run(data, config, tmp_path / "one"), t) for t in range(3)]
+    for trial in range(3):
+        columns = ["loss", "selection_auc", "validation_auc"]
+        pd.testing.assert_frame_equal(grouped[trial][columns], sequential[trial][columns], **TOLERANCE)
+    no_cap = config.model_copy(update={"trial_group_memory_mb": None})
+    assert batched.group_size(planted_run(data, no_cap, tmp_path / "x"), 3, vectorised=True) == 3  # CPU: no cap
+    assert batched.group_size(planted_run(data, config, tmp_path / "x"), 3, vectorised=False) == 3  # one at a time
