@@ -130,7 +130,8 @@ display(aucs[["run", "n_validation", "n_positive", "n_train_labelled", "updates"
 # ensemble of trials is another quantity (Table I). A point can never lie below the diagonal,
 # since the maximum is taken over a set that holds the chosen checkpoint: the distance above it
 # is the protocol's optimism, estimated below with a CI that resamples validation patients (every
-# run scores the same ones), not trials.
+# run scores the same ones), not trials, holding each trial's maximising evaluation at the one the
+# observed patients give.
 
 # %% mystnb={"figure": {"caption": "Per trial: the AUC of the checkpoint chosen on the inner split against the maximum validation AUC over evaluations; the dotted line is equality.", "name": "fig-honest-vs-max"}}
 per_trial = tables["per_trial"]
