@@ -96,7 +96,7 @@ def snakemake_command(profile: str, cores: int, executor: str | None = None,
     if executor:
         command += ["--executor", executor]
     else:
-        command += ["--resources", f"mem_mb={available_memory_mb()}"]
+        command += [f"--resources=mem_mb={available_memory_mb()}"]  # one token: later arguments stay targets
     return command + list(extra or [])
 
 
