@@ -71,3 +71,16 @@ def test_features_use_the_formats_mask_and_are_cached_by_its_content(scan, tmp_p
 def test_the_subtraction_format_uses_both_of_its_modalities():
     assert radiomics.radiomics_modalities(("t1ce_minus_t1",)) == ("t1", "t1ce")
     assert radiomics.radiomics_modalities(("t1", "t1ce", "t2", "flair")) == ("t1", "t1ce", "t2", "flair")
+
+
+def test_the_real_case_gives_finite_features_measuring_its_own_tumour(realdata):
+    """The one real BraTS 2018 scan, in its own mask: every feature finite, and the shape volume
+    the mask's whole tumour in mm^3 (1 mm voxels)."""
+    from glioma_lib.core.nifti import read_mask
+
+    folder = realdata / "brats_mr" / "Brats18_TCIA12_101_1"
+    image, mask = (str(folder / f"Brats18_TCIA12_101_1_{name}.nii.gz") for name in ("t1ce", "seg"))
+    features = radiomics.extract(image, mask, "Brats18_TCIA12_101_1")
+    assert len(features) > 80 and all(np.isfinite(v) for v in features.values())
+    whole_tumour = int((read_mask(mask, "Brats18_TCIA12_101_1") > 0).sum())
+    assert features["original_shape_VoxelVolume"] == whole_tumour
