@@ -75,13 +75,13 @@ def extract(image_path: str, mask_path: str, patient: str, extractor=None) -> di
 
 
 def radiomics_table(layout: RunLayout, manifest: pd.DataFrame, modalities: tuple[str, ...],
-                    show_progress: bool = True) -> tuple[pd.DataFrame, pd.Series]:
-    """Patients x features (``<modality>_<feature>``) of every MR patient with a tumour mask, and
-    for the others why they have none. Cached under ``derived/radiomics``."""
+                    patients: list[str] | None = None, show_progress: bool = True) -> tuple[pd.DataFrame, pd.Series]:
+    """Patients x features (``<modality>_<feature>``) of the MR patients (or of ``patients``) with a
+    tumour mask, and for the others why they have none. Cached under ``derived/radiomics``."""
     weak_dir = layout.weak_masks if layout.weak_masks.exists() else None
     layout.radiomics.mkdir(parents=True, exist_ok=True)
     extractor, rows, missing = None, {}, {}
-    mr = manifest[manifest["has_mr"]]
+    mr = manifest[manifest["has_mr"] & (manifest["patient_id"].isin(patients) if patients is not None else True)]
     for _, row in tqdm(mr.iterrows(), total=len(mr), desc="radiomics features", disable=not show_progress):
         patient = str(row["patient_id"])
         mask_path, _ = mask_source(row, weak_dir)

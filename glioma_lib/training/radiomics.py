@@ -67,22 +67,24 @@ def radiomics_run(layout: RunLayout, manifest: pd.DataFrame, index: pd.DataFrame
     data = build_run_data(manifest, index, config, None)  # the networks' splits and label subsets
     patients = data.patients()
     modalities = radiomics_modalities(get_format(config.input_format).channels)
-    features, missing = radiomics_table(layout, manifest, modalities, show_progress)
+    labelled = patients.loc[patients["label"] >= 0, "patient_id"].tolist()  # unlabelled scans teach it nothing
+    features, missing = radiomics_table(layout, manifest, modalities, labelled, show_progress)
     predictions, fit = fit_and_score(features, patients, config.seed)
     auc, low, high = bootstrap_auc(predictions["label"], predictions["probability"], config.bootstrap, config.seed)
     without = patients[(patients["label"] >= 0) & patients["patient_id"].isin(missing.index)]
     if show_progress:
         print(f"radiomics: {fit['n_features']} features, C = {fit['inverse_penalty']:.3g} (inner CV AUC "
               f"{fit['inner_cv_auc']:.3f}); validation AUC {auc:.3f} [{low:.3f}, {high:.3f}]", flush=True)
-    labelled = patients[(patients["label"] >= 0) & patients["patient_id"].isin(features.index)]
+    with_features = patients[(patients["label"] >= 0) & patients["patient_id"].isin(features.index)]
     summary = {
         "paper_max_over_evaluations": {"mean": auc, "per_trial": [auc], "note": "one fit: no checkpoints to select"},
         "honest": {"auc": auc, "ci95": [low, high], "per_trial": [auc], "selected_evaluations": [0],
                    "probability_sd": float(predictions["probability"].std(ddof=0)),
                    "n_validation": len(predictions), "n_positive": int(predictions["label"].sum())},
         "optimism_per_trial": [0.0],
-        "n_train": fit["n_fit"], "n_train_labelled": int((labelled["role"] == "train").sum()),
-        "n_selection": int((labelled["role"] == "selection").sum()), "updates": 0, "passes_over_training_data": 0.0,
+        "n_train": fit["n_fit"], "n_train_labelled": int((with_features["role"] == "train").sum()),
+        "n_selection": int((with_features["role"] == "selection").sum()), "updates": 0,
+        "passes_over_training_data": 0.0,
         "radiomics": {**fit, "labelled_without_features": without.groupby("role").size().to_dict()},
     }  # fmt: skip
     write_json(config.model_dump(), files.config)

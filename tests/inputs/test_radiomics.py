@@ -58,6 +58,8 @@ def test_features_use_the_formats_mask_and_are_cached_by_its_content(scan, tmp_p
     weak[weak == 2] = 0  # the teacher found only the core
     _volume(weak_mask_file(layout.weak_masks, "weak"), weak)
     table, missing = radiomics.radiomics_table(layout, manifest, ("t1ce",), show_progress=False)
+    only, _ = radiomics.radiomics_table(layout, manifest, ("t1ce",), ["gt"], show_progress=False)
+    assert list(only.index) == ["gt"]
     assert list(table.index) == ["gt", "weak"] and missing.to_dict() == {"none": radiomics.NO_MASK}
     assert table.loc["gt", "t1ce_original_shape_VoxelVolume"] > table.loc["weak", "t1ce_original_shape_VoxelVolume"]
     files = sorted(layout.radiomics.iterdir())
