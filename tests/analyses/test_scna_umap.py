@@ -23,6 +23,7 @@ def test_real_arm_table_has_every_subtype(real_arms):
     assert len(arms) == 786 and set(clinical.loc[arms.index, "subtype"]) == set(SUBTYPES)
 
 
+@pytest.mark.slow
 def test_umap_is_reproducible_and_separates_codeletion(real_arms):
     arms, clinical = real_arms
     subset = arms.iloc[::4]  # 197 patients keep the test fast

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from glioma_lib.config.steps import notebook_settings
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.external.step import TCGA_CV, external_validation, findings, missing_inputs
 
 
+@pytest.mark.slow
 def test_models_fitted_on_tcga_are_scored_on_glass_and_capper(tmp_path, shipped_cohorts, tcga_tables):
     layout = RunLayout(tmp_path)
     arm_table, clinical = tcga_tables

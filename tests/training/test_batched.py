@@ -46,6 +46,7 @@ def exact_cuda():
 ON_CUDA = pytest.mark.cuda
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model, use_scna, vectorised, device", [
     ("cnn", False, True, "cpu"), ("mtl", False, True, "cpu"), ("mtl", True, True, "cpu"), ("mtl", True, False, "cpu"),
     pytest.param("cnn", False, True, "cuda", marks=ON_CUDA), pytest.param("mtl", True, True, "cuda", marks=ON_CUDA),
@@ -112,6 +113,7 @@ def test_vmapped_gradients_equal_each_models_own_in_float64(norm, device):
             torch.testing.assert_close(stacked.params[name].grad[k], parameter.grad, rtol=1e-6, atol=1e-10)
 
 
+@pytest.mark.slow
 def test_a_killed_batched_run_resumes_to_the_uninterrupted_result(planted_entries, tmp_path, monkeypatch):
     """Killed after the first evaluation (trial 2 even before saving it): the resumed run trains
     trials 0-1 together from their checkpoints, trial 2 from scratch, and ends as an uninterrupted run."""

@@ -94,6 +94,7 @@ def test_mismatched_checkpoint_gives_a_clear_error(tmp_path):
         load_teacher(tmp_path / "garbage.pt")
 
 
+@pytest.mark.slow
 def test_teacher_beats_all_background(manifest, tmp_path):
     index = build_cache(manifest, TEACHER_FORMAT, SPEC, tmp_path / "cache", None, progress=False)
     gt = sorted(manifest.loc[manifest["has_seg_gt"], "patient_id"])
