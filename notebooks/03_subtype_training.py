@@ -65,9 +65,8 @@ print(line)
 # for selection) at each evaluation, per trial. A radiomics run is one fit: it has none.
 
 # %% mystnb={"figure": {"caption": "Training loss, selection AUC (inner split, used to choose the checkpoint) and validation AUC (never used for selection) against optimiser updates, per trial."}}
-if "loss" in metrics:
-    learning_curves(metrics)
-    plt.show()
+learning_curves(metrics)  # none for a radiomics run
+plt.show()
 
 # %% [markdown]
 # ## ROC curves

@@ -53,10 +53,30 @@ class LossWeights:
 
 
 @dataclass
+class RunSplit:
+    """Which cached patients a run uses in each role, and their labels (-1: none); no volume read."""
+
+    labels: pd.Series
+    train: pd.DataFrame  # cache-index rows, as are the others
+    selection: pd.DataFrame
+    validation: pd.DataFrame
+    everyone: pd.DataFrame  # every MR patient, for embeddings
+
+    def patients(self) -> pd.DataFrame:
+        """Each patient the run used, its role (train, selection, validation) and label (-1: none);
+        what a baseline needs to be fitted on the same patients."""
+        roles = {"train": self.train, "selection": self.selection, "validation": self.validation}
+        return pd.concat([pd.DataFrame({"patient_id": part["patient_id"].to_numpy(), "role": role,
+                                        "label": part["label"].fillna(MISSING_LABEL).to_numpy(int)})
+                          for role, part in roles.items()], ignore_index=True)  # fmt: skip
+
+
+@dataclass
 class RunData:
     """The datasets of one run."""
 
     fmt: InputFormat
+    split: RunSplit
     train: MultiTaskDataset
     selection: MultiTaskDataset
     validation: MultiTaskDataset
@@ -66,16 +86,7 @@ class RunData:
 
     @property
     def n_train_labelled(self) -> int:
-        return sum(1 for row in self.train.rows if self.train.labels.get(row["patient_id"], -1) >= 0)
-
-    def patients(self) -> pd.DataFrame:
-        """Each patient the run used, its role (train, selection, validation) and label (-1: none);
-        what a baseline needs to be fitted on the same patients."""
-        roles = (("train", self.train), ("selection", self.selection), ("validation", self.validation))
-        return pd.DataFrame([{"patient_id": row["patient_id"], "role": role,
-                              "label": dataset.labels.get(row["patient_id"], MISSING_LABEL)}
-                             for role, dataset in roles for row in dataset.rows],
-                            columns=["patient_id", "role", "label"])  # fmt: skip
+        return int((self.split.train["label"] >= 0).sum())
 
 
 def data_identity(parts: dict[str, pd.DataFrame], scna: pd.DataFrame | None) -> str:
@@ -109,10 +120,9 @@ def loss_weights(plain: MultiTaskDataset, labels: np.ndarray) -> LossWeights:
                        enet_class_weights(weak_counts if weak_counts.sum() else np.ones(2)))  # fmt: skip
 
 
-def build_run_data(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainConfig,
-                   scna: pd.DataFrame | None) -> RunData:
-    """Split the cached patients into train / selection / validation datasets for one run."""
-    fmt = get_format(config.input_format)
+def run_split(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainConfig) -> RunSplit:
+    """The cached patients of one run in their roles: the selection split held out of the labelled
+    training patients, a label-efficiency run's labelled subset, and the unlabelled pool (MTL only)."""
     split = manifest.set_index("patient_id")["split"]
     labels = task_labels(manifest, config.task)  # a patient outside train and validation is unlabelled here
     labels = labels.where(split.reindex(labels.index).isin(["train", "validation"]), MISSING_LABEL)
@@ -126,23 +136,30 @@ def build_run_data(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainCon
         in_train &= (index["label"] < 0) | index["patient_id"].isin(kept)
     if config.model != "mtl":  # without a segmentation task, unlabelled scans teach nothing
         in_train &= index["label"] >= 0
-    train_index = index[in_train]
-    selection_index = index[index["patient_id"].isin(selection_ids)]
-    validation_index = index[(index["split"] == "validation") & (index["label"] >= 0)]
+    return RunSplit(labels=labels, train=index[in_train], selection=index[index["patient_id"].isin(selection_ids)],
+                    validation=index[(index["split"] == "validation") & (index["label"] >= 0)],
+                    everyone=index)  # fmt: skip
+
+
+def build_run_data(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainConfig,
+                   scna: pd.DataFrame | None) -> RunData:
+    """The datasets of one run's split (:func:`run_split`), its loss weights and data identity."""
+    fmt = get_format(config.input_format)
+    split = run_split(manifest, index, config)
     used_scna = scna if config.use_scna else None
     on_device = augments_on_device(choose_device(config.device))
 
     def dataset(part: pd.DataFrame, augment: bool) -> MultiTaskDataset:
         transform = training_augmentation() if augment else None
-        return MultiTaskDataset(part, fmt, labels, scna=used_scna, transform=transform, seed=config.seed,
+        return MultiTaskDataset(part, fmt, split.labels, scna=used_scna, transform=transform, seed=config.seed,
                                 augment_on_device=on_device)  # fmt: skip
 
-    identity = data_identity({"train": train_index, "selection": selection_index, "validation": validation_index},
+    identity = data_identity({"train": split.train, "selection": split.selection, "validation": split.validation},
                              used_scna)  # fmt: skip
     return RunData(
-        fmt=fmt, train=dataset(train_index, config.augment),
-        selection=dataset(selection_index, False), validation=dataset(validation_index, False),
-        everyone=dataset(index, False),
-        weights=loss_weights(dataset(train_index, False), train_index["label"].to_numpy()),
+        fmt=fmt, split=split, train=dataset(split.train, config.augment),
+        selection=dataset(split.selection, False), validation=dataset(split.validation, False),
+        everyone=dataset(split.everyone, False),
+        weights=loss_weights(dataset(split.train, False), split.train["label"].to_numpy()),
         identity=identity,
     )  # fmt: skip

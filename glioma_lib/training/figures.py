@@ -7,8 +7,11 @@ import pandas as pd
 from sklearn.metrics import roc_curve
 
 
-def learning_curves(metrics: pd.DataFrame) -> plt.Figure:
-    """Loss and AUCs at each evaluation against optimiser updates, one line per trial."""
+def learning_curves(metrics: pd.DataFrame) -> plt.Figure | None:
+    """Loss and AUCs at each evaluation against optimiser updates, one line per trial; None for a
+    run without training curves (the radiomics arm: one fit)."""
+    if "loss" not in metrics:
+        return None
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
     for trial, part in metrics.groupby("trial"):
         axes[0].plot(part["updates"], part["loss"], label=f"trial {trial}")

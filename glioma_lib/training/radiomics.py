@@ -25,7 +25,7 @@ from glioma_lib.core.metrics import bootstrap_auc
 from glioma_lib.inputs.formats import get_format
 from glioma_lib.inputs.radiomics import radiomics_modalities, radiomics_table
 from glioma_lib.training.config import TrainConfig
-from glioma_lib.training.data import build_run_data
+from glioma_lib.training.data import run_split
 
 PENALTIES = 20  # inverse penalties tried by the inner cross-validation, log-spaced
 INNER_FOLDS = 5
@@ -64,8 +64,7 @@ def fit_and_score(features: pd.DataFrame, patients: pd.DataFrame, seed: int) -> 
 def radiomics_run(layout: RunLayout, manifest: pd.DataFrame, index: pd.DataFrame, config: TrainConfig,
                   files: TrainingRun, show_progress: bool = True) -> dict:
     """The radiomics arm of one run name: features, fit, validation AUC with CI; writes the run's files."""
-    data = build_run_data(manifest, index, config, None)  # the networks' splits and label subsets
-    patients = data.patients()
+    patients = run_split(manifest, index, config).patients()  # the networks' splits and label subsets
     modalities = radiomics_modalities(get_format(config.input_format).channels)
     labelled = patients.loc[patients["label"] >= 0, "patient_id"].tolist()  # unlabelled scans teach it nothing
     features, missing = radiomics_table(layout, manifest, modalities, labelled, show_progress)

@@ -70,7 +70,7 @@ def write_embeddings(run: RunContext, manifest: pd.DataFrame) -> pd.DataFrame:
     return embeddings
 
 
-def train_run(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainConfig, out_dir: str | Path,
+def train_run(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainConfig, out_dir: str | Path, *,
               scna: pd.DataFrame | None = None, teacher: Path | None = None, show_progress: bool = True,
               restart: bool = False) -> dict:
     """All trials of one run, then metrics.parquet, auc.json, predictions and embeddings.
@@ -91,7 +91,7 @@ def train_run(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainConfig, 
     trials = list(range(config.trials))
     histories = run_trials_batched(run, trials) if config.batch_trials else [run_trial(run, t) for t in trials]
     write_json(config.model_dump(), files.config)  # only once the checkpoints agree with it
-    write_table(run.data.patients(), files.patients)
+    write_table(run.data.split.patients(), files.patients)
     write_table(pd.concat(histories, ignore_index=True), files.metrics)
     summary, predictions = summarise_aucs(files, config)
     write_table(predictions, files.validation_predictions)

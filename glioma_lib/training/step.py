@@ -39,5 +39,6 @@ def subtype_training(layout: RunLayout, settings: RunSettings, show_progress: bo
         radiomics_run(layout, manifest, index, config, run, show_progress)
         return run
     write_json(spec.key_fields(), run.preprocessing)  # what inference on a new patient repeats
-    train_run(manifest, index, config, run.folder, scna, teacher, show_progress, restart)
+    train_run(manifest, index, config, run.folder, scna=scna, teacher=teacher, show_progress=show_progress,
+              restart=restart)
     return run

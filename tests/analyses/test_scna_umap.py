@@ -51,6 +51,7 @@ def test_knn_purity_matches_a_naive_count():
         assert fast[patient] == pytest.approx(np.mean(subtype.iloc[nearest].to_numpy() == subtype.iloc[i]))
 
 
+@pytest.mark.slow  # umap JIT on the real arms: 10 s
 def test_real_codeleted_group_is_pure_and_separable_whatever_its_silhouette(real_arms):
     """The issue's finding, kept as a test: on the real SCNA the co-deleted group is nearly pure among
     its neighbours and separable, which a 2-D silhouette alone understates."""

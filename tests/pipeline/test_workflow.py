@@ -390,12 +390,15 @@ def _pretend_finished(run_dir) -> None:
                             "results": 1, "all": 1}),
     # the radiomics run too: its settings are the run's section (a re-fit on cached features)
     ("training", "lr", 0.0003, {"train": 4, "survival": 1, "ring_grade": 1, "results": 1, "all": 1}),
-    ("survival", "penalizer", 0.2, {"survival": 1, "results": 1, "external": 1, "all": 1}),  # external: the SCNA Cox
-    ("external", "threshold", 0.6, {"external": 1, "all": 1}),
-    ("analyses", "ring", {"threshold": 0.6}, {"ring_grade": 1, "results": 1, "all": 1}),
-    ("analyses", "umap", {"seed": 1}, {"umap": 1, "results": 1, "all": 1}),
-    ("weak_labels", "teacher_epochs", 3, {"weak_labels": 1, "train": 4, "survival": 1, "ring_grade": 1,
-                                          "results": 1, "all": 1}),
+    # the fast lane keeps the widest (cohort) and the training case; `make test` runs them all
+    pytest.param("survival", "penalizer", 0.2, {"survival": 1, "results": 1, "external": 1, "all": 1},
+                 marks=pytest.mark.slow),  # external: the SCNA Cox
+    pytest.param("external", "threshold", 0.6, {"external": 1, "all": 1}, marks=pytest.mark.slow),
+    pytest.param("analyses", "ring", {"threshold": 0.6}, {"ring_grade": 1, "results": 1, "all": 1},
+                 marks=pytest.mark.slow),
+    pytest.param("analyses", "umap", {"seed": 1}, {"umap": 1, "results": 1, "all": 1}, marks=pytest.mark.slow),
+    pytest.param("weak_labels", "teacher_epochs", 3, {"weak_labels": 1, "train": 4, "survival": 1, "ring_grade": 1,
+                                                      "results": 1, "all": 1}, marks=pytest.mark.slow),
 ])  # fmt: skip
 def test_a_changed_setting_reruns_exactly_its_dependants(tmp_path, section, key, value, expected):
     path = _profile(tmp_path)

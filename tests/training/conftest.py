@@ -11,7 +11,7 @@ from glioma_lib.core.layout import TrainingRun
 from glioma_lib.inputs.dataset import MultiTaskDataset
 from glioma_lib.inputs.formats import FORMATS
 from glioma_lib.training.config import TrainConfig
-from glioma_lib.training.data import LossWeights, RunData
+from glioma_lib.training.data import LossWeights, RunData, RunSplit
 from glioma_lib.training.trial import RunContext
 
 SHAPE = (16, 16, 16)
@@ -46,9 +46,11 @@ def planted_data(entries: pd.DataFrame, transform=None, scna: pd.DataFrame | Non
     def dataset(part: pd.DataFrame, augment=None) -> MultiTaskDataset:
         return MultiTaskDataset(part, fmt, labels, scna=scna, transform=augment)
 
-    return RunData(fmt, dataset(entries, transform), dataset(entries.iloc[:4]), dataset(entries.iloc[4:8]),
-                   dataset(entries), LossWeights(torch.ones(2), torch.ones(2), torch.ones(2)),
-                   identity="planted")  # fmt: skip
+    split = RunSplit(labels, train=entries, selection=entries.iloc[:4], validation=entries.iloc[4:8],
+                     everyone=entries)
+    return RunData(fmt, split, dataset(split.train, transform), dataset(split.selection),
+                   dataset(split.validation), dataset(split.everyone),
+                   LossWeights(torch.ones(2), torch.ones(2), torch.ones(2)), identity="planted")  # fmt: skip
 
 
 def small_config(**changes) -> TrainConfig:

@@ -15,6 +15,8 @@ def test_learning_curves_have_one_line_per_trial_in_each_panel():
     metrics = pd.DataFrame({"trial": [0, 0, 1, 1], "updates": [5, 10, 5, 10], "loss": [1.0, 0.8, 1.1, 0.9],
                             "selection_auc": [0.5, 0.6, 0.55, 0.7], "validation_auc": [0.5, 0.6, 0.6, 0.65]})
     assert [len(ax.lines) for ax in learning_curves(metrics).axes] == [2, 2, 2]
+    radiomics_metrics = pd.DataFrame([{"trial": 0, "evaluation": 0, "updates": 0, "n_features": 12}])
+    assert learning_curves(radiomics_metrics) is None  # one fit: nothing to draw
 
 
 def test_roc_figure_draws_each_trial_and_the_average():
