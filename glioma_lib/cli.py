@@ -95,6 +95,17 @@ def _export(args: argparse.Namespace) -> None:
     print(f"bundle: {export_bundle(args.run, args.output)}")
 
 
+def _costs(args: argparse.Namespace) -> None:
+    from glioma_lib.pipeline.extrapolate import cost_table, summary_lines
+
+    table = cost_table(args.run, args.target, args.subjects, args.gpu_check)
+    print("\n".join(summary_lines(table, args.subjects)))
+    if args.out:
+        from glioma_lib.core.atomic import write_table
+
+        write_table(table, args.out)
+
+
 def _bench(args: argparse.Namespace) -> None:
     from glioma_lib.pipeline import bench
 
@@ -183,6 +194,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("run", type=Path, help="a finished training run, e.g. runs/default/train/idh-t1ce-mtl")
     export.add_argument("-o", "--output", required=True, type=Path, help="the bundle folder (must not exist)")
     export.set_defaults(func=_export)
+
+    costs = commands.add_parser("costs", help="a finished run's measured costs extrapolated to the paper's grid")
+    costs.add_argument("run", type=Path, help="a finished run folder, e.g. runs/rehearsal")
+    costs.add_argument("--target", default="paper", help="the profile whose grid is costed (default: paper)")
+    costs.add_argument("--subjects", type=int, default=542, help="the target's MR subjects (default: the paper's 542)")
+    costs.add_argument("--gpu-check", type=Path, help="`glioma bench gpu-check --out` JSON: measured GPU rates")
+    costs.add_argument("--out", type=Path, help="also write the table (CSV)")
+    costs.set_defaults(func=_costs)
 
     bench = commands.add_parser("bench", help="speed benchmarks for the README")
     bench.add_argument("what", choices=["phantom", "loader", "train", "weak", "gpu-check"])

@@ -119,6 +119,16 @@ class RunSettings(TrainingKnobs):
     def name(self) -> str:
         return run_name(self.task, self.input_format, self.model, self.use_scna, self.labelled_limit)
 
+    @property
+    def volumes_per_step(self) -> int:
+        """Volumes one optimiser step processes: the labelled batch and its unlabelled scans."""
+        return self.batch_size + self.unlabelled_in_batch
+
+    @property
+    def unlabelled_in_batch(self) -> int:
+        """Unlabelled scans added to each batch: only the MTL model has a use for them."""
+        return self.unlabelled_per_batch if self.model == "mtl" else 0
+
 
 class TrainingSettings(TrainingKnobs):
     """The training runs (notebook 03, once per run): the grid and what every run shares."""

@@ -30,7 +30,7 @@ from glioma_lib.config.schema import (
     UmapSettings,
     WeakLabelSettings,
 )
-from glioma_lib.core.cost_model import TEACHER_BATCH, job_memory_mb
+from glioma_lib.core.cost_model import TEACHER_BATCH, job_memory_mb, job_runtime_min
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.layout import TRAINING_STEP, RealDataFolder, run_of_step, training_step
 from glioma_lib.core.naming import parse_run_name
@@ -138,6 +138,7 @@ class WorkflowPlan:
     cohort_workers: int  # processes the cohort step renders phantom subjects with
     parameters: dict[str, dict]
     memory_mb: dict[str, int]  # what the teacher's and each training's job declare (core.cost_model)
+    runtime_min: dict[str, int]  # the same jobs' runtime on a cluster's GPU (core.cost_model)
 
 
 def workflow_plan(config: dict) -> WorkflowPlan:
@@ -155,7 +156,32 @@ def workflow_plan(config: dict) -> WorkflowPlan:
         parameters[step] = values
     return WorkflowPlan(run_dir=typed.run_dir, runs=runs, survival_runs=survival_runs(runs),
                         ring_run=typed.analyses.ring_run if runs else None, cohort_workers=typed.cohort.workers,
-                        parameters=parameters, memory_mb=declared_memory(typed))  # fmt: skip
+                        parameters=parameters, memory_mb=declared_memory(typed),
+                        runtime_min=declared_runtime(typed))  # fmt: skip
+
+
+REAL_COHORT_SUBJECTS = 542  # a real cohort's size is known only once read: sized as the paper's (BraTS 2018 + TCGA)
+
+
+def declared_runtime(config: AnalysisConfig) -> dict[str, int]:
+    """The runtime (minutes) the teacher's and each training's job declare on a cluster, from
+    ``core.cost_model``: the updates of every trial, the volumes each scores (at most the MR
+    subjects in validation and selection at each evaluation, and every MR subject for the
+    embeddings), and the subjects it may cache. A phantom's size is its ``n_mr``; a real cohort is
+    sized as the paper's."""
+    subjects = config.cohort.n_mr if config.cohort.source == "phantom" else REAL_COHORT_SUBJECTS
+    teacher = config.weak_labels
+    runtime = {"02_weak_labelling": job_runtime_min(
+        "teacher", teacher.shape, trained=teacher.teacher_epochs * subjects * (1 - teacher.held_out_fraction),
+        scored=2 * subjects, subjects=subjects)}  # weak masks, then Dice on planted or held-out masks
+    validation = config.cohort.validation_fraction
+    for run in config.training.runs():
+        settings = config.training.for_run(run)
+        evaluated = subjects * (validation + settings.selection_fraction * (1 - validation))
+        runtime[training_step(run)] = job_runtime_min(
+            settings.model, settings.shape, trained=settings.trials * settings.updates * settings.volumes_per_step,
+            scored=settings.trials * (settings.evaluations * evaluated + subjects), subjects=subjects)
+    return runtime
 
 
 def declared_memory(config: AnalysisConfig) -> dict[str, int]:
@@ -164,6 +190,5 @@ def declared_memory(config: AnalysisConfig) -> dict[str, int]:
     memory = {"02_weak_labelling": job_memory_mb("teacher", config.weak_labels.shape, TEACHER_BATCH)}
     for run in config.training.runs():
         settings = config.training.for_run(run)
-        volumes = settings.batch_size + (settings.unlabelled_per_batch if settings.model == "mtl" else 0)
-        memory[training_step(run)] = job_memory_mb(settings.model, settings.shape, volumes)
+        memory[training_step(run)] = job_memory_mb(settings.model, settings.shape, settings.volumes_per_step)
     return memory

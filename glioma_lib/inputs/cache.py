@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,6 +126,7 @@ def build_entry(row: pd.Series, fmt: InputFormat, spec: PreprocessSpec, cache_di
             return entry, entry.meta()
         print(f"the cache entry of patient {patient} ({entry.folder}) is damaged or incomplete: rebuilt", flush=True)
         retire_dir(entry.folder)
+    started = time.perf_counter()
     try:
         labels = read_mask(mask_path, patient) if mask_path else None
     except InputDataError as exc:
@@ -134,7 +136,8 @@ def build_entry(row: pd.Series, fmt: InputFormat, spec: PreprocessSpec, cache_di
                              "it and re-run that step (`glioma run ... -- --forcerun weak_labels`)") from exc
     image, resized, record = preprocess(paths, labels, fmt, spec, patient, mask_path)
     meta = {"patient_id": patient, "format": fmt.name, "channels": list(fmt.channels), "mask_kind": mask_kind,
-            "mask_path": mask_path, "has_labels": resized is not None, "spec": spec.key_fields(), **record}
+            "mask_path": mask_path, "has_labels": resized is not None, "spec": spec.key_fields(), **record,
+            "build_seconds": round(time.perf_counter() - started, 3)}  # what caching costs (glioma costs)
     with atomic_dir(entry.folder) as tmp:
         np.save(tmp / "image.npy", image)
         if resized is not None:

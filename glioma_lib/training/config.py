@@ -43,16 +43,6 @@ class TrainConfig(RunSettings):
         settings = TrainingSettings.model_validate(base_config()["training"]).for_run(run)
         return cls.model_validate({**settings.model_dump(), **changes})
 
-    @property
-    def volumes_per_step(self) -> int:
-        """Volumes one optimiser step processes: the labelled batch and its unlabelled scans."""
-        return self.batch_size + self.unlabelled_in_batch
-
-    @property
-    def unlabelled_in_batch(self) -> int:
-        """Unlabelled scans added to each batch: only the MTL model has a use for them."""
-        return self.unlabelled_per_batch if self.model == "mtl" else 0
-
     def evaluation_points(self) -> list[int]:
         """The update counts after which the model is scored: evenly spaced after the warm-up
         (``evaluate_from`` of the budget), the last at ``updates``."""

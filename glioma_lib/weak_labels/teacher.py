@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import nibabel as nib
@@ -136,7 +137,7 @@ def train_teacher(index: pd.DataFrame, patients: list[str], out: str | Path, epo
         dataset.set_epoch(epoch)
         epoch_seed = seed_stretch(seed, epoch, TEACHER_STREAM)
         model.train()
-        losses = []
+        losses, started = [], time.perf_counter()
         for batch in make_loader(dataset, batch_size, shuffle=True, seed=epoch_seed, drop_last=True):
             batch = batch_on_device(batch, chosen, mixed)
             with autocast(chosen, mixed):
@@ -145,7 +146,8 @@ def train_teacher(index: pd.DataFrame, patients: list[str], out: str | Path, epo
                                    batch["target"], batch["target_kind"], weights, unused)  # fmt: skip
             optimiser_step(parts.total, optimizer)
             losses.append(parts.total.item())
-        curve.append({"epoch": epoch, "loss": float(np.mean(losses)) if losses else np.nan})
+        curve.append({"epoch": epoch, "loss": float(np.mean(losses)) if losses else np.nan,
+                      "volumes": len(losses) * batch_size, "seconds": time.perf_counter() - started})
         if progress:
             print(f"teacher epoch {epoch + 1}/{epochs}: loss {curve[-1]['loss']:.3f}", flush=True)
     save_checkpoint(out, model={k: v.cpu() for k, v in model.state_dict().items()}, metadata=TEACHER_METADATA)

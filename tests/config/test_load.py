@@ -9,7 +9,7 @@ from glioma_lib.config.load import BASE_CONFIG, ConfigError, known_profiles, loa
 
 
 def test_every_shipped_profile_is_valid():
-    assert known_profiles() == ["default", "development", "paper", "real", "smoke"]
+    assert known_profiles() == ["default", "development", "paper", "real", "rehearsal", "smoke"]
     for profile in known_profiles():
         config = load_config(profile)
         assert config["profile"] == profile and config["run_dir"] == f"runs/{profile}"
@@ -67,3 +67,17 @@ def test_an_unknown_profile_lists_the_known_ones():
     known = r"known profiles: \['default', 'development', 'paper'"
     with pytest.raises(ConfigError, match=rf"no profile 'nonexistent'; {known}"):
         load_config("nonexistent")
+
+
+def test_the_rehearsal_keeps_the_papers_shapes_with_tiny_budgets():
+    """What makes the rehearsal one: every shape the paper profile runs at, trials batched as there,
+    and budgets a 2-core machine gets through."""
+    paper, rehearsal = load_config("paper"), load_config("rehearsal")
+    assert rehearsal["cohort"]["shape"] == paper["cohort"]["shape"] == [240, 240, 155]
+    assert rehearsal["weak_labels"]["shape"] == paper["weak_labels"]["shape"]
+    for key in ("crop_shape", "whole_shape", "batch_size", "batch_trials", "unlabelled_per_batch", "pooled_levels"):
+        assert rehearsal["training"][key] == paper["training"][key], key
+    assert set(rehearsal["training"]["grid"]["formats"]) <= set(paper["training"]["grid"]["formats"])
+    assert "all_whole" in rehearsal["training"]["grid"]["formats"]  # the 144^3 trainings
+    assert rehearsal["training"]["updates"] * rehearsal["training"]["trials"] <= 4
+    assert rehearsal["weak_labels"]["teacher_epochs"] == 1 and rehearsal["cohort"]["n_mr"] <= 24

@@ -113,3 +113,17 @@ def test_trainings_and_the_teacher_declare_their_memory_from_the_cost_model():
     default = workflow_plan(load_config("default"))
     assert set(default.memory_mb) == {"02_weak_labelling", *(f"03_subtype_training-{r}" for r in default.runs)}
     assert max(default.memory_mb.values()) < 2_000  # the default book's small shapes
+
+
+def test_trainings_and_the_teacher_declare_a_runtime_sized_by_their_work():
+    """Every job with a memory figure has a runtime; ten trials at 144^3 take longer than at 64^3;
+    a larger cohort (more caching and scoring) takes longer; a real cohort is sized as the paper's."""
+    paper = workflow_plan(load_config("paper"))
+    assert set(paper.runtime_min) == set(paper.memory_mb)
+    whole, cropped = (paper.runtime_min[f"03_subtype_training-idh-{f}-mtl"] for f in ("all_whole", "all_cropped"))
+    assert whole > 3 * cropped
+    config = load_config("paper")
+    config["cohort"]["n_mr"] *= 2
+    assert workflow_plan(config).runtime_min["03_subtype_training-idh-all_cropped-mtl"] > cropped
+    real = workflow_plan(load_config("real"))
+    assert real.runtime_min["02_weak_labelling"] > workflow_plan(load_config("smoke")).runtime_min["02_weak_labelling"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from glioma_lib.core.cost_model import job_memory_mb, trials_per_group
 
 
@@ -23,3 +25,15 @@ def test_groups_hold_as_many_trials_as_the_cap_allows_and_never_none():
     assert trials_per_group("mtl", [64] * 3, 4, 80_000) > trials_per_group("mtl", [144] * 3, 4, 80_000) >= 1
     assert trials_per_group("mtl", [144] * 3, 4, 1_000) == 1  # one trial is never split
     assert trials_per_group("mtl", [64] * 3, 4, per_job) == 1
+
+
+def test_runtime_follows_the_work_with_headroom_and_a_floor():
+    from glioma_lib.core.cost_model import GPU_VOXELS_PER_S, MIN_RUNTIME_MIN, RUNTIME_HEADROOM, job_runtime_min
+
+    trained = 10 * 1400 * 4  # ten paper trials of 1400 updates at batch 4
+    seconds = trained * 144**3 / GPU_VOXELS_PER_S
+    assert job_runtime_min("mtl", [144] * 3, trained, 0, 0) == int(np.ceil(seconds * RUNTIME_HEADROOM / 60)) == 335
+    assert job_runtime_min("cnn", [144] * 3, trained, 0, 0) < 335 < job_runtime_min("mtl", [144] * 3, trained, 3e4, 0)
+    assert job_runtime_min("mtl", [64] * 3, trained, 0, 0) < 335 / 10  # runtime ~ voxels: floor
+    assert job_runtime_min("mtl", [16] * 3, 10, 0, 0) == MIN_RUNTIME_MIN
+    assert job_runtime_min("radiomics", [64] * 3, trained, 0, 3000) == int(np.ceil(3000 * 2.0 * 3 / 60))  # cache only
