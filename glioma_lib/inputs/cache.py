@@ -1,6 +1,7 @@
 """The preprocessing cache: each (patient, format, spec, sources) computed once, read by memory map.
 
-An entry is a folder ``<cache>/<format>/<key>/`` holding ``image.npy``, ``labels.npy`` and
+An entry is a folder ``<cache>/<format>/<key>/`` holding ``image.npy`` (the normalised image in
+the spec's stored dtype, float16 by default; readers get float32), ``labels.npy`` and
 ``meta.json``. The key hashes every preprocessing parameter and the identity (path and content
 digest) of every source file, so a changed parameter or a new weak mask never reuses a stale entry,
 and a cohort regenerated with the same bytes keeps its keys (and the runs that read them).
@@ -75,21 +76,24 @@ class CacheEntry:
     def meta(self) -> dict:
         return json.loads((self.folder / "meta.json").read_text())
 
-    def arrays(self, mmap: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-        """Image and labels (None when the patient has no mask), memory-mapped by default.
-
-        The maps are copy-on-write: a reader may change its arrays without touching the cache.
-        """
-        mode = "c" if mmap else None
+    def stored_arrays(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """Image (in its stored dtype) and labels (None when the patient has no mask), as
+        copy-on-write memory maps: a reader may change them without touching the cache."""
         labels_path = self.folder / "labels.npy"
-        labels = np.load(labels_path, mmap_mode=mode) if labels_path.exists() else None
-        return np.load(self.folder / "image.npy", mmap_mode=mode), labels
+        labels = np.load(labels_path, mmap_mode="c") if labels_path.exists() else None
+        return np.load(self.folder / "image.npy", mmap_mode="c"), labels
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """Image as float32 (the float16 cache's values widened, exactly) and labels (None when
+        the patient has no mask); a float32 image stays a copy-on-write memory map."""
+        image, labels = self.stored_arrays()
+        return image.astype(np.float32, copy=False), labels
 
     def is_valid(self, fmt: InputFormat, spec: PreprocessSpec) -> bool:
         """True when the entry loads and has the expected shapes; anything else means rebuild."""
         try:
             meta = self.meta()
-            image, labels = self.arrays()
+            image, labels = self.stored_arrays()
         except Exception:
             return False
         if meta["has_labels"] != (labels is not None):
@@ -99,7 +103,7 @@ class CacheEntry:
             return False
         expected = (fmt.n_channels, *spec.shape)
         return image.shape == expected and (labels is None or labels.shape == tuple(spec.shape)) and \
-            meta.get("channels") == list(fmt.channels)
+            meta.get("channels") == list(fmt.channels) and image.dtype == np.dtype(spec.stored_dtype)
 
 
 def mask_source(row: pd.Series, weak_dir: str | Path | None) -> tuple[str | None, str]:
@@ -139,7 +143,7 @@ def build_entry(row: pd.Series, fmt: InputFormat, spec: PreprocessSpec, cache_di
             "mask_path": mask_path, "has_labels": resized is not None, "spec": spec.key_fields(), **record,
             "build_seconds": round(time.perf_counter() - started, 3)}  # what caching costs (glioma costs)
     with atomic_dir(entry.folder) as tmp:
-        np.save(tmp / "image.npy", image)
+        np.save(tmp / "image.npy", image.astype(spec.stored_dtype))
         if resized is not None:
             np.save(tmp / "labels.npy", resized)
         meta["bytes"] = {p.name: p.stat().st_size for p in sorted(tmp.glob("*.npy"))}  # a truncation shows

@@ -23,6 +23,12 @@ from glioma_lib.core.nifti import load_volume
 from glioma_lib.inputs.formats import InputFormat
 
 NORMALISATION_VERSION = "zscore-p0.5-99.5-v1"
+# The cache stores normalised intensities as float16: half the disk and reads of float32, and every
+# value within FLOAT16_TOLERANCE of it (relative: half a float16 unit in the last place, 2^-11; below
+# float16's normal range, 6e-5, within 1e-7 absolute). The z-scores lie within about +-10, where
+# float16 keeps 3 decimal digits. Readers get float32 (tests/inputs/test_cache.py).
+STORED_DTYPE = "float16"
+FLOAT16_TOLERANCE = 2.0**-11
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,7 @@ class PreprocessSpec:
     margin: int = 2  # voxels added around the tumour box before resizing
     empty_mask_policy: str = "error"  # or "centre": a centred crop, recorded in the run's report
     normalisation: str = NORMALISATION_VERSION
+    stored_dtype: str = STORED_DTYPE  # how the cache stores the normalised image (readers get float32)
 
     def key_fields(self) -> dict:
         return asdict(self)

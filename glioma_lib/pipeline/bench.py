@@ -38,11 +38,15 @@ def bench_phantom(shapes: list[tuple[int, int, int]], n_subjects: int = 3) -> li
 
 
 def bench_loader(args) -> list[dict]:
-    """Volumes/s from the cache (memory-mapped) and from raw NIfTI, at 64^3 cropped and 144^3 whole.
+    """Volumes/s from the cache (memory-mapped) and from raw NIfTI, at 64^3 cropped and 144^3 whole,
+    with the cache's bytes per volume.
 
-    The cache figure is the DataLoader's rate without and with the torchio flips of training;
-    the raw figure reads, normalises, crops and resizes every NIfTI volume on each access.
+    The cache figures are the DataLoader's rate without and with the torchio flips of training,
+    for the float16 cache and a float32 one (measured in the same run, so they compare); the raw
+    figure reads, normalises, crops and resizes every NIfTI volume on each access.
     """
+    import dataclasses
+
     import pandas as pd
 
     from glioma_lib.cohort.manifest import build_manifest
@@ -61,16 +65,20 @@ def bench_loader(args) -> list[dict]:
         manifest, _ = build_manifest(CohortSources.phantom(root))
         for name, shape in [("all_cropped", (64, 64, 64)), ("all_whole", (144, 144, 144))]:
             fmt, spec = FORMATS[name], PreprocessSpec(shape=shape)
-            index = build_cache(manifest, fmt, spec, Path(tmp) / "cache", progress=False)
-            for label, transform in [("cache", None), ("cache+flips", training_augmentation(noise_std=0))]:
-                dataset = MultiTaskDataset(index, fmt, task_labels(manifest, "idh"), transform=transform)
-                loader = make_loader(dataset, batch_size=4, shuffle=True)
-                start, delivered = time.perf_counter(), 0
-                while time.perf_counter() - start < 5:
-                    delivered += sum(len(b["image"]) for b in loader)
-                rate = delivered / (time.perf_counter() - start)
-                results.append({"benchmark": "loader", "source": label, "format": name,
-                                "shape": "x".join(map(str, shape)), "volumes_per_s": round(rate, 1)})  # fmt: skip
+            for stored in ("float16", "float32"):
+                stored_spec = dataclasses.replace(spec, stored_dtype=stored)
+                index = build_cache(manifest, fmt, stored_spec, Path(tmp) / "cache", progress=False)
+                size = sum((Path(e) / "image.npy").stat().st_size for e in index["entry"]) / len(index)
+                for label, transform in [("cache", None), ("cache+flips", training_augmentation(noise_std=0))]:
+                    dataset = MultiTaskDataset(index, fmt, task_labels(manifest, "idh"), transform=transform)
+                    loader = make_loader(dataset, batch_size=4, shuffle=True)
+                    start, delivered = time.perf_counter(), 0
+                    while time.perf_counter() - start < 5:
+                        delivered += sum(len(b["image"]) for b in loader)
+                    rate = delivered / (time.perf_counter() - start)
+                    results.append({"benchmark": "loader", "source": f"{label} ({stored})", "format": name,
+                                    "shape": "x".join(map(str, shape)), "volumes_per_s": round(rate, 1),
+                                    "mb_per_volume": round(size / 1e6, 2)})  # fmt: skip
             start, count = time.perf_counter(), 0
             for _, row in manifest[manifest["has_mr"]].iterrows():
                 path, _ = mask_source(row, None)

@@ -62,7 +62,8 @@ class TrainedModel:
 
 
 def _spec(fields: dict) -> PreprocessSpec:
-    return PreprocessSpec(**{**fields, "shape": tuple(fields["shape"])})
+    """The recorded preprocessing; records older than the float16 cache were trained on float32."""
+    return PreprocessSpec(**{"stored_dtype": "float32", **fields, "shape": tuple(fields["shape"])})
 
 
 def recorded_settings(metadata: dict) -> dict:

@@ -151,7 +151,7 @@ def predict_patient(patient: str, folder: Path, models: list[TrainedModel], out_
                            f"{model.task}_model": model.name, f"{model.task}_crop": "none"})  # fmt: skip
             continue
         entry, meta = build_entry(row, model.fmt, model.spec, scratch / "cache", weak_dir)
-        image = torch.from_numpy(np.array(entry.arrays(mmap=False)[0]))[None].float()
+        image = torch.from_numpy(np.array(entry.arrays()[0]))[None].float()
         probabilities = _probabilities(model, image, device)
         result.update({f"{model.task}_probability": float(probabilities.mean()),
                        f"{model.task}_trial_sd": float(probabilities.std(ddof=0)) if len(probabilities) > 1 else np.nan,

@@ -29,7 +29,7 @@ def test_cache_key_changes_with_every_parameter(seg_row, tmp_path):
         cache_key("p", FORMATS["t1"], SPEC, paths, seg_row["path_seg"], "gt"),
         *(cache_key("p", FORMATS["t1ce"], dataclasses.replace(SPEC, **change), paths, seg_row["path_seg"], "gt")
           for change in ({"shape": (12, 12, 13)}, {"margin": 3}, {"empty_mask_policy": "error"},
-                         {"normalisation": "other"})),
+                         {"normalisation": "other"}, {"stored_dtype": "float32"})),
         cache_key("p", FORMATS["t1ce"], SPEC, paths, None, "none"),
         cache_key("p", FORMATS["t1ce"], SPEC, paths, seg_row["path_seg"], "weak"),
     ]  # fmt: skip
@@ -52,7 +52,7 @@ def test_a_source_rewritten_with_the_same_bytes_keeps_its_key_and_other_bytes_ch
 
 def test_cache_reuses_and_rebuilds_corrupt_entries(seg_row, tmp_path):
     entry, meta = build_entry(seg_row, FORMATS["all_cropped"], SPEC, tmp_path)
-    image, labels = (np.array(a) for a in entry.arrays(mmap=False))  # copies: the file is truncated below
+    image, labels = (np.array(a) for a in entry.arrays())  # copies: the file is truncated below
     assert image.shape == (4, 12, 12, 12) and labels.shape == (12, 12, 12) and meta["mask_kind"] == "gt"
     stamp = (entry.folder / "image.npy").stat().st_mtime_ns
     again, _ = build_entry(seg_row, FORMATS["all_cropped"], SPEC, tmp_path)
@@ -128,3 +128,31 @@ def test_a_damaged_weak_mask_is_named_with_the_step_that_writes_it(phantom_manif
     weak_mask_file(tmp_path, row["patient_id"]).write_bytes(b"\x1f\x8b truncated")
     with pytest.raises(InputDataError, match=r"unreadable NIfTI.*weak-labelling step \(notebook 02\).*forcerun"):
         build_entry(row, FORMATS["t1ce"], SPEC, tmp_path / "cache", tmp_path)
+
+
+def test_the_float16_cache_gives_every_format_its_float32_inputs_within_the_tolerance(realdata, tmp_path):
+    """The real BraTS case cached in float16 and in float32, every format at 24^3: the stored file
+    is half the size, readers get float32, and each value is within the stated relative tolerance
+    of the float32 one (1e-7 absolute below float16's normal range), its sign kept."""
+    import pandas as pd
+
+    from glioma_lib.cohort.brats import subject_paths
+    from glioma_lib.inputs.preprocess import FLOAT16_TOLERANCE
+
+    case = "Brats18_TCIA12_101_1"
+    paths = subject_paths(case, realdata / "brats_mr" / case)
+    row = pd.Series({"patient_id": case, **{f"path_{m}": str(paths[m]) for m in ("t1", "t1ce", "t2", "flair")},
+                     "path_seg": str(paths["seg"])})  # fmt: skip
+    compact = PreprocessSpec(shape=(24, 24, 24))
+    assert compact.stored_dtype == "float16"
+    for fmt in FORMATS.values():
+        small, _ = build_entry(row, fmt, compact, tmp_path / "f16")
+        full, _ = build_entry(row, fmt, dataclasses.replace(compact, stored_dtype="float32"), tmp_path / "f32")
+        (a, _), (b, _) = small.arrays(), full.arrays()
+        assert a.dtype == b.dtype == np.float32 and small.stored_arrays()[0].dtype == np.float16
+        assert (small.folder / "image.npy").stat().st_size < 0.52 * (full.folder / "image.npy").stat().st_size
+        assert np.all(np.abs(a - b) <= FLOAT16_TOLERANCE * np.abs(b) + 1e-7), fmt.name
+        visible = np.abs(b) > 1e-6  # below float16's subnormals a value may round to zero
+        assert np.array_equal(np.sign(a[visible]), np.sign(b[visible]))
+        assert small.is_valid(fmt, compact) and not small.is_valid(fmt, dataclasses.replace(compact,
+                                                                                            stored_dtype="float32"))
