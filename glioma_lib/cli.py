@@ -95,6 +95,14 @@ def _export(args: argparse.Namespace) -> None:
     print(f"bundle: {export_bundle(args.run, args.output)}")
 
 
+def _tune(args: argparse.Namespace) -> None:
+    from glioma_lib.pipeline.tuning import tune
+
+    variations = {key: [json.loads(v) if _is_json(v) else v for v in values] for key, *values in args.vary} or None
+    table = tune(args.profile, args.run, variations, args.cores)
+    print(table.drop(columns="folder").to_string(index=False))
+
+
 def _costs(args: argparse.Namespace) -> None:
     from glioma_lib.pipeline.extrapolate import cost_table, summary_lines
 
@@ -194,6 +202,15 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("run", type=Path, help="a finished training run, e.g. runs/default/train/idh-t1ce-mtl")
     export.add_argument("-o", "--output", required=True, type=Path, help="the bundle folder (must not exist)")
     export.set_defaults(func=_export)
+
+    tune = commands.add_parser("tune", help="re-derive tuned training settings on a development cohort")
+    tune.add_argument("--profile", default="development", help="a profile whose cohort is not the book's")
+    tune.add_argument("--run", default="idh-t1ce-mtl", help="the training run whose settings are varied")
+    tune.add_argument("--vary", nargs="+", action="append", default=[], metavar="SETTING VALUE",
+                      help="a setting and the values compared, one setting at a time (repeatable; default: "
+                           "the book's tuned settings)")
+    tune.add_argument("--cores", type=int, default=2)
+    tune.set_defaults(func=_tune)
 
     costs = commands.add_parser("costs", help="a finished run's measured costs extrapolated to the paper's grid")
     costs.add_argument("run", type=Path, help="a finished run folder, e.g. runs/rehearsal")

@@ -320,6 +320,18 @@ class RunLayout:
         """The training run called ``name`` (see :func:`glioma_lib.core.naming.run_name`)."""
         return TrainingRun(self.train_root / name)
 
+    @property
+    def tuning(self) -> Path:
+        """``glioma tune``: variants of one run's settings on a development cohort, and their table."""
+        return self.root / "tuning"
+
+    def tuning_run(self, variant: str) -> TrainingRun:
+        return TrainingRun(self.tuning / variant)
+
+    @property
+    def tuning_table(self) -> Path:
+        return self.tuning / "tuning.csv"
+
     def finished_runs(self) -> list[str]:
         """Names of the training runs that have finished (written their ``auc.json``, which comes last)."""
         root = self.train_root

@@ -21,13 +21,14 @@ def preprocess_spec(settings: RunSettings) -> PreprocessSpec:
 
 
 def subtype_training(layout: RunLayout, settings: RunSettings, show_progress: bool = True,
-                     restart: bool = False) -> TrainingRun:
+                     restart: bool = False, into: TrainingRun | None = None) -> TrainingRun:
     """Train one run (``settings``: ``TrainingSettings.for_run(name)``); returns its files.
 
-    ``restart`` discards checkpoints made with other settings instead of stopping on them.
+    ``restart`` discards checkpoints made with other settings instead of stopping on them; ``into``
+    trains in another folder than the run's own (``glioma tune``'s variants of one run).
     """
     config = TrainConfig.of(settings)
-    run = layout.run(config.name)
+    run = into or layout.run(config.name)
     spec = preprocess_spec(config)
     manifest = read_manifest(layout.manifest)
     index = cache_format(layout, config.input_format, spec, show_progress)
