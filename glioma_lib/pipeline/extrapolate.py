@@ -67,7 +67,8 @@ def measure_run(layout: RunLayout) -> MeasuredRun:
     subjects = config.cohort.n_mr
     teacher_seconds = float(curve["seconds"].sum())
     teacher_shape = tuple(config.weak_labels.shape)
-    teacher_cache = entries.loc[(entries["shape"] == teacher_shape) & entries["teacher_input"], "seconds"].sum()
+    at_teacher_shape = entries["shape"].map(lambda shape: shape == teacher_shape)
+    teacher_cache = entries.loc[at_teacher_shape & entries["teacher_input"], "seconds"].sum()
     return MeasuredRun(
         subjects=subjects,
         cohort_seconds_per_subject=float(costs.at["01_data_curation", "seconds"]) / subjects,
