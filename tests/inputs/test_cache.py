@@ -130,24 +130,17 @@ def test_a_damaged_weak_mask_is_named_with_the_step_that_writes_it(phantom_manif
         build_entry(row, FORMATS["t1ce"], SPEC, tmp_path / "cache", tmp_path)
 
 
-def test_the_float16_cache_gives_every_format_its_float32_inputs_within_the_tolerance(realdata, tmp_path):
-    """The real BraTS case cached in float16 and in float32, every format at 24^3: the stored file
-    is half the size, readers get float32, and each value is within the stated relative tolerance
-    of the float32 one (1e-7 absolute below float16's normal range), its sign kept."""
-    import pandas as pd
-
-    from glioma_lib.cohort.brats import subject_paths
+def _float16_against_float32(row, formats, folder) -> None:
+    """Cache ``row`` in float16 and float32 at 24^3: the stored file is half the size, readers get
+    float32, and each value is within the stated relative tolerance of the float32 one (1e-7
+    absolute below float16's normal range), its sign kept."""
     from glioma_lib.inputs.preprocess import FLOAT16_TOLERANCE
 
-    case = "Brats18_TCIA12_101_1"
-    paths = subject_paths(case, realdata / "brats_mr" / case)
-    row = pd.Series({"patient_id": case, **{f"path_{m}": str(paths[m]) for m in ("t1", "t1ce", "t2", "flair")},
-                     "path_seg": str(paths["seg"])})  # fmt: skip
-    compact = PreprocessSpec(shape=(24, 24, 24))
+    compact = PreprocessSpec(shape=(24, 24, 24), empty_mask_policy="centre")
     assert compact.stored_dtype == "float16"
-    for fmt in FORMATS.values():
-        small, _ = build_entry(row, fmt, compact, tmp_path / "f16")
-        full, _ = build_entry(row, fmt, dataclasses.replace(compact, stored_dtype="float32"), tmp_path / "f32")
+    for fmt in formats:
+        small, _ = build_entry(row, fmt, compact, folder / "f16")
+        full, _ = build_entry(row, fmt, dataclasses.replace(compact, stored_dtype="float32"), folder / "f32")
         (a, _), (b, _) = small.arrays(), full.arrays()
         assert a.dtype == b.dtype == np.float32 and small.stored_arrays()[0].dtype == np.float16
         assert (small.folder / "image.npy").stat().st_size < 0.52 * (full.folder / "image.npy").stat().st_size
@@ -156,3 +149,20 @@ def test_the_float16_cache_gives_every_format_its_float32_inputs_within_the_tole
         assert np.array_equal(np.sign(a[visible]), np.sign(b[visible]))
         assert small.is_valid(fmt, compact) and not small.is_valid(fmt, dataclasses.replace(compact,
                                                                                             stored_dtype="float32"))
+
+
+def test_the_float16_cache_gives_every_format_its_float32_inputs_within_the_tolerance(seg_row, tmp_path):
+    _float16_against_float32(seg_row, FORMATS.values(), tmp_path)
+
+
+@pytest.mark.slow  # reads the real case's four 240x240x155 volumes six times
+def test_the_float16_cache_keeps_the_real_cases_inputs_within_the_tolerance(realdata, tmp_path):
+    import pandas as pd
+
+    from glioma_lib.cohort.brats import subject_paths
+
+    case = "Brats18_TCIA12_101_1"
+    paths = subject_paths(case, realdata / "brats_mr" / case)
+    row = pd.Series({"patient_id": case, **{f"path_{m}": str(paths[m]) for m in ("t1", "t1ce", "t2", "flair")},
+                     "path_seg": str(paths["seg"])})  # fmt: skip
+    _float16_against_float32(row, [FORMATS[f] for f in ("all_whole", "all_cropped", "t1ce_minus_t1")], tmp_path)
