@@ -36,12 +36,13 @@ COLUMNS = ["item", "unit", "measured_per_unit", "units", "total", "total_unit", 
 
 @dataclass
 class MeasuredRun:
-    """The unit costs a finished run measured (seconds on its machine; bytes per channel-voxel)."""
+    """The unit costs a finished run measured (seconds on its machine; bytes per voxel)."""
 
     subjects: int
     cohort_seconds_per_subject: float
     cache_seconds: dict[tuple[int, ...], float]  # shape -> seconds to cache one subject in one format
-    bytes_per_channel_voxel: float
+    image_bytes_per_channel_voxel: float
+    label_bytes_per_voxel: float
     teacher_seconds_per_volume: float  # one epoch over one volume, at the teacher's shape
     teacher_share: float  # the share of MR subjects the teacher trained on
     weak_seconds_per_subject: float  # the teacher step's remaining time (inference, Dice), per subject
@@ -61,8 +62,9 @@ def measure_run(layout: RunLayout) -> MeasuredRun:
         raise InputDataError(f"no cache entry under {layout.cache} records its build time")
     entries = pd.DataFrame([{"shape": tuple(m["spec"]["shape"]), "seconds": m["build_seconds"],
                              "teacher_input": m["format"] == "all_whole" and m["mask_kind"] != "weak",
-                             "bytes": sum(m["bytes"].values()),
-                             "channel_voxels": len(m["channels"]) * math.prod(m["spec"]["shape"])} for m in timed])
+                             "image_bytes": m["bytes"]["image.npy"], "label_bytes": m["bytes"].get("labels.npy", 0),
+                             "voxels": math.prod(m["spec"]["shape"]), "channels": len(m["channels"])} for m in timed])
+    labelled = entries[entries["label_bytes"] > 0]
     curve = pd.read_csv(layout.teacher_curve)
     subjects = config.cohort.n_mr
     teacher_seconds = float(curve["seconds"].sum())
@@ -73,7 +75,9 @@ def measure_run(layout: RunLayout) -> MeasuredRun:
         subjects=subjects,
         cohort_seconds_per_subject=float(costs.at["01_data_curation", "seconds"]) / subjects,
         cache_seconds=entries.groupby("shape")["seconds"].mean().to_dict(),
-        bytes_per_channel_voxel=float(entries["bytes"].sum() / entries["channel_voxels"].sum()),
+        image_bytes_per_channel_voxel=float(entries["image_bytes"].sum()
+                                            / (entries["voxels"] * entries["channels"]).sum()),
+        label_bytes_per_voxel=float(labelled["label_bytes"].sum() / max(labelled["voxels"].sum(), 1)),
         teacher_seconds_per_volume=teacher_seconds / max(float(curve["volumes"].sum()), 1.0),
         teacher_share=float(curve["volumes"].iloc[0]) / subjects,
         weak_seconds_per_subject=max(0.0, float(costs.at["02_weak_labelling", "seconds"]) - teacher_seconds
@@ -116,9 +120,11 @@ def extrapolated_costs(measured: MeasuredRun, target: AnalysisConfig, subjects: 
         per_subject = measured.cache_seconds.get(shape, max(measured.cache_seconds.values()))
         row(f"cache {name} {'x'.join(map(str, shape))}", "subject", per_subject, subjects, hours, "CPU h",
             "entries' build time" if shape in measured.cache_seconds else "build time of the largest measured shape")
-        volume = get_format(name).n_channels * math.prod(shape) * measured.bytes_per_channel_voxel
+        voxels = math.prod(shape)
+        volume = voxels * (get_format(name).n_channels * measured.image_bytes_per_channel_voxel
+                           + measured.label_bytes_per_voxel)  # every subject counted with a mask: an upper bound
         row(f"cache {name} {'x'.join(map(str, shape))} on disk", "subject", volume / 1e6, subjects, 1e3, "GB",
-            "bytes per channel-voxel of the measured entries")
+            "measured bytes per image channel-voxel and per label voxel")
     teacher = target.weak_labels
     row(f"teacher training ({teacher.teacher_epochs} epochs)", "volume-epoch", measured.teacher_seconds_per_volume,
         teacher.teacher_epochs * measured.teacher_share * subjects, hours, "CPU h",

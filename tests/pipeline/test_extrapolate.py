@@ -22,7 +22,8 @@ def _entry(layout: RunLayout, key: str, fmt: str, channels: int, shape: list[int
     folder = layout.cache / fmt / key
     folder.mkdir(parents=True)
     meta = {"format": fmt, "channels": ["c"] * channels, "mask_kind": kind, "spec": {"shape": shape},
-            "build_seconds": seconds, "bytes": {"image.npy": 4 * channels * math.prod(shape)}}
+            "build_seconds": seconds, "bytes": {"image.npy": 2 * channels * math.prod(shape),
+                                                "labels.npy": math.prod(shape)}}
     (folder / "meta.json").write_text(json.dumps(meta))
 
 
@@ -47,7 +48,7 @@ def test_unit_costs_are_read_from_the_runs_own_records(rehearsed):
     measured = measure_run(rehearsed)
     assert measured.subjects == 24 and measured.cohort_seconds_per_subject == 5.0
     assert measured.cache_seconds == {(144, 144, 144): 3.0, (64, 64, 64): 1.0}
-    assert measured.bytes_per_channel_voxel == 4.0  # float32
+    assert measured.image_bytes_per_channel_voxel == 2.0 and measured.label_bytes_per_voxel == 1.0  # float16, int8
     assert measured.teacher_seconds_per_volume == 5.0 and measured.teacher_share == pytest.approx(8 / 24)
     assert measured.weak_seconds_per_subject == pytest.approx((200 - 40 - 24 * 3.0) / 24)
 
@@ -57,8 +58,8 @@ def test_the_paper_grid_is_costed_unit_by_unit(rehearsed, tmp_path):
     table = extrapolated_costs(measure_run(rehearsed), paper, subjects=542).set_index("item")
     assert table.at["cohort (phantom generation)", "total"] == pytest.approx(5.0 * 542 / 3600)
     assert table.at["cache t1ce 64x64x64", "total"] == pytest.approx(1.0 * 542 / 3600)  # as all_cropped's
-    assert table.at["cache all_whole 144x144x144 on disk", "total"] == pytest.approx(4 * 4 * 144**3 * 542 / 1e9)
-    assert table.at["cache t1ce 64x64x64 on disk", "total"] == pytest.approx(4 * 64**3 * 542 / 1e9)  # one channel
+    assert table.at["cache all_whole 144x144x144 on disk", "total"] == pytest.approx((4 * 2 + 1) * 144**3 * 542 / 1e9)
+    assert table.at["cache t1ce 64x64x64 on disk", "total"] == pytest.approx((2 + 1) * 64**3 * 542 / 1e9)  # one channel
     assert table.at["teacher training (100 epochs)", "units"] == pytest.approx(100 * 542 * 8 / 24)
     whole = paper.training.for_run("idh-all_whole-mtl")
     runs_at_144 = [paper.training.for_run(r) for r in paper.training.runs() if "all_whole" in r]
