@@ -66,6 +66,7 @@ def test_real_codeleted_group_is_pure_and_separable_whatever_its_silhouette(real
     assert codeleted["knn_purity"] > codeleted["silhouette"]
 
 
+@pytest.mark.slow  # several seconds: the fast lane stays under 3 minutes
 def test_a_projection_does_not_move_the_fitted_map():
     """The reference's coordinates are those of the plain embedding; projected copies of reference
     patients land beside their originals, and the projected cohort cannot change the map."""

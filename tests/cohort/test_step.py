@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from glioma_lib.cohort.manifest import read_manifest
 from glioma_lib.cohort.sources import load_sources
@@ -11,6 +12,7 @@ from glioma_lib.config.steps import notebook_settings
 from glioma_lib.core.layout import RunLayout
 
 
+@pytest.mark.slow  # several seconds: the fast lane stays under 3 minutes
 def test_a_phantom_cohort_is_generated_once_and_recorded(tmp_path):
     layout = RunLayout(tmp_path)
     cohort = notebook_settings("01_data_curation", {"validation_fraction": 0.3, "workers": 1, "n_mr": 6,

@@ -20,6 +20,7 @@ def test_benchmarks_run_at_tiny_shapes():
     assert weak[0]["volumes_per_s"] > 0 and "machine" in weak[0]
 
 
+@pytest.mark.slow  # several seconds: the fast lane stays under 3 minutes
 def test_the_training_benchmark_has_every_row_in_one_run_and_writes_json(tmp_path):
     """fp32 eager, the default path, K batched trials and K processes, measured in one run."""
     out = tmp_path / "bench.json"

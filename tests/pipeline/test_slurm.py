@@ -103,6 +103,7 @@ def test_the_cluster_requests_the_cost_models_memory_and_runtime(tmp_path):
             assert int(job["mem_mb"]) == PROFILE["default-resources"]["mem_mb"], job["rule"]
 
 
+@pytest.mark.slow  # several seconds: the fast lane stays under 3 minutes
 def test_on_a_24_gb_machine_no_two_jobs_that_cannot_share_it_are_declared_to_fit(tmp_path, monkeypatch):
     """A local dry run at paper shapes on a machine reporting 24 GB: Snakemake is given 24 GB and
     each job its declared memory, so it never runs jobs together whose sum exceeds it; every job

@@ -295,6 +295,7 @@ def _predict_and_export(run_dir, tmp_path):
         assert (tmp_path / "real" / row["patient_id"] / f"{row['patient_id']}_report.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow  # several seconds: the fast lane stays under 3 minutes
 def test_failing_notebook_stops_with_its_error_and_the_partial_notebook(tmp_path, capfd):
     missing = tmp_path / "no_such_tables"  # valid settings, but the notebook finds no inputs there
     profile = str(_profile(tmp_path, name="broken", source="real", realdata=str(missing)))
@@ -439,6 +440,7 @@ def test_snakemake_lint_is_clean():
     assert result.returncode == 0 and "good condition" in result.stdout + result.stderr, result.stdout[-2000:]
 
 
+@pytest.mark.slow  # several seconds: the fast lane stays under 3 minutes
 def test_dry_runs_and_unlock_leave_provenance_alone(tmp_path):
     profile = str(_profile(tmp_path))
     for extra in (["--dry-run"], ["-n"], ["--unlock"]):
@@ -501,6 +503,7 @@ def test_litter_of_a_killed_step_is_removed_and_nothing_else(tmp_path):
         raise RuntimeError
 
 
+@pytest.mark.slow  # several seconds: the fast lane stays under 3 minutes
 def test_the_installed_snakemake_keeps_within_its_cores(tmp_path):
     """Some Snakemake 9 releases started more one-thread jobs than --cores once a job had finished
     (snakemake#3913); the trainings are such jobs, so the pinned version must not."""
@@ -561,6 +564,7 @@ def test_the_real_profile_runs_end_to_end_and_builds_its_book(tmp_path, realdata
     assert html["01_data_curation.html"].count("<img") >= 2  # the real subject's panel and the availability figure
 
 
+@pytest.mark.slow  # several seconds: the fast lane stays under 3 minutes
 def test_a_dry_run_beside_a_live_run_is_refused_and_changes_nothing(tmp_path):
     """While a run holds its folder, a dry run with changed settings (through `glioma run` or a bare
     `snakemake -n`) stops with an honest message and leaves the parameters and settings as they were."""
