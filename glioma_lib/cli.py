@@ -104,10 +104,12 @@ def _tune(args: argparse.Namespace) -> None:
 
 
 def _costs(args: argparse.Namespace) -> None:
+    from glioma_lib.core.paper_values import MR_SUBJECTS
     from glioma_lib.pipeline.extrapolate import cost_table, summary_lines
 
-    table = cost_table(args.run, args.target, args.subjects, args.gpu_check)
-    print("\n".join(summary_lines(table, args.subjects)))
+    subjects = args.subjects or MR_SUBJECTS
+    table = cost_table(args.run, args.target, subjects, args.gpu_check)
+    print("\n".join(summary_lines(table, subjects)))
     if args.out:
         from glioma_lib.core.atomic import write_table
 
@@ -215,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     costs = commands.add_parser("costs", help="a finished run's measured costs extrapolated to the paper's grid")
     costs.add_argument("run", type=Path, help="a finished run folder, e.g. runs/rehearsal")
     costs.add_argument("--target", default="paper", help="the profile whose grid is costed (default: paper)")
-    costs.add_argument("--subjects", type=int, default=542, help="the target's MR subjects (default: the paper's 542)")
+    costs.add_argument("--subjects", type=int, help="the target's MR subjects (default: the paper's 542)")
     costs.add_argument("--gpu-check", type=Path, help="`glioma bench gpu-check --out` JSON: measured GPU rates")
     costs.add_argument("--out", type=Path, help="also write the table (CSV)")
     costs.set_defaults(func=_costs)

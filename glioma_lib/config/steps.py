@@ -30,6 +30,7 @@ from glioma_lib.config.schema import (
     UmapSettings,
     WeakLabelSettings,
 )
+from glioma_lib.core import paper_values
 from glioma_lib.core.cost_model import TEACHER_BATCH, job_memory_mb, job_runtime_min
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.layout import TRAINING_STEP, RealDataFolder, run_of_step, training_step
@@ -160,16 +161,13 @@ def workflow_plan(config: dict) -> WorkflowPlan:
                         runtime_min=declared_runtime(typed))  # fmt: skip
 
 
-REAL_COHORT_SUBJECTS = 542  # a real cohort's size is known only once read: sized as the paper's (BraTS 2018 + TCGA)
-
-
 def declared_runtime(config: AnalysisConfig) -> dict[str, int]:
     """The runtime (minutes) the teacher's and each training's job declare on a cluster, from
     ``core.cost_model``: the updates of every trial, the volumes each scores (at most the MR
     subjects in validation and selection at each evaluation, and every MR subject for the
     embeddings), and the subjects it may cache. A phantom's size is its ``n_mr``; a real cohort is
     sized as the paper's."""
-    subjects = config.cohort.n_mr if config.cohort.source == "phantom" else REAL_COHORT_SUBJECTS
+    subjects = config.cohort.n_mr if config.cohort.source == "phantom" else paper_values.MR_SUBJECTS
     teacher = config.weak_labels
     runtime = {"02_weak_labelling": job_runtime_min(
         "teacher", teacher.shape, trained=teacher.teacher_epochs * subjects * (1 - teacher.held_out_fraction),

@@ -24,6 +24,7 @@ MTL_MR_SCNA_AUC_AT_LEAST = 0.98  # "AUC > 0.98 on both tasks", left out of Table
 TCGA_MEDIAN_SURVIVAL_MONTHS = {"IDH-wildtype": 14.0, "IDH-mutant 1p/19q-intact": 75.1, "1p/19q-codeleted": 115.8}
 
 # Whole-tumour Dice anchors for the weak-label teacher.
+MR_SUBJECTS = 542  # BraTS 2018 patients in the paper's cohort (285 with four-class masks)
 WT_DICE = {"3D-ESPNet (BraTS 2018 test set)": 0.85, "nnU-Net (BraTS 2018)": 0.89}
 
 # Table I, in the order of INPUT_FORMATS:

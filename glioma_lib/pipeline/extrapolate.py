@@ -24,13 +24,14 @@ import yaml
 
 from glioma_lib.config.load import load_config
 from glioma_lib.config.schema import AnalysisConfig
+from glioma_lib.core import paper_values
 from glioma_lib.core.cost_model import REFERENCE_SAMPLES_PER_S, STEP_COST
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.inputs.formats import get_format
 from glioma_lib.pipeline.costs import step_costs
 
-PAPER_SUBJECTS = 542  # MR subjects of the paper's cohort (BraTS 2018 training and validation, TCGA-mapped)
+PAPER_SUBJECTS = paper_values.MR_SUBJECTS
 COLUMNS = ["item", "unit", "measured_per_unit", "units", "total", "total_unit", "basis"]
 
 
