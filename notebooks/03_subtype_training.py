@@ -12,7 +12,11 @@
 # One run of the paper's grid: a task (IDH mutation or 1p/19q co-deletion), an MR input format,
 # a model (the multi-task 3D-ESPNet, `mtl`, or the encoder-only `cnn` baseline) and, optionally,
 # SCNA principal components fed through a small MLP. The MTL model also learns from scans that
-# have no subtype label, through segmentation (Eq. 1); the CNN cannot.
+# have no subtype label, through segmentation (Eq. 1); the CNN cannot. Two baselines beyond the
+# paper: `radiomics` (handcrafted features in the same tumour masks, a penalised logistic
+# regression) and `mean_teacher`, a plain semi-supervised learner: the CNN's network trained to
+# agree, on the same unlabelled scans and batches as MTL, with an exponential moving average of
+# its own weights (Tarvainen & Valpola 2017); the averaged model is the one scored.
 #
 # CNN and MTL get the same number of optimiser updates (the MTL model also iterates over
 # unlabelled scans, so an epoch budget would give it more steps) and the same classification

@@ -14,6 +14,9 @@
 # comparison is **paired**: both models are scored on the same validation patients and the
 # bootstrap resamples those patients, so the CI of a difference reflects what the two share.
 # MTL - CNN is tested in each input format and Holm-adjusted across the formats of a task; the
+# baselines beyond the paper form families of their own: the deep models against radiomics, and
+# the two uses of unlabelled scans (MTL's segmentation against a mean teacher's consistency, with
+# the mean teacher against the supervised CNN); the
 # survival comparison uses the format fixed in advance (T1ce, as the paper does). On the
 # synthetic cohort the numbers describe the simulator, not gliomas: compare patterns, not values.
 
@@ -58,7 +61,7 @@ display(Markdown("\n".join(f"- **{c.verdict}**: {c.claim}. {c.evidence}." for c 
 # The chapter's main figure: each comparison's difference (a - b) on the same validation
 # patients with its 95% CI. Zero (dotted) is no difference.
 
-# %% mystnb={"figure": {"caption": "Paired differences with 95% bootstrap CIs: MTL - CNN AUC per task and format (Holm-adjusted p across formats) and per labelled-training size; MTL and CNN against the radiomics baseline (Holm-adjusted within that family); MTL+SCNA - SCNA logistic regression AUC; and the T1ce survival C-index comparisons. Red: p < 0.05.", "name": "fig-forest-paired"}}
+# %% mystnb={"figure": {"caption": "Paired differences with 95% bootstrap CIs: MTL - CNN AUC per task and format (Holm-adjusted p across formats) and per labelled-training size; MTL and CNN against the radiomics baseline (Holm-adjusted within that family); MTL - mean teacher and mean teacher - CNN (Holm-adjusted within that family); MTL+SCNA - SCNA logistic regression AUC; and the T1ce survival C-index comparisons. Red: p < 0.05.", "name": "fig-forest-paired"}}
 paired = tables["paired"]
 if len(paired):
     paired_forest(paired)
@@ -91,7 +94,7 @@ else:
 # pool of unlabelled scans and the same number of updates. The axis counts every label a run
 # used: the subset it was fitted on plus the inner selection split (the same at every size).
 
-# %% mystnb={"figure": {"caption": "Honest validation AUC (95% CI) of CNN and MTL against the number of labelled patients used (fitting and checkpoint selection), with the same unlabelled scans and update budget.", "name": "fig-label-efficiency"}}
+# %% mystnb={"figure": {"caption": "Honest validation AUC (95% CI) of radiomics, CNN and MTL against the number of labelled patients used (fitting and checkpoint selection); CNN and MTL with the same update budget, MTL with the same unlabelled scans at every size.", "name": "fig-label-efficiency"}}
 efficiency = tables["label_efficiency"]
 if len(efficiency):
     label_efficiency_figure(efficiency)

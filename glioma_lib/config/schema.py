@@ -11,7 +11,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveInt, model_validator
 
-from glioma_lib.core.naming import INPUT_FORMATS, MODELS, SUBTYPES, TASKS, parse_run_name, run_name
+from glioma_lib.core.naming import (
+    INPUT_FORMATS,
+    MODELS,
+    SEMI_SUPERVISED,
+    SUBTYPES,
+    TASKS,
+    parse_run_name,
+    run_name,
+)
 
 Shape3 = Annotated[list[PositiveInt], Field(min_length=3, max_length=3)]
 Fraction = Annotated[float, Field(gt=0, lt=1)]
@@ -63,6 +71,18 @@ class Grid(Section):
     formats: list[InputFormat]
     models: list[Model]
     scna_formats: list[InputFormat]
+    mean_teacher_formats: list[InputFormat]  # the semi-supervised baseline, on every task in these formats
+
+
+class MeanTeacherSettings(Section):
+    """The mean teacher (Tarvainen & Valpola 2017): the student is the CNN's network; its averaged
+    model (their "teacher") is an exponential moving average of the student's weights, and the
+    student is also trained to agree with the averaged model's class probabilities (mean squared
+    difference) on every scan of a batch, unlabelled ones included."""
+
+    ema_decay: float = Field(gt=0, lt=1)  # averaged weights: decay x averaged + (1 - decay) x student
+    consistency_weight: NonNegativeFloat  # the consistency term's weight once ramped up
+    consistency_rampup: float = Field(ge=0, lt=1)  # fraction of the updates over which the weight ramps up
 
 
 class LabelEfficiency(Section):
@@ -114,6 +134,13 @@ class RunSettings(TrainingKnobs):
     use_scna: bool
     labelled_limit: PositiveInt | None  # keep only this many labelled training patients (label efficiency)
     shape: Shape3  # the network's input: crop_shape, or whole_shape for all_whole
+    mean_teacher: MeanTeacherSettings | None = None  # only a mean-teacher run has (and depends on) these
+
+    @model_validator(mode="after")
+    def _mean_teacher_settings_iff_mean_teacher(self) -> RunSettings:
+        if (self.model == "mean_teacher") != (self.mean_teacher is not None):
+            raise ValueError("mean_teacher settings are required for a mean_teacher run and only for one")
+        return self
 
     @property
     def name(self) -> str:
@@ -126,26 +153,30 @@ class RunSettings(TrainingKnobs):
 
     @property
     def unlabelled_in_batch(self) -> int:
-        """Unlabelled scans added to each batch: only the MTL model has a use for them."""
-        return self.unlabelled_per_batch if self.model == "mtl" else 0
+        """Unlabelled scans added to each batch: only MTL and the mean teacher have a use for them."""
+        return self.unlabelled_per_batch if self.model in SEMI_SUPERVISED else 0
 
 
 class TrainingSettings(TrainingKnobs):
     """The training runs (notebook 03, once per run): the grid and what every run shares."""
 
     grid: Grid
-    label_efficiency: LabelEfficiency | None
+    label_efficiency: LabelEfficiency | None  # the grid's models at each labelled size
+    mean_teacher: MeanTeacherSettings
     crop_shape: Shape3
     whole_shape: Shape3
 
     def runs(self) -> list[str]:
-        """Every training run the configuration asks for: the grid, MTL+SCNA, label efficiency."""
+        """Every training run the configuration asks for: the grid, MTL+SCNA, the mean teacher,
+        label efficiency."""
         grid = [run_name(t, f, m, False) for t in self.grid.tasks for f in self.grid.formats for m in self.grid.models]
         scna = [run_name(t, f, "mtl", True) for t in self.grid.tasks for f in self.grid.scna_formats]
+        mean_teacher = [run_name(t, f, "mean_teacher", False) for t in self.grid.tasks
+                        for f in self.grid.mean_teacher_formats]  # fmt: skip
         efficiency = self.label_efficiency
         limited = [] if efficiency is None else [run_name(efficiency.task, efficiency.format, m, False, n)
-                                                 for n in efficiency.labelled for m in MODELS]  # fmt: skip
-        return [*grid, *scna, *limited]
+                                                 for n in efficiency.labelled for m in self.grid.models]  # fmt: skip
+        return [*grid, *scna, *mean_teacher, *limited]
 
     def for_run(self, name: str) -> RunSettings:
         """The settings of run ``name`` (``task-format-model[-scna][-nN]``): every shared knob, and
@@ -153,7 +184,8 @@ class TrainingSettings(TrainingKnobs):
         identity = parse_run_name(name)
         shape = self.whole_shape if identity["input_format"] == "all_whole" else self.crop_shape
         knobs = self.model_dump(include=set(TrainingKnobs.model_fields))
-        return RunSettings(**knobs, **identity, shape=shape)
+        mean_teacher = self.mean_teacher if identity["model"] == "mean_teacher" else None
+        return RunSettings(**knobs, **identity, shape=shape, mean_teacher=mean_teacher)
 
 
 class SurvivalSettings(Section):

@@ -31,7 +31,9 @@ from __future__ import annotations
 import math
 
 BASE_MB = 500.0  # Python, torch and the model before any activation
-KB_PER_VOXEL = {"mtl": 1.5, "cnn": 0.25, "teacher": 1.5}  # activations per voxel of each volume in a step
+# Activations per voxel of each volume in a step; the mean teacher is the CNN's network plus its
+# averaged copy's forward pass without gradients (freed layer by layer).
+KB_PER_VOXEL = {"mtl": 1.5, "cnn": 0.25, "mean_teacher": 0.3, "teacher": 1.5}
 TRIAL_STATE_MB = 70.0  # one trial's parameters, gradients and Adam moments (4.0 M parameters x 16 bytes)
 HEADROOM = 1.1  # declared = estimate x this
 RADIOMICS_MB = 1000.0  # features and a logistic regression: no network
@@ -39,8 +41,9 @@ TEACHER_BATCH = 2  # whole-brain volumes per step of the weak-label teacher (wea
 
 REFERENCE_SAMPLES_PER_S = {(64, 64, 64): 95.0, (144, 144, 144): 9.4}  # MTL, batch 4, H200 fp32 eager (see above)
 GPU_VOXELS_PER_S = 2.5e7  # the same, per voxel (95 x 64^3 = 2.5e7; 9.4 x 144^3 = 2.8e7)
-STEP_COST = {"mtl": 1.0, "teacher": 1.0, "cnn": 0.6}  # relative to an MTL training sample
 FORWARD_COST = 1 / 3  # scoring a volume, relative to training on it
+# Relative to an MTL training sample; the mean teacher: a CNN sample and its teacher's forward pass.
+STEP_COST = {"mtl": 1.0, "teacher": 1.0, "cnn": 0.6, "mean_teacher": 0.6 * (1 + FORWARD_COST)}
 CACHE_SECONDS = 2.0  # preprocessing one subject into one format's cache entry (240x240x155 NIfTI, CPU)
 RUNTIME_HEADROOM = 3.0
 MIN_RUNTIME_MIN = 30
@@ -72,7 +75,8 @@ def job_runtime_min(model: str, shape: tuple[int, ...] | list[int], trained: flo
     ``shape``), after caching ``subjects`` subjects.
 
     Args:
-        model: ``mtl``, ``cnn``, ``teacher`` or ``radiomics`` (no network: the cache and features only).
+        model: ``mtl``, ``cnn``, ``mean_teacher``, ``teacher`` or ``radiomics`` (no network: the cache
+            and features only).
         trained: volumes passed through a training step, summed over trials and updates.
         scored: volumes scored without gradients (evaluations, embeddings, weak masks).
         subjects: subjects whose cache entry the job may build.

@@ -5,7 +5,10 @@ from __future__ import annotations
 TASKS = ("idh", "codel")
 TASK_CLASSES = {"idh": ["IDH-wildtype", "IDH-mutant"], "codel": ["1p/19q-intact", "1p/19q-codeleted"]}  # 0, 1
 INPUT_FORMATS = ("all_whole", "all_cropped", "t1ce", "flair", "t1", "t2", "t1ce_minus_t1")
-MODELS = ("cnn", "mtl", "radiomics")  # radiomics: handcrafted features and a logistic regression, no network
+# radiomics: handcrafted features and a logistic regression, no network; mean_teacher: the CNN's network
+# trained with a consistency loss against an exponential-moving-average copy of itself on unlabelled scans
+MODELS = ("cnn", "mtl", "radiomics", "mean_teacher")
+SEMI_SUPERVISED = ("mtl", "mean_teacher")  # the models that learn from unlabelled scans
 MODALITIES = ("t1", "t1ce", "t2", "flair")
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12: survival in months <-> days, everywhere
 

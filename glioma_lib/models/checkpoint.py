@@ -2,7 +2,7 @@
 device, and one :func:`load_checkpoint_model` that rebuilds the model a checkpoint describes.
 
 A checkpoint is ``{"model": state dict, "metadata": {...}, ...}``. Metadata ``kind`` is
-``segmentation`` (the weak-label teacher: a 3D-ESPNet) or ``cnn``/``mtl`` (a subtype model, with
+``segmentation`` (the weak-label teacher: a 3D-ESPNet) or ``cnn``/``mtl``/``mean_teacher`` (a subtype model, with
 its input format, channels in order, classes, SCNA width, normalisation and pooled levels).
 """
 

@@ -8,6 +8,8 @@ paper's), optionally joined with an SCNA embedding (PCA vector -> 200 -> 128 MLP
 through a hidden layer (to 128, ReLU, dropout) whose activation is the patient embedding used for
 survival, then a linear classifier. The only differences between MTL and CNN are the decoder and
 the unlabelled scans it lets the MTL model learn from, so a comparison of the two isolates them.
+The mean teacher's network is the CNN's (it learns from unlabelled scans through a consistency
+loss instead of a decoder: ``training.mean_teacher``).
 """
 
 from __future__ import annotations
@@ -53,13 +55,14 @@ class ScnaMLP(nn.Sequential):
 
 
 class SubtypeModel(nn.Module):
-    """``kind`` "mtl" (decoder + classification branch) or "cnn" (encoder + linear classifier)."""
+    """``kind`` "mtl" (decoder + classification branch), "cnn" or "mean_teacher" (encoder +
+    classification branch, no decoder)."""
 
     def __init__(self, kind: str, in_channels: int, n_seg_classes: int, n_classes: int = 2,
                  scna_dim: int = 0, hidden: int = 128, dropout: float = 0.3, norm: str = DEFAULT_NORM,
                  pooled_levels: int = 1):
         super().__init__()
-        if kind not in ("mtl", "cnn"):
+        if kind not in ("mtl", "cnn", "mean_teacher"):
             raise ValueError(f"unknown model kind {kind!r}")
         if not 1 <= pooled_levels <= len(ENCODER_WIDTHS):
             raise ValueError(f"pooled_levels must be 1-{len(ENCODER_WIDTHS)}; got {pooled_levels}")

@@ -50,6 +50,7 @@ class LossParts:
     total: torch.Tensor
     classification: torch.Tensor
     segmentation: torch.Tensor
+    consistency: torch.Tensor | None = None  # the mean teacher's (training.mean_teacher), weighted into total
 
 
 def multitask_loss(

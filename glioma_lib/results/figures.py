@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from glioma_lib.core.figures import interval_rows
+from glioma_lib.results.tables import MODEL_LABELS
 
 
 def paired_forest(paired: pd.DataFrame) -> plt.Figure:
@@ -16,19 +17,23 @@ def paired_forest(paired: pd.DataFrame) -> plt.Figure:
     colours = ["C3" if q < 0.05 else "C0" for q in p]
     fig = interval_rows(paired["difference"], paired["ci_low"], paired["ci_high"], pd.Series(labels), 0.0,
                         "paired difference a - b on the same validation patients, 95% bootstrap CI", colours)
-    fig.axes[0].set_title("Paired comparisons (red: p < 0.05; MTL - CNN p-values Holm-adjusted within each family)",
+    fig.axes[0].set_title("Paired comparisons (red: p < 0.05; p-values Holm-adjusted within each family)",
                           fontsize=9)
     return fig
 
 
 def label_efficiency_figure(table: pd.DataFrame) -> plt.Figure:
     """Honest AUC with 95% CI against the labelled patients used (fitting and checkpoint selection),
-    CNN and MTL, one panel per (task, format)."""
+    one series per model (radiomics, CNN, MTL), one panel per (task, format); the series are
+    shifted apart a little along the axis so that their intervals do not hide each other."""
     groups = list(table.groupby(["task", "input_format"]))
     fig, axes = plt.subplots(1, max(1, len(groups)), figsize=(5.5 * max(1, len(groups)), 4), squeeze=False)
     for ax, ((task, input_format), part) in zip(axes[0], groups, strict=False):
-        for offset, (model, rows) in zip((-0.6, 0.6), part.groupby("model"), strict=False):
-            ax.errorbar(rows["n_labelled"] + offset, rows["auc"], capsize=3, marker="o", label=model.upper(),
+        models = list(part.groupby("model"))
+        for k, (model, rows) in enumerate(models):
+            offset = 1.2 * (k - (len(models) - 1) / 2)
+            ax.errorbar(rows["n_labelled"] + offset, rows["auc"], capsize=3, marker="o",
+                        label=MODEL_LABELS[(model, False)],
                         yerr=[rows["auc"] - rows["ci_low"], rows["ci_high"] - rows["auc"]])  # fmt: skip
         ax.axhline(0.5, ls=":", color="k")
         ax.set_xlabel("labelled patients used: fitting + selection (same unlabelled pool)")

@@ -58,6 +58,8 @@ class TrainConfig(RunSettings):
         """What a trial's results depend on: the settings (less NOT_FINGERPRINTED), the data's
         identity and the teacher's content."""
         settings = {k: v for k, v in self.model_dump().items() if k not in NOT_FINGERPRINTED}
+        if settings["mean_teacher"] is None:  # a run of another model: as its checkpoints recorded before there was one
+            del settings["mean_teacher"]
         settings["data"] = data_identity
         if teacher is not None:
             settings["teacher_checkpoint"] = hashlib.sha256(teacher.read_bytes()).hexdigest()[:16]

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from glioma_lib.core.naming import SEMI_SUPERVISED
 from glioma_lib.inputs.augment import training_augmentation
 from glioma_lib.inputs.dataset import MISSING_LABEL, MultiTaskDataset, task_labels
 from glioma_lib.inputs.formats import IGNORE, InputFormat, get_format
@@ -122,7 +123,8 @@ def loss_weights(plain: MultiTaskDataset, labels: np.ndarray) -> LossWeights:
 
 def run_split(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainConfig) -> RunSplit:
     """The cached patients of one run in their roles: the selection split held out of the labelled
-    training patients, a label-efficiency run's labelled subset, and the unlabelled pool (MTL only)."""
+    training patients, a label-efficiency run's labelled subset, and the unlabelled pool (the
+    semi-supervised models only: MTL and the mean teacher share it)."""
     split = manifest.set_index("patient_id")["split"]
     labels = task_labels(manifest, config.task)  # a patient outside train and validation is unlabelled here
     labels = labels.where(split.reindex(labels.index).isin(["train", "validation"]), MISSING_LABEL)
@@ -134,7 +136,7 @@ def run_split(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainConfig) 
         labelled = index.loc[in_train & (index["label"] >= 0), "patient_id"].tolist()
         kept = set(labelled_subset(labels, labelled, config.labelled_limit, config.seed))
         in_train &= (index["label"] < 0) | index["patient_id"].isin(kept)
-    if config.model != "mtl":  # without a segmentation task, unlabelled scans teach nothing
+    if config.model not in SEMI_SUPERVISED:  # a supervised model learns nothing from unlabelled scans
         in_train &= index["label"] >= 0
     return RunSplit(labels=labels, train=index[in_train], selection=index[index["patient_id"].isin(selection_ids)],
                     validation=index[(index["split"] == "validation") & (index["label"] >= 0)],

@@ -70,6 +70,12 @@ def write_embeddings(run: RunContext, manifest: pd.DataFrame) -> pd.DataFrame:
     return embeddings
 
 
+def trains_batched(config: TrainConfig) -> bool:
+    """Whether a run's trials train stacked (``batch_trials``): not the mean teacher's, whose
+    averaged model the stacked trials do not carry."""
+    return config.batch_trials and config.model != "mean_teacher"
+
+
 def train_run(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainConfig, out_dir: str | Path, *,
               scna: pd.DataFrame | None = None, teacher: Path | None = None, show_progress: bool = True,
               restart: bool = False) -> dict:
@@ -89,7 +95,10 @@ def train_run(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainConfig, 
     files.folder.mkdir(parents=True, exist_ok=True)
     run = RunContext(config, build_run_data(manifest, index, config, scna), files, teacher, show_progress, restart)
     trials = list(range(config.trials))
-    histories = run_trials_batched(run, trials) if config.batch_trials else [run_trial(run, t) for t in trials]
+    if config.batch_trials and not trains_batched(config):
+        print("batch_trials: the mean teacher's trials train one after another (stacked trials do not carry "
+              "its averaged model)", flush=True)  # fmt: skip
+    histories = run_trials_batched(run, trials) if trains_batched(config) else [run_trial(run, t) for t in trials]
     write_json(config.model_dump(), files.config)  # only once the checkpoints agree with it
     write_table(run.data.split.patients(), files.patients)
     write_table(pd.concat(histories, ignore_index=True), files.metrics)

@@ -41,6 +41,14 @@ from glioma_lib.training.loop import (
     seed_stretch,
     uses_mixed_precision,
 )
+from glioma_lib.training.mean_teacher import (
+    averaged_copy,
+    consistency_loss,
+    consistency_weight,
+    decay_at,
+    ema_update,
+    ema_view,
+)
 
 INFERENCE_BATCH = 16  # volumes per forward pass when scoring (no gradients, no decoder)
 
@@ -81,12 +89,14 @@ class LossMeans:
     """Running sums of a stretch's losses; :meth:`means` gives what the history records."""
 
     def __init__(self) -> None:
-        self.sums = {"loss": 0.0, "classification_loss": 0.0, "segmentation_loss": 0.0}
+        self.sums = {"loss": 0.0, "classification_loss": 0.0, "segmentation_loss": 0.0, "consistency_loss": 0.0}
 
     def add(self, parts: LossParts) -> None:
         self.sums["loss"] += parts.total.item()
         self.sums["classification_loss"] += parts.classification.item()
         self.sums["segmentation_loss"] += parts.segmentation.item()
+        if parts.consistency is not None:
+            self.sums["consistency_loss"] += parts.consistency.item()
 
     def means(self, steps: int) -> dict:
         return {key: value / max(steps, 1) for key, value in self.sums.items()}
@@ -109,15 +119,41 @@ def training_step(model: SubtypeModel, batch: dict, optimizer, weights: LossWeig
     return parts
 
 
-def train_updates(model: SubtypeModel, optimizer, run: RunContext, trial: int, start: int, stop: int) -> dict:
-    """Updates ``start`` to ``stop - 1`` of a trial; returns their mean losses."""
+def mean_teacher_step(model: SubtypeModel, ema_model: SubtypeModel, batch: dict, optimizer, run: RunContext,
+                      update: int) -> LossParts:  # fmt: skip
+    """One optimiser step of the mean teacher's student (classification loss plus the ramped
+    consistency with its averaged model, Tarvainen's teacher, on every scan of the batch), then
+    the averaged model's update."""
+    settings = run.config.mean_teacher
+    batch, out = _forward(model, batch, run.device, run.mixed)
+    with torch.no_grad(), autocast(run.device, run.mixed):
+        target = ema_model(ema_view(batch["image"]), batch["scna"] if ema_model.scna is not None else None,
+                           segment=False)  # fmt: skip
+    parts = batch_loss(out, batch, run.data.weights)
+    consistency = consistency_loss(out.logits, target.logits)
+    total = parts.total + consistency_weight(update, run.config.updates, settings) * consistency
+    optimiser_step(total, optimizer)
+    ema_update(ema_model, model, decay_at(update, settings.ema_decay))
+    return LossParts(total, parts.classification, parts.segmentation, consistency)
+
+
+def train_updates(model: SubtypeModel, optimizer, run: RunContext, trial: int, start: int, stop: int,
+                  ema_model: SubtypeModel | None = None) -> dict:  # fmt: skip
+    """Updates ``start`` to ``stop - 1`` of a trial (of the mean teacher's student when its
+    ``ema_model`` is given); returns their mean losses."""
     model.train()
+    if ema_model is not None:
+        ema_model.train()  # its own dropout: one of the two views' differences
     losses = LossMeans()
     batches = update_batches(run.data.train, run.config.batch_size, run.config.trial_seed(trial), start, stop,
                              unlabelled_per_batch=run.config.unlabelled_in_batch)  # fmt: skip
-    for batch in tqdm(batches, total=stop - start, desc=f"trial {trial} updates {start}-{stop}", leave=False,
-                      disable=not run.show_progress):  # fmt: skip
-        losses.add(training_step(model, batch, optimizer, run.data.weights, run.device, run.mixed))
+    progress = tqdm(batches, total=stop - start, desc=f"trial {trial} updates {start}-{stop}", leave=False,
+                    disable=not run.show_progress)  # fmt: skip
+    for update, batch in enumerate(progress, start):
+        if ema_model is None:
+            losses.add(training_step(model, batch, optimizer, run.data.weights, run.device, run.mixed))
+        else:
+            losses.add(mean_teacher_step(model, ema_model, batch, optimizer, run, update))
     return losses.means(stop - start)
 
 
@@ -193,6 +229,7 @@ class TrialState:
     predictions: list[dict] = field(default_factory=list)
     model_state: dict | None = None
     optimizer_state: dict | None = None
+    ema_state: dict | None = None  # the mean teacher's averaged model
 
 
 def _check_resumable(saved: dict, current: dict, path: Path) -> None:
@@ -224,7 +261,7 @@ def resume_trial(run: RunContext, trial: int) -> TrialState:
         return TrialState()
     _check_resumable(saved, run.fingerprint, last)
     return TrialState(json.loads(state["history"]), json.loads(state["predictions"]), state["model"],
-                      state["optimizer"])
+                      state["optimizer"], state.get("ema_model"))  # fmt: skip
 
 
 def best_evaluation(history: pd.DataFrame) -> int:
@@ -236,13 +273,16 @@ def best_evaluation(history: pd.DataFrame) -> int:
 
 
 def record_evaluation(run: RunContext, trial: int, state: TrialState, model: SubtypeModel, optimizer_state: dict,
-                      losses: dict, started: float) -> None:
-    """Score a trial's model on the selection and validation splits, append the evaluation to its
-    state, and save its checkpoints (``best`` when the selection AUC says so, ``last`` always)."""
+                      losses: dict, started: float, ema_model: SubtypeModel | None = None) -> None:  # fmt: skip
+    """Score a trial's model (the mean teacher's averaged model when ``ema_model`` is given) on the
+    selection and validation splits, append the evaluation to its state, and save its checkpoints
+    (``best``, of the scored model, when the selection AUC says so; ``last`` always, with every
+    state a resumed trial needs)."""
     config, evaluation = run.config, len(state.history)
     updates = config.evaluation_points()[evaluation]
-    selection = score_patients(model, run.data.selection, run.device, run.mixed)
-    validation = score_patients(model, run.data.validation, run.device, run.mixed)
+    scored = model if ema_model is None else ema_model
+    selection = score_patients(scored, run.data.selection, run.device, run.mixed)
+    validation = score_patients(scored, run.data.validation, run.device, run.mixed)
     row = {"trial": trial, "evaluation": evaluation, "updates": updates, **losses,
            "selection_auc": auc_or_nan(selection["label"], selection["probability"]),
            "validation_auc": auc_or_nan(validation["label"], validation["probability"]),
@@ -255,26 +295,30 @@ def record_evaluation(run: RunContext, trial: int, state: TrialState, model: Sub
         print(f"trial {trial} update {updates}/{config.updates}: loss {row['loss']:.3f} "
               f"selection AUC {row['selection_auc']:.3f} validation AUC {row['validation_auc']:.3f}", flush=True)
     if best_evaluation(pd.DataFrame(state.history)) == evaluation:
-        save_checkpoint(run.files.checkpoint(trial, "best"), model=model.state_dict(), evaluation=evaluation,
+        save_checkpoint(run.files.checkpoint(trial, "best"), model=scored.state_dict(), evaluation=evaluation,
                         metadata=checkpoint_metadata(config, run.data.fmt, run.data.train.scna_dim))
+    resume = {} if ema_model is None else {"ema_model": ema_model.state_dict()}
     save_checkpoint(run.files.checkpoint(trial, "last"), model=model.state_dict(), optimizer=optimizer_state,
                     evaluation=evaluation, settings=json.dumps(run.fingerprint), history=json.dumps(state.history),
-                    predictions=json.dumps(state.predictions))  # fmt: skip
+                    predictions=json.dumps(state.predictions), **resume)  # fmt: skip
 
 
 def run_trial(run: RunContext, trial: int) -> pd.DataFrame:
     """Train (or resume) one trial; returns its per-evaluation metrics. Predictions go to the checkpoints."""
     model = initial_model(run, trial, run.mixed)
     optimizer = make_optimizer(model, run.config)
+    ema_model = averaged_copy(model) if run.config.model == "mean_teacher" else None
     state = resume_trial(run, trial)
     if state.model_state is not None:
         model.load_state_dict(state.model_state)
         optimizer.load_state_dict(state.optimizer_state)
+        if ema_model is not None:
+            ema_model.load_state_dict(state.ema_state)
     points = run.config.evaluation_points()
     for evaluation in range(len(state.history), len(points)):
         started = time.perf_counter()
         start = points[evaluation - 1] if evaluation else 0
-        seed_stretch(run.config.trial_seed(trial), evaluation)  # dropout stream of this stretch
-        losses = train_updates(model, optimizer, run, trial, start, points[evaluation])
-        record_evaluation(run, trial, state, model, optimizer.state_dict(), losses, started)
+        seed_stretch(run.config.trial_seed(trial), evaluation)  # dropout and ema_view noise of this stretch
+        losses = train_updates(model, optimizer, run, trial, start, points[evaluation], ema_model)
+        record_evaluation(run, trial, state, model, optimizer.state_dict(), losses, started, ema_model)
     return pd.DataFrame(state.history)

@@ -10,7 +10,10 @@ from glioma_lib.config.schema import RunSettings, TrainingKnobs, TrainingSetting
 
 def test_the_training_runs_of_the_default_book():
     runs = TrainingSettings.model_validate(load_config("default")["training"]).runs()
-    assert len(runs) == 12 + 2 + 6 and "idh-t1ce-mtl-scna" in runs and "idh-t1ce-radiomics-n20" in runs
+    assert len(runs) == 12 + 2 + 2 + 3 and "idh-t1ce-mtl-scna" in runs and "idh-t1ce-radiomics-n20" in runs
+    assert {"idh-t1ce-mean_teacher", "codel-t1ce-mean_teacher"} <= set(runs)
+    assert not any("mean_teacher" in run for run in TrainingSettings.model_validate(
+        load_config("paper")["training"]).runs())  # fmt: skip
     assert TrainingSettings.model_validate(load_config("real")["training"]).runs() == []
 
 
@@ -35,10 +38,11 @@ def test_every_shared_training_setting_reaches_every_run():
     training = TrainingSettings.model_validate(load_config("default")["training"])
     assert set(TrainingKnobs.model_fields) < set(RunSettings.model_fields)
     assert set(TrainingSettings.model_fields) - set(TrainingKnobs.model_fields) == {
-        "grid", "label_efficiency", "crop_shape", "whole_shape"}  # what is about the grid, not a run
+        "grid", "label_efficiency", "mean_teacher", "crop_shape", "whole_shape"}  # the grid's, or one model's
     for name in training.runs():
         run = training.for_run(name)
         assert run.name == name
         assert all(getattr(run, key) == getattr(training, key) for key in TrainingKnobs.model_fields)
+        assert run.mean_teacher == (training.mean_teacher if run.model == "mean_teacher" else None)
     assert training.for_run("idh-all_whole-mtl").shape == training.whole_shape
     assert training.for_run("idh-t1ce-mtl").shape == training.crop_shape

@@ -43,7 +43,8 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
                            extra=["--cluster-generic-submit-cmd", SUBMIT, "--jobs", "3"])  # fmt: skip
     notebooks = sorted(p.name for p in (run_dir / "notebooks").glob("*.ipynb"))
     assert notebooks == ["01_data_curation.ipynb", "02_weak_labelling.ipynb",
-                         "03_subtype_training-idh-t1ce-cnn.ipynb", "03_subtype_training-idh-t1ce-mtl-scna.ipynb",
+                         "03_subtype_training-idh-t1ce-cnn.ipynb", "03_subtype_training-idh-t1ce-mean_teacher.ipynb",
+                         "03_subtype_training-idh-t1ce-mtl-scna.ipynb",
                          "03_subtype_training-idh-t1ce-mtl.ipynb", "03_subtype_training-idh-t1ce-radiomics.ipynb",
                          "04_survival.ipynb",
                          "05_ring_enhancement_grade.ipynb", "06_scna_umap.ipynb", "07_results.ipynb",
@@ -75,6 +76,7 @@ def test_smoke_workflow_on_the_cluster_executor_and_the_book(tmp_path):
     rerun = {p.stem for p, stamp in stamps.items() if p.stat().st_mtime_ns != stamp}
     assert rerun == {"03_subtype_training-idh-t1ce-cnn", "03_subtype_training-idh-t1ce-mtl",
                      "03_subtype_training-idh-t1ce-mtl-scna", "04_survival", "05_ring_enhancement_grade",
+        "03_subtype_training-idh-t1ce-mean_teacher",
                      "07_results", "03_subtype_training-idh-t1ce-radiomics"}  # fmt: skip (radiomics: a cached re-fit)
     for run in ("idh-t1ce-cnn", "idh-t1ce-mtl", "idh-t1ce-mtl-scna"):  # and their outputs carry the new value
         assert json.loads(RunLayout(run_dir).run(run).config.read_text())["lr"] == 0.0002
@@ -328,7 +330,10 @@ def test_a_bare_snakemake_dry_run_uses_the_default_settings(tmp_path):
                "--config", f"run_dir={tmp_path / 'run'}"]  # only the run folder moved, out of the project's runs/
     result = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert re.search(r"^train\s+20$", result.stdout + result.stderr, re.M)  # the default book's 20 training runs
+    from glioma_lib.config.schema import TrainingSettings
+
+    runs = TrainingSettings.model_validate(load_config("default")["training"]).runs()  # the default book's
+    assert re.search(rf"^train\s+{len(runs)}$", result.stdout + result.stderr, re.M)
 
 
 def test_unknown_profile_lists_the_known_ones():
@@ -387,10 +392,13 @@ def _pretend_finished(run_dir) -> None:
 
 
 @pytest.mark.parametrize(("section", "key", "value", "expected"), [
-    ("cohort", "n_mr", 34, {"cohort": 1, "weak_labels": 1, "train": 4, "survival": 1, "ring_grade": 1, "umap": 1,
+    ("cohort", "n_mr", 34, {"cohort": 1, "weak_labels": 1, "train": 5, "survival": 1, "ring_grade": 1, "umap": 1,
                             "results": 1, "all": 1}),
     # the radiomics run too: its settings are the run's section (a re-fit on cached features)
-    ("training", "lr", 0.0003, {"train": 4, "survival": 1, "ring_grade": 1, "results": 1, "all": 1}),
+    ("training", "lr", 0.0003, {"train": 5, "survival": 1, "ring_grade": 1, "results": 1, "all": 1}),
+    # the mean teacher's own settings: its run only
+    pytest.param("training", "mean_teacher", {"ema_decay": 0.999}, {"train": 1, "results": 1, "all": 1},
+                 marks=pytest.mark.slow),
     # the fast lane keeps the widest (cohort) and the training case; `make test` runs them all
     pytest.param("survival", "penalizer", 0.2, {"survival": 1, "results": 1, "external": 1, "all": 1},
                  marks=pytest.mark.slow),  # external: the SCNA Cox
@@ -398,7 +406,7 @@ def _pretend_finished(run_dir) -> None:
     pytest.param("analyses", "ring", {"threshold": 0.6}, {"ring_grade": 1, "results": 1, "all": 1},
                  marks=pytest.mark.slow),
     pytest.param("analyses", "umap", {"seed": 1}, {"umap": 1, "results": 1, "all": 1}, marks=pytest.mark.slow),
-    pytest.param("weak_labels", "teacher_epochs", 3, {"weak_labels": 1, "train": 4, "survival": 1, "ring_grade": 1,
+    pytest.param("weak_labels", "teacher_epochs", 3, {"weak_labels": 1, "train": 5, "survival": 1, "ring_grade": 1,
                                                       "results": 1, "all": 1}, marks=pytest.mark.slow),
 ])  # fmt: skip
 def test_a_changed_setting_reruns_exactly_its_dependants(tmp_path, section, key, value, expected):
@@ -412,7 +420,8 @@ def test_a_changed_setting_reruns_exactly_its_dependants(tmp_path, section, key,
     path.write_text(yaml.safe_dump(config))
     assert _scheduled(path) == expected
     after = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "run/parameters").glob("*.json")}
-    assert 0 < sum(before[name] != after[name] for name in before) <= 4  # only the steps that read the key
+    rerun = sum(count for rule, count in expected.items() if rule != "all")
+    assert 0 < sum(before[name] != after[name] for name in before) <= rerun  # only the steps that read the key
 
 
 def test_a_prose_only_edit_reruns_nothing_and_a_code_edit_reruns_its_step(tmp_path):
@@ -586,7 +595,7 @@ def test_a_dry_run_beside_a_live_run_is_refused_and_changes_nothing(tmp_path):
         bare = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert bare.returncode != 0 and "another run holds" in bare.stdout + bare.stderr
     assert {path: path.read_bytes() for path in files} == before
-    assert _scheduled(changed)["train"] == 4  # released: the changed settings are written and scheduled now
+    assert _scheduled(changed)["train"] == 5  # released: the changed settings are written and scheduled now
 
 
 def test_simultaneous_starts_get_one_run_and_one_honest_refusal(tmp_path):

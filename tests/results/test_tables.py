@@ -188,3 +188,31 @@ def test_the_radiomics_claim_is_judged_only_where_radiomics_ran(runs):
     verdicts = claims(model_comparisons(runs, collect_aucs(runs, runs.finished_runs()), n_boot=200),
                       pd.DataFrame(columns=["model_b"])).set_index("claim")["verdict"]  # fmt: skip
     assert verdicts["Beyond the paper: MTL beats handcrafted radiomics on IDH"] == "supported"
+
+
+def test_mtl_and_the_mean_teacher_are_paired_and_the_verdict_can_go_either_way(runs):
+    """MTL - mean teacher and mean teacher - CNN form one Holm family per task; the claim is
+    supported where MTL wins and is not where the mean teacher wins in another format."""
+    from tests.results.conftest import _write_run
+
+    labels = np.array([0, 1] * 40)
+    rng = np.random.default_rng(7)
+    _write_run(runs, "idh-t1ce-mean_teacher", labels, rng.normal(size=80))  # noise; MTL separates on t1ce
+
+    def judged():
+        paired = model_comparisons(runs, collect_aucs(runs, runs.finished_runs()), n_boot=200)
+        verdicts = claims(paired, pd.DataFrame(columns=["model_b"])).set_index("claim")["verdict"]
+        return paired.set_index("comparison"), verdicts[
+            "Beyond the paper: segmentation (MTL) uses unlabelled scans better than a mean teacher on IDH"
+        ]
+
+    paired, verdict = judged()
+    family = paired[paired["family"] == "idh semi-supervised"]
+    assert sorted(family.index) == ["AUC: MTL - Mean teacher, IDH, t1ce", "AUC: Mean teacher - CNN, IDH, t1ce"]
+    np.testing.assert_allclose(family["p_holm"], holm(family["p_value"].to_numpy()))
+    assert verdict == "supported"
+    _write_run(runs, "idh-flair-mean_teacher", labels, labels + rng.normal(0, 0.3, 80))  # MTL is noise on flair
+    paired, verdict = judged()
+    assert paired.loc["AUC: MTL - Mean teacher, IDH, flair", "difference"] < 0
+    assert verdict == "inconclusive"  # significant both ways across the formats
+    assert "IDH Mean teacher AUC [95% CI]" in table_i(collect_aucs(runs, runs.finished_runs()), None).columns

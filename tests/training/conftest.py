@@ -54,11 +54,12 @@ def planted_data(entries: pd.DataFrame, transform=None, scna: pd.DataFrame | Non
 
 
 def small_config(**changes) -> TrainConfig:
-    """A CNN run on the planted cohort: a few updates, one trial, on the CPU, no augmentation;
+    """A CNN run (or ``model``'s) on the planted cohort: a few updates, one trial, on the CPU, no augmentation;
     lr 5e-4 with the deepest level pooled (what these tests were calibrated with)."""
     settings = {"updates": 6, "evaluations": 3, "evaluate_from": 0.0, "trials": 1, "lr": 5e-4, "head_lr_factor": 1,
                 "pooled_levels": 1, "unlabelled_per_batch": 0, "augment": False, "device": "cpu", "shape": list(SHAPE)}
-    return TrainConfig.of_book("idh-t1ce-cnn", **{**settings, **changes})
+    model = changes.pop("model", "cnn")
+    return TrainConfig.of_book(f"idh-t1ce-{model}", **{**settings, **changes})
 
 
 def planted_run(data: RunData, config: TrainConfig, out, restart: bool = False) -> RunContext:
