@@ -39,7 +39,7 @@ from glioma_lib.core import nifti
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.figures import modality_panel, slice_viewer
 from glioma_lib.core.layout import RunLayout
-from glioma_lib.core.naming import DAYS_PER_MONTH, MODALITIES
+from glioma_lib.core.naming import DAYS_PER_MONTH, MODALITIES, TASK_LABELS
 
 work_in_project_root()  # JupyterLab starts a kernel in notebooks/: paths are relative to the project root
 set_book_display()
@@ -107,12 +107,13 @@ display(summary.validation_power(manifest))
 # with chr10 loss, EGFR amplification, CDKN2A deletion and 1p/19q arm loss. The oracle is a
 # cross-validated logistic regression on those cues *seen exactly* (no image, no noise, no PCA)
 # for 20,000 simulated patients of this run's simulator: on the imaging cues (the ceiling of MR
-# models), the SCNA events, and both (the ceiling of MR+SCNA models). The paper's numbers play
-# no part in setting them.
+# models), the SCNA events, and both (the ceiling of MR+SCNA models); WHO 2021, the three-class
+# call, as the macro one-vs-rest AUC of a multinomial regression. The paper's numbers play no part
+# in setting them.
 
 # %%
 if layout.ceilings.exists():
-    display(pd.read_csv(layout.ceilings).set_index("planted cues").rename(columns={"idh": "IDH", "codel": "1p/19q"})
+    display(pd.read_csv(layout.ceilings).set_index("planted cues").rename(columns=TASK_LABELS)
             .round(3))
 else:
     print("Real data: there is no planted truth, so no ceiling to compute.")

@@ -44,6 +44,7 @@ from glioma_lib.config.load import work_in_project_root
 from glioma_lib.config.steps import notebook_settings
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.layout import RunLayout
+from glioma_lib.core.naming import TASK_CLASSES
 from glioma_lib.training.figures import auc_summary, learning_curves, roc_figure
 from glioma_lib.training.step import subtype_training
 
@@ -77,7 +78,7 @@ plt.show()
 
 # %% mystnb={"figure": {"caption": "Validation ROC curves of each trial's selected checkpoint (grey) and of the trials' averaged probabilities (blue), with the honest AUC and its bootstrap 95% CI."}}
 predictions = pd.read_parquet(trained.validation_predictions)
-roc_figure(predictions, auc)
+roc_figure(predictions, auc, TASK_CLASSES[run_settings.task])
 plt.show()
 
 # %% [markdown]

@@ -34,7 +34,7 @@ from glioma_lib.config.steps import notebook_settings
 from glioma_lib.core.display import set_book_display
 from glioma_lib.core.layout import RunLayout
 from glioma_lib.inputs.derived import scna_embedding
-from glioma_lib.results.figures import label_efficiency_figure, paired_forest
+from glioma_lib.results.figures import confusion_figure, label_efficiency_figure, paired_forest
 from glioma_lib.results.tables import results_tables
 
 work_in_project_root()  # JupyterLab starts a kernel in notebooks/: paths are relative to the project root
@@ -61,7 +61,7 @@ display(Markdown("\n".join(f"- **{c.verdict}**: {c.claim}. {c.evidence}." for c 
 # The chapter's main figure: each comparison's difference (a - b) on the same validation
 # patients with its 95% CI. Zero (dotted) is no difference.
 
-# %% mystnb={"figure": {"caption": "Paired differences with 95% bootstrap CIs: MTL - CNN AUC per task and format (Holm-adjusted p across formats) and per labelled-training size; MTL and CNN against the radiomics baseline (Holm-adjusted within that family); MTL - mean teacher and mean teacher - CNN (Holm-adjusted within that family); MTL+SCNA - SCNA logistic regression AUC; and the T1ce survival C-index comparisons. Red: p < 0.05.", "name": "fig-forest-paired"}}
+# %% mystnb={"figure": {"caption": "Paired differences with 95% bootstrap CIs: MTL - CNN AUC per task and format (Holm-adjusted p across formats) and per labelled-training size; MTL and CNN against the radiomics baseline (Holm-adjusted within that family); MTL - mean teacher and mean teacher - CNN (Holm-adjusted within that family); WHO 2021 three-class models - the call of the two binary models (macro one-vs-rest AUC, Holm-adjusted over the models); MTL+SCNA - SCNA logistic regression AUC; and the T1ce survival C-index comparisons. Red: p < 0.05.", "name": "fig-forest-paired"}}
 paired = tables["paired"]
 if len(paired):
     paired_forest(paired)
@@ -109,6 +109,27 @@ else:
 
 # %%
 display(tables["table_i"].set_index("input format").T)
+
+# %% [markdown]
+# ## WHO 2021: one three-class call
+# Since WHO 2021 the clinical question is one call among the three subtypes. A three-class model
+# (one softmax over IDH-wildtype, IDH-mutant 1p/19q-intact and co-deleted) against the call the
+# paper's two binary models make together (P(wildtype) = 1 - P(IDH-mutant); the mutant share
+# split by P(co-deleted)), both scored by the macro one-vs-rest AUC on the same validation
+# patients; their paired differences are in the forest plot above. Per class: each subtype's
+# one-vs-rest AUC with its class-stratified 95% CI.
+
+# %%
+if len(tables["per_class_auc"]):
+    display(tables["per_class_auc"].pivot(index="model", columns="class", values="auc").round(3))
+    display(tables["per_class_auc"].set_index(["model", "class"]).round(3))
+else:
+    print("no three-class runs with both binary models in this profile")
+
+# %% mystnb={"figure": {"caption": "Confusion matrices of the three-class models and of the two-binary calls on the same validation patients: counts and the share of each true subtype (rows) called as each subtype (columns, the most probable).", "name": "fig-confusion"}}
+if len(tables["confusion"]):
+    confusion_figure(tables["confusion"])
+    plt.show()
 
 # %% [markdown]
 # ## Table II: C-index within WHO subtypes

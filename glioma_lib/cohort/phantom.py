@@ -24,13 +24,13 @@ from types import SimpleNamespace
 import nibabel as nib
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 from tqdm import tqdm
 
 from glioma_lib.cohort import anatomy
 from glioma_lib.cohort.genome import synthetic_gene_map
 from glioma_lib.core.atomic import atomic_dir, write_json
 from glioma_lib.core.errors import InputDataError
+from glioma_lib.core.metrics import auc_or_nan
 from glioma_lib.core.naming import MODALITIES, SUBTYPES
 
 WT, INTACT, CODEL = SUBTYPES
@@ -295,7 +295,7 @@ def oracle_auc(config: PhantomConfig | None = None, n: int = 20000, folds: int =
                cues: tuple[str, ...] = IMAGING_CUES) -> dict[str, float]:
     """The simulator's ceiling: cross-validated AUC of a logistic regression on planted cues (by
     default the imaging ones, :data:`IMAGING_CUES`, seen exactly, without noise) of ``n`` simulated
-    patients, per task.
+    patients, per task (``who2021``: a multinomial regression's macro one-vs-rest AUC).
 
     A network that sees the images can at best approach these values; the book prints them.
 
@@ -312,12 +312,14 @@ def oracle_auc(config: PhantomConfig | None = None, n: int = 20000, folds: int =
     config = replace(config or PhantomConfig(), n_mr=n, n_scna_only=0)
     truth = _patients(config, np.random.default_rng(np.random.SeedSequence(config.seed).spawn(2)[0]))
     features = truth[list(cues)].astype(float).to_numpy()
+    idh, codel = truth["idh_mutant"].astype(bool).to_numpy(), truth["codeleted"].astype(bool).to_numpy()
+    subtype = np.where(~idh, 0, np.where(codel, 2, 1))  # the order of TASK_CLASSES["who2021"]
     out = {}
-    for task, target in (("idh", truth["idh_mutant"]), ("codel", truth["codeleted"])):
+    for task, target in (("idh", idh.astype(int)), ("codel", codel.astype(int)), ("who2021", subtype)):
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
         splits = StratifiedKFold(folds, shuffle=True, random_state=config.seed)
-        scores = cross_val_predict(model, features, target.astype(int), cv=splits, method="predict_proba")[:, 1]
-        out[task] = float(roc_auc_score(target.astype(int), scores))
+        scores = cross_val_predict(model, features, target, cv=splits, method="predict_proba")
+        out[task] = auc_or_nan(target, scores[:, 1] if scores.shape[1] == 2 else scores)  # who2021: macro OvR
     return out
 
 

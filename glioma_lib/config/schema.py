@@ -72,6 +72,7 @@ class Grid(Section):
     models: list[Model]
     scna_formats: list[InputFormat]
     mean_teacher_formats: list[InputFormat]  # the semi-supervised baseline, on every task in these formats
+    who2021_formats: list[InputFormat]  # the three-class WHO 2021 task, with the grid's models, in these formats
 
 
 class MeanTeacherSettings(Section):
@@ -167,16 +168,17 @@ class TrainingSettings(TrainingKnobs):
     whole_shape: Shape3
 
     def runs(self) -> list[str]:
-        """Every training run the configuration asks for: the grid, MTL+SCNA, the mean teacher,
-        label efficiency."""
+        """Every training run the configuration asks for: the grid, MTL+SCNA, the mean teacher, the
+        WHO 2021 three-class task, label efficiency."""
         grid = [run_name(t, f, m, False) for t in self.grid.tasks for f in self.grid.formats for m in self.grid.models]
         scna = [run_name(t, f, "mtl", True) for t in self.grid.tasks for f in self.grid.scna_formats]
         mean_teacher = [run_name(t, f, "mean_teacher", False) for t in self.grid.tasks
                         for f in self.grid.mean_teacher_formats]  # fmt: skip
+        who2021 = [run_name("who2021", f, m, False) for f in self.grid.who2021_formats for m in self.grid.models]
         efficiency = self.label_efficiency
         limited = [] if efficiency is None else [run_name(efficiency.task, efficiency.format, m, False, n)
                                                  for n in efficiency.labelled for m in self.grid.models]  # fmt: skip
-        return [*grid, *scna, *mean_teacher, *limited]
+        return [*grid, *scna, *mean_teacher, *who2021, *limited]
 
     def for_run(self, name: str) -> RunSettings:
         """The settings of run ``name`` (``task-format-model[-scna][-nN]``): every shared knob, and

@@ -2,7 +2,10 @@
 
 Bootstraps are stratified: each resample draws the positives and the negatives (or any other
 strata) separately, with replacement, so every resample keeps the class balance of the sample
-and an AUC is always defined. Paired comparisons resample *patients*, so both models are scored
+and an AUC is always defined. A three-class task (WHO 2021) is scored with the macro one-vs-rest
+AUC: the mean over classes of each class's AUC against the others, on a (patients, classes)
+probability matrix; every AUC function here takes either a score vector or such a matrix.
+Paired comparisons resample *patients*, so both models are scored
 on the same resample each time: the spread of the difference then reflects what the two models
 share. A statistic that is undefined on a resample (e.g. a C-index without comparable pairs) is
 dropped and counted, never replaced.
@@ -23,11 +26,53 @@ LEVEL = 0.95
 
 
 def auc_or_nan(labels: np.ndarray, scores: np.ndarray) -> float:
-    """ROC AUC, or NaN when only one class is present (an AUC is undefined then)."""
-    labels = np.asarray(labels)
+    """ROC AUC (macro one-vs-rest for a probability matrix), or NaN when a class is absent (an AUC
+    is undefined then)."""
+    labels, scores = np.asarray(labels), np.asarray(scores, float)
+    if scores.ndim == 2:
+        return float(score_auc_rows(labels[None, :], scores[None, :])[0])
     if len(np.unique(labels)) < 2:
         return float("nan")
     return float(roc_auc_score(labels, scores))
+
+
+def prediction_scores(predictions) -> np.ndarray:
+    """The scores of a predictions table: its ``probability`` column (P(class 1) of a binary task),
+    or the (patients, classes) matrix of its ``probability_<c>`` columns (a multi-class task)."""
+    columns = probability_columns(predictions)
+    if columns == ["probability"]:
+        return predictions["probability"].to_numpy(float)
+    return predictions[columns].to_numpy(float)
+
+
+def ensemble_of_trials(predictions):
+    """Per patient: its label and the trials' mean of each probability column (patients as index)."""
+    columns = probability_columns(predictions)
+    return predictions.groupby("patient_id").agg(label=("label", "first"), **{c: (c, "mean") for c in columns})
+
+
+def class_probability_columns(n_classes: int) -> list[str]:
+    """The probability columns a model with ``n_classes`` outputs writes: ``probability``
+    (P(class 1)) for two classes, ``probability_0`` ... for more."""
+    return ["probability"] if n_classes == 2 else [f"probability_{c}" for c in range(n_classes)]
+
+
+def probability_spread(predictions) -> float:
+    """How much a model's predictions vary between patients: the standard deviation of P(class 1),
+    or the mean over classes of each class probability's SD (NaN without patients). Near zero is a
+    collapsed model that says the same for everyone."""
+    if len(predictions) == 0:
+        return float("nan")
+    scores = prediction_scores(predictions)
+    return float(np.mean(np.atleast_2d(scores.T).std(axis=1, ddof=0)))
+
+
+def probability_columns(predictions) -> list[str]:
+    """The probability columns of a predictions table, class by class (``probability`` alone for a
+    binary task)."""
+    if "probability" in predictions.columns:
+        return ["probability"]
+    return sorted((c for c in predictions.columns if c.startswith("probability_")), key=lambda c: int(c[12:]))
 
 
 def stratified_resamples(strata: np.ndarray, n_boot: int, seed: int = 0) -> np.ndarray:
@@ -61,6 +106,17 @@ def auc_rows(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
         return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
+def score_auc_rows(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """:func:`auc_rows` for score rows (m, n), or the macro one-vs-rest AUC for probability rows
+    (m, n, k): the mean over classes of ``auc_rows(labels == c, scores[..., c])``; NaN for a row
+    missing a class."""
+    labels, scores = np.atleast_2d(labels), np.asarray(scores, float)
+    if scores.ndim == labels.ndim:
+        return auc_rows(labels, scores)
+    per_class = [auc_rows(labels == c, scores[..., c]) for c in range(scores.shape[-1])]
+    return np.mean(per_class, axis=0)
+
+
 def weighted_auc(labels: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """AUC of ``scores`` under each row of patient ``weights`` (B, n): a bootstrap resample as the
     count of each patient's draws. Ties count one half, as in ``roc_auc_score``; NaN where a row
@@ -70,6 +126,10 @@ def weighted_auc(labels: np.ndarray, scores: np.ndarray, weights: np.ndarray) ->
         >>> weighted_auc(np.array([0, 1, 1]), np.array([0.1, 0.2, 0.9]), np.array([[1, 1, 1], [2, 0, 1]]))
         array([1., 1.])
     """
+    scores = np.asarray(scores, float)
+    if scores.ndim == 2:  # macro one-vs-rest over the classes' probabilities
+        labels = np.asarray(labels)
+        return np.mean([weighted_auc(labels == c, scores[:, c], weights) for c in range(scores.shape[1])], axis=0)
     order = np.argsort(scores, kind="stable")
     ranked, positive = np.asarray(scores)[order], np.asarray(labels)[order] == 1
     weights = np.atleast_2d(np.asarray(weights, float))[:, order]
@@ -92,13 +152,14 @@ def percentile_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float
 
 def bootstrap_auc(labels: np.ndarray, scores: np.ndarray, n_boot: int = 1000, seed: int = 0,
                   level: float = LEVEL) -> tuple[float, float, float]:
-    """AUC and its class-stratified percentile bootstrap interval (NaNs when one class is absent)."""
+    """AUC (macro one-vs-rest for a probability matrix) and its class-stratified percentile
+    bootstrap interval (NaNs when a class is absent)."""
     labels, scores = np.asarray(labels).astype(int), np.asarray(scores, float)
     point = auc_or_nan(labels, scores)
     if not np.isfinite(point):
         return point, float("nan"), float("nan")
     idx = stratified_resamples(labels, n_boot, seed)
-    low, high = percentile_interval(auc_rows(labels[idx], scores[idx]), level)
+    low, high = percentile_interval(score_auc_rows(labels[idx], scores[idx]), level)
     return point, low, high
 
 
@@ -154,7 +215,8 @@ def paired_difference(statistic: Callable[[np.ndarray, np.ndarray], np.ndarray],
 
 def paired_auc_difference(labels: np.ndarray, scores_a: np.ndarray, scores_b: np.ndarray, n_boot: int = 1000,
                           seed: int = 0) -> PairedDifference:
-    """AUC(a) - AUC(b) on the same patients, with a class-stratified paired bootstrap CI.
+    """AUC(a) - AUC(b) on the same patients, with a class-stratified paired bootstrap CI (scores
+    as vectors, or probability matrices for the macro one-vs-rest AUC).
 
     Example:
         >>> y = np.array([0, 0, 0, 1, 1, 1])
@@ -165,7 +227,7 @@ def paired_auc_difference(labels: np.ndarray, scores_a: np.ndarray, scores_b: np
     labels = np.asarray(labels).astype(int)
 
     def auc(scores: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        return auc_rows(labels[idx], scores[idx])
+        return score_auc_rows(labels[idx], scores[idx])
 
     return paired_difference(auc, scores_a, scores_b, labels, n_boot, seed)
 

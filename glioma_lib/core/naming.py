@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-TASKS = ("idh", "codel")
-TASK_CLASSES = {"idh": ["IDH-wildtype", "IDH-mutant"], "codel": ["1p/19q-intact", "1p/19q-codeleted"]}  # 0, 1
+SUBTYPES = ("IDH-wildtype", "IDH-mutant 1p/19q-intact", "1p/19q-codeleted")
+TASKS = ("idh", "codel", "who2021")  # who2021: the three subtypes in one call
+TASK_CLASSES = {"idh": ["IDH-wildtype", "IDH-mutant"], "codel": ["1p/19q-intact", "1p/19q-codeleted"],  # 0, 1
+                "who2021": list(SUBTYPES)}  # 0, 1, 2
+TASK_LABELS = {"idh": "IDH", "codel": "1p/19q", "who2021": "WHO 2021"}  # as tables and figures name them
 INPUT_FORMATS = ("all_whole", "all_cropped", "t1ce", "flair", "t1", "t2", "t1ce_minus_t1")
 # radiomics: handcrafted features and a logistic regression, no network; mean_teacher: the CNN's network
 # trained with a consistency loss against an exponential-moving-average copy of itself on unlabelled scans
@@ -12,7 +15,6 @@ SEMI_SUPERVISED = ("mtl", "mean_teacher")  # the models that learn from unlabell
 MODALITIES = ("t1", "t1ce", "t2", "flair")
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12: survival in months <-> days, everywhere
 
-SUBTYPES = ("IDH-wildtype", "IDH-mutant 1p/19q-intact", "1p/19q-codeleted")
 SPLITS = ("train", "validation", "unlabelled_mr", "scna_only", "clinical_only")
 
 # In memory: 0 background, 1 necrosis/non-enhancing core, 2 oedema, 3 enhancing.

@@ -13,6 +13,7 @@ import torch
 import torchio as tio
 from torch.utils.data import DataLoader, Dataset
 
+from glioma_lib.core.naming import TASK_CLASSES, subtype_from_markers
 from glioma_lib.inputs.augment import augment, drawn_augmentation, item_seed
 from glioma_lib.inputs.cache import CacheEntry
 from glioma_lib.inputs.formats import IGNORE, InputFormat, segmentation_target
@@ -22,10 +23,19 @@ MISSING_LABEL = -1
 
 
 def task_labels(manifest: pd.DataFrame, task: str) -> pd.Series:
-    """Per patient: 1 IDH-mutant / co-deleted, 0 the other, -1 missing."""
+    """Per patient, -1 when missing: ``idh``, ``codel``: 1 IDH-mutant / co-deleted, 0 the other;
+    ``who2021``: the subtype's index in ``TASK_CLASSES["who2021"]``, from both markers."""
+    table = manifest.set_index("patient_id")
+    if task == "who2021":
+        def known(value):
+            return None if pd.isna(value) else bool(value)
+
+        subtypes = [subtype_from_markers(known(i), known(c)) for i, c in zip(table["idh_mutant"], table["codeleted"],
+                                                                           strict=True)]  # fmt: skip
+        codes = [MISSING_LABEL if s is None else TASK_CLASSES[task].index(s) for s in subtypes]
+        return pd.Series(codes, index=table.index, dtype=int)
     column = {"idh": "idh_mutant", "codel": "codeleted"}[task]
-    values = manifest.set_index("patient_id")[column]
-    return values.map(lambda v: MISSING_LABEL if pd.isna(v) else int(bool(v))).astype(int)
+    return table[column].map(lambda v: MISSING_LABEL if pd.isna(v) else int(bool(v))).astype(int)
 
 
 class MultiTaskDataset(Dataset):

@@ -80,6 +80,9 @@ def run_metadata(run_dir: str | Path) -> dict:
     run = TrainingRun(run_dir)
     layout = run.layout
     config = json.loads(run.config.read_text())
+    if len(TASK_CLASSES[config["task"]]) != 2:
+        raise InputDataError(f"{run.name}: a {len(TASK_CLASSES[config['task']])}-class model; export and "
+                             "`glioma predict` handle the binary models (IDH, 1p/19q) only so far", path=run_dir)
     spec = json.loads(run.preprocessing.read_text())
     auc = json.loads(run.auc.read_text())
     teacher = json.loads(layout.teacher_settings.read_text())

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
+import seaborn as sns
 
 from glioma_lib.core.figures import interval_rows
-from glioma_lib.results.tables import MODEL_LABELS
+from glioma_lib.results.paired import MODEL_LABELS
 
 
 def paired_forest(paired: pd.DataFrame) -> plt.Figure:
@@ -40,5 +41,24 @@ def label_efficiency_figure(table: pd.DataFrame) -> plt.Figure:
         ax.set_ylabel("honest validation AUC, 95% CI")
         ax.set_title(f"{task.upper()}, {input_format}")
         ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def confusion_figure(confusion: pd.DataFrame) -> plt.Figure:
+    """One heatmap per model or call: patients by true subtype (rows) and most probable subtype
+    (columns), each row's share of its true subtype written in its cell with the count."""
+    models = list(dict.fromkeys(confusion["model"]))
+    fig, axes = plt.subplots(1, max(1, len(models)), figsize=(4.2 * max(1, len(models)), 3.8), squeeze=False)
+    for ax, model in zip(axes[0], models, strict=False):
+        part = confusion[confusion["model"] == model]
+        order = list(dict.fromkeys(part["true"]))
+        counts = part.pivot(index="true", columns="called", values="patients").loc[order, order]
+        shares = counts.div(counts.sum(axis=1).replace(0, 1), axis=0)
+        annotations = counts.astype(str) + "\n" + (100 * shares).round().astype(int).astype(str) + "%"
+        sns.heatmap(shares, annot=annotations, fmt="", vmin=0, vmax=1, cmap="Blues", cbar=False, ax=ax)
+        ax.set_title(model, fontsize=8)
+        ax.set_xlabel("called (most probable)")
+        ax.set_ylabel("true subtype")
     fig.tight_layout()
     return fig

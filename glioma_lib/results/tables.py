@@ -12,7 +12,6 @@ that say how much the data could have decided).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
@@ -23,9 +22,17 @@ from glioma_lib.core.atomic import write_table
 from glioma_lib.core.display import number, signed_interval
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.layout import RunLayout
-from glioma_lib.core.metrics import PAIRED_COLUMNS, holm, paired_auc_difference, percentile_interval, weighted_auc
-from glioma_lib.core.naming import parse_run_name
+from glioma_lib.core.metrics import PAIRED_COLUMNS, holm, percentile_interval, prediction_scores, weighted_auc
+from glioma_lib.core.naming import TASK_LABELS, parse_run_name
 from glioma_lib.models.checkpoint import read_checkpoint
+from glioma_lib.results.paired import MODEL_LABELS, ensemble_predictions, paired_row
+from glioma_lib.results.three_class import FAMILY as THREE_CLASS_FAMILY
+from glioma_lib.results.three_class import (
+    confusion_matrices,
+    per_class_aucs,
+    three_class_predictions,
+    three_class_vs_binary,
+)
 from glioma_lib.survival.tables import format_cell, table_i_survival, table_ii
 from glioma_lib.training.trial import best_evaluation
 
@@ -33,9 +40,6 @@ ALPHA = 0.05
 AUC_COLUMNS = ["run", "task", "input_format", "model", "use_scna", "labelled_limit", "auc", "ci_low", "ci_high",
                "half_width", "paper_style_auc", "optimism", "trials", "n_validation", "n_positive",
                "probability_sd", "n_train_labelled", "n_selection", "updates"]  # fmt: skip
-MODEL_LABELS = {("cnn", False): "CNN", ("mtl", False): "MTL", ("mtl", True): "MTL+SCNA", ("cnn", True): "CNN+SCNA",
-                ("radiomics", False): "Radiomics", ("mean_teacher", False): "Mean teacher"}  # fmt: skip
-TASK_LABELS = {"idh": "IDH", "codel": "1p/19q"}
 
 
 def collect_aucs(layout: RunLayout, runs: list[str]) -> pd.DataFrame:
@@ -56,20 +60,6 @@ def collect_aucs(layout: RunLayout, runs: list[str]) -> pd.DataFrame:
                      "probability_sd": honest["probability_sd"], "n_train_labelled": auc["n_train_labelled"],
                      "n_selection": auc["n_selection"], "updates": auc["updates"]})  # fmt: skip
     return pd.DataFrame(rows, columns=AUC_COLUMNS).astype({"use_scna": bool})
-
-
-def ensemble_predictions(layout: RunLayout, run: str) -> pd.DataFrame:
-    """Per validation patient: label and the trials' mean probability (the honest checkpoints)."""
-    predictions = pd.read_parquet(layout.run(run).validation_predictions)
-    return predictions.groupby("patient_id").agg(label=("label", "first"), probability=("probability", "mean"))
-
-
-def _paired_row(comparison: str, model_a: str, model_b: str, a: pd.DataFrame, b: pd.DataFrame, n_boot: int,
-                seed: int, **extra) -> dict:
-    common = a.index.intersection(b.index)
-    result = paired_auc_difference(a.loc[common, "label"], a.loc[common, "probability"],
-                                   b.loc[common, "probability"], n_boot, seed)  # fmt: skip
-    return {"comparison": comparison, "model_a": model_a, "model_b": model_b, **asdict(result), **extra}
 
 
 # Paired model comparisons (a - b), and the Holm family each belongs to per task: MTL - CNN across
@@ -95,7 +85,7 @@ def model_comparisons(layout: RunLayout, aucs: pd.DataFrame, n_boot: int = 1000,
                 continue
             a, b = ensemble_predictions(layout, by_model[model_a]), ensemble_predictions(layout, by_model[model_b])
             label_a, label_b = MODEL_LABELS[(model_a, False)], MODEL_LABELS[(model_b, False)]
-            rows.append(_paired_row(f"AUC: {label_a} - {label_b}, {TASK_LABELS[task]}, {input_format}{size}",
+            rows.append(paired_row(f"AUC: {label_a} - {label_b}, {TASK_LABELS[task]}, {input_format}{size}",
                                     by_model[model_a], by_model[model_b], a, b, n_boot, seed, task=task,
                                     input_format=input_format, labelled_limit=limit,
                                     family=f"{task} {family}" if pd.isna(limit) else "label efficiency"))  # fmt: skip
@@ -138,25 +128,23 @@ def mtl_scna_vs_logistic(layout: RunLayout, aucs: pd.DataFrame, scna: pd.DataFra
     for record in runs.itertuples() if scna is not None else []:
         network = ensemble_predictions(layout, record.run)
         reference = scna_logistic_reference(layout, record.run, scna, seed)
-        rows.append(_paired_row(f"AUC: MTL+SCNA - SCNA logistic, {TASK_LABELS[record.task]}, {record.input_format}",
+        rows.append(paired_row(f"AUC: MTL+SCNA - SCNA logistic, {TASK_LABELS[record.task]}, {record.input_format}",
                                 record.run, "SCNA logistic regression", network, reference, n_boot, seed,
                                 task=record.task, input_format=record.input_format))  # fmt: skip
     return pd.DataFrame(rows, columns=[*PAIRED_COLUMNS, "task", "input_format"])
 
 
-def _trial_curves(layout: RunLayout, run: str) -> list[tuple[pd.DataFrame, int]]:
-    """Per trial of ``run``: validation probabilities at every evaluation (patients x evaluations,
-    with their label) and the evaluation the inner split selected."""
+def _trial_curves(layout: RunLayout, run: str) -> list[tuple[dict[int, pd.DataFrame], int]]:
+    """Per trial of ``run``: its validation predictions at every evaluation (each indexed by
+    patient, with label and probabilities) and the evaluation the inner split selected."""
     files = layout.run(run)
     trials = []
     for trial in range(len(json.loads(files.auc.read_text())["honest"]["per_trial"])):
         state = read_checkpoint(files.checkpoint(trial, "last"))
         history = pd.DataFrame(json.loads(state["history"]))
-        columns = {e["evaluation"]: pd.DataFrame(e["validation"]).set_index("patient_id")
-                   for e in json.loads(state["predictions"])}  # fmt: skip
-        curves = pd.DataFrame({e: table["probability"] for e, table in columns.items()})
-        curves["label"] = next(iter(columns.values()))["label"]
-        trials.append((curves, best_evaluation(history)))
+        tables = {e["evaluation"]: pd.DataFrame(e["validation"]).set_index("patient_id")
+                  for e in json.loads(state["predictions"])}  # fmt: skip
+        trials.append((tables, best_evaluation(history)))
     return trials
 
 
@@ -172,18 +160,20 @@ def optimism_estimate(layout: RunLayout, runs: list[str], n_boot: int = 1000, se
     curves = [trial for run in runs for trial in _trial_curves(layout, run)]
     if not curves:
         return {"mean": np.nan, "ci_low": np.nan, "ci_high": np.nan, "trials": 0, "patients": 0}
-    patients = sorted(set().union(*(table.index for table, _ in curves)))
+    patients = sorted(set().union(*(next(iter(tables.values())).index for tables, _ in curves)))
     draws = np.random.default_rng(seed).multinomial(len(patients), np.full(len(patients), 1 / len(patients)),
                                                     size=n_boot)  # fmt: skip
     draws = np.vstack([np.ones(len(patients)), draws])  # row 0: the observed patients
     position = pd.Series(np.arange(len(patients)), index=patients)
     gaps = []
-    for table, chosen in curves:
-        weights = draws[:, position[table.index].to_numpy()]
-        aucs = np.stack([weighted_auc(table["label"].to_numpy(), table[e].to_numpy(), weights)
-                         for e in table.columns.drop("label")], axis=1)  # fmt: skip
+    for tables, chosen in curves:
+        evaluations = sorted(tables)
+        first = tables[evaluations[0]]
+        weights = draws[:, position[first.index].to_numpy()]
+        aucs = np.stack([weighted_auc(first["label"].to_numpy(), prediction_scores(tables[e].loc[first.index]),
+                                      weights) for e in evaluations], axis=1)  # fmt: skip
         best = int(np.nanargmax(aucs[0]))  # the evaluation the original protocol picks on these patients
-        gaps.append(aucs[:, best] - aucs[:, list(table.columns.drop("label")).index(chosen)])
+        gaps.append(aucs[:, best] - aucs[:, evaluations.index(chosen)])
     mean = np.nanmean(np.stack(gaps, axis=1), axis=1)
     low, high = percentile_interval(mean[1:])
     return {"mean": float(mean[0]), "ci_low": low, "ci_high": high, "trials": len(curves), "patients": len(patients)}
@@ -245,6 +235,15 @@ def claims(paired: pd.DataFrame, survival_paired: pd.DataFrame) -> pd.DataFrame:
             rows.append({"claim": claim, "verdict": _verdict(part, "p_holm"),
                          "evidence": "paired MTL - mean teacher AUC, Holm-adjusted with mean teacher - CNN over "
                                      f"{len(part)} formats: " + _evidence(part, "p_holm")})  # fmt: skip
+    part = paired[paired["family"] == THREE_CLASS_FAMILY]
+    if not part.empty:
+        rows.append({"claim": "Beyond the paper: one three-class model calls the WHO 2021 subtype better than the "
+                              "paper's two binary models together",
+                     "verdict": _verdict(part, "p_holm"),
+                     "evidence": "paired macro one-vs-rest AUC, three-class - two-binary call, Holm-adjusted over "
+                                 f"{len(part)} models: " + "; ".join(
+                                     f"{r.model_a}: {signed_interval(r.difference, r.ci_low, r.ci_high)}, "
+                                     f"p = {number(r.p_holm)}" for r in part.itertuples())})  # fmt: skip
     claim = "MR+SCNA embeddings predict survival better than SCNA PCs alone (T1ce, fixed in advance)"
     versus_scna = survival_paired[survival_paired["model_b"].str.startswith("SCNA")]
     if versus_scna.empty:
@@ -293,7 +292,7 @@ def label_efficiency(aucs: pd.DataFrame) -> pd.DataFrame:
 def against_ceilings(aucs: pd.DataFrame, ceilings: pd.DataFrame) -> pd.DataFrame:
     """Each full-size run's honest AUC beside the simulator's ceiling for what it sees: the imaging
     cues for an MR model, imaging and SCNA for an MR+SCNA model (the SCNA-only ceiling beside)."""
-    oracle = ceilings.set_index("planted cues")
+    oracle = ceilings.set_index("planted cues").reindex(columns=list(TASK_LABELS))  # a cohort from before a task: NaN
     full = aucs[aucs["labelled_limit"].isna()]
     rows = [{"run": r.run, "AUC [95% CI]": format_cell(r.auc, r.ci_low, r.ci_high),
              "ceiling of what it sees": oracle.loc["imaging + SCNA" if r.use_scna else "imaging", r.task],
@@ -309,8 +308,10 @@ def results_tables(layout: RunLayout, runs: list[str], scna: pd.DataFrame | None
     c_path, s_path = layout.c_index, layout.paired_c_index
     c_index = pd.read_csv(c_path) if c_path.exists() else None
     survival_paired = pd.read_csv(s_path) if s_path.exists() else pd.DataFrame(columns=PAIRED_COLUMNS)
-    paired = model_comparisons(layout, aucs, n_boot, seed)
+    paired = pd.concat([model_comparisons(layout, aucs, n_boot, seed),
+                        three_class_vs_binary(layout, aucs, n_boot, seed)], ignore_index=True)  # fmt: skip
     scna_check = mtl_scna_vs_logistic(layout, aucs, scna, n_boot, seed)
+    three_class = three_class_predictions(layout, aucs)
     networks = list(aucs.loc[aucs["model"] != "radiomics", "run"])  # radiomics has no checkpoints to select among
     optimism = optimism_estimate(layout, networks, n_boot, seed)
     forest = pd.concat([paired.assign(kind="AUC"), scna_check.assign(kind="AUC"),
@@ -319,7 +320,9 @@ def results_tables(layout: RunLayout, runs: list[str], scna: pd.DataFrame | None
               "table_ii": table_ii(c_index) if c_index is not None and len(c_index) else pd.DataFrame(),
               "paired": forest, "label_efficiency": label_efficiency(aucs),
               "claims": claims(paired, survival_paired), "optimism": pd.DataFrame([optimism]),
-              "per_trial": per_trial_aucs(layout, networks)}  # fmt: skip
+              "per_trial": per_trial_aucs(layout, networks),
+              "per_class_auc": per_class_aucs(three_class, n_boot, seed),
+              "confusion": confusion_matrices(three_class)}  # fmt: skip
     if layout.ceilings.exists():
         tables["ceilings"] = against_ceilings(aucs, pd.read_csv(layout.ceilings))
     for name, table in tables.items():

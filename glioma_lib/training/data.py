@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from glioma_lib.core.naming import SEMI_SUPERVISED
+from glioma_lib.core.naming import SEMI_SUPERVISED, TASK_CLASSES
 from glioma_lib.inputs.augment import training_augmentation
 from glioma_lib.inputs.dataset import MISSING_LABEL, MultiTaskDataset, task_labels
 from glioma_lib.inputs.formats import IGNORE, InputFormat, get_format
@@ -23,7 +23,7 @@ def selection_split(labels: pd.Series, train_patients: list[str], fraction: floa
     """Labelled training patients held out for checkpoint selection, stratified by label."""
     rng = np.random.default_rng(seed)
     chosen = []
-    for value in (0, 1):
+    for value in sorted(labels[labels >= 0].unique()):
         members = sorted(p for p in train_patients if labels.get(p, -1) == value)
         rng.shuffle(members)
         chosen += members[: max(1, int(round(fraction * len(members))))] if len(members) > 1 else []
@@ -33,7 +33,7 @@ def selection_split(labels: pd.Series, train_patients: list[str], fraction: floa
 def labelled_subset(labels: pd.Series, patients: list[str], limit: int, seed: int) -> list[str]:
     """``limit`` of the labelled ``patients``, stratified by label; smaller subsets nest in larger ones."""
     rng = np.random.default_rng([seed, 7])
-    by_class = {v: sorted(p for p in patients if labels.get(p, -1) == v) for v in (0, 1)}
+    by_class = {v: sorted(p for p in patients if labels.get(p, -1) == v) for v in sorted(labels[labels >= 0].unique())}
     for members in by_class.values():
         rng.shuffle(members)
     total = sum(len(m) for m in by_class.values())
@@ -101,7 +101,7 @@ def data_identity(parts: dict[str, pd.DataFrame], scna: pd.DataFrame | None) -> 
     return digest.hexdigest()[:16]
 
 
-def loss_weights(plain: MultiTaskDataset, labels: np.ndarray) -> LossWeights:
+def loss_weights(plain: MultiTaskDataset, labels: np.ndarray, n_classes: int) -> LossWeights:
     """Balanced subtype weights, and ENet weights from the voxel counts of the training masks
     (ground truth and weak masks counted apart)."""
     n_classes = plain.fmt.n_seg_classes
@@ -116,7 +116,7 @@ def loss_weights(plain: MultiTaskDataset, labels: np.ndarray) -> LossWeights:
             counts += binc[:n_classes]
         else:
             weak_counts += np.bincount(target[target != IGNORE].clip(0, 1), minlength=2)
-    return LossWeights(balanced_class_weights(labels),
+    return LossWeights(balanced_class_weights(labels, n_classes),
                        enet_class_weights(counts if counts.sum() else np.ones(n_classes)),
                        enet_class_weights(weak_counts if weak_counts.sum() else np.ones(2)))  # fmt: skip
 
@@ -162,6 +162,7 @@ def build_run_data(manifest: pd.DataFrame, index: pd.DataFrame, config: TrainCon
         fmt=fmt, split=split, train=dataset(split.train, config.augment),
         selection=dataset(split.selection, False), validation=dataset(split.validation, False),
         everyone=dataset(split.everyone, False),
-        weights=loss_weights(dataset(split.train, False), split.train["label"].to_numpy()),
+        weights=loss_weights(dataset(split.train, False), split.train["label"].to_numpy(),
+                             len(TASK_CLASSES[config.task])),  # fmt: skip
         identity=identity,
     )  # fmt: skip

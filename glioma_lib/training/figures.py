@@ -6,6 +6,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from sklearn.metrics import roc_curve
 
+from glioma_lib.core.metrics import auc_or_nan, ensemble_of_trials, probability_columns
+
 
 def learning_curves(metrics: pd.DataFrame) -> plt.Figure | None:
     """Loss and AUCs at each evaluation against optimiser updates, one line per trial; None for a
@@ -29,19 +31,30 @@ def learning_curves(metrics: pd.DataFrame) -> plt.Figure | None:
     return fig
 
 
-def roc_figure(predictions: pd.DataFrame, auc: dict) -> plt.Figure:
-    """ROC of each trial's selected checkpoint and of the trials' averaged probabilities."""
+def roc_figure(predictions: pd.DataFrame, auc: dict, classes: list[str] | None = None) -> plt.Figure:
+    """ROC of each trial's selected checkpoint and of the trials' averaged probabilities; for a
+    multi-class task, the averaged probabilities' one-vs-rest ROC of each of ``classes``."""
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
-    for _, part in predictions.groupby("trial"):
-        if part["label"].nunique() == 2:
-            fpr, tpr, _ = roc_curve(part["label"], part["probability"])
-            ax.plot(fpr, tpr, color="grey", alpha=0.4, lw=1)
-    ensemble = predictions.groupby("patient_id").agg(label=("label", "first"), probability=("probability", "mean"))
-    if ensemble["label"].nunique() == 2:
-        fpr, tpr, _ = roc_curve(ensemble["label"], ensemble["probability"])
-        low, high = auc["honest"]["ci95"]
-        label = f"averaged trials, AUC {auc['honest']['auc']:.2f} [{low:.2f}, {high:.2f}]"
-        ax.plot(fpr, tpr, color="C0", lw=2, label=label)
+    columns = probability_columns(predictions)
+    ensemble = ensemble_of_trials(predictions)
+    low, high = auc["honest"]["ci95"]
+    if columns == ["probability"]:
+        for _, part in predictions.groupby("trial"):
+            if part["label"].nunique() == 2:
+                fpr, tpr, _ = roc_curve(part["label"], part["probability"])
+                ax.plot(fpr, tpr, color="grey", alpha=0.4, lw=1)
+        if ensemble["label"].nunique() == 2:
+            fpr, tpr, _ = roc_curve(ensemble["label"], ensemble["probability"])
+            label = f"averaged trials, AUC {auc['honest']['auc']:.2f} [{low:.2f}, {high:.2f}]"
+            ax.plot(fpr, tpr, color="C0", lw=2, label=label)
+    else:
+        names = classes or [f"class {c}" for c in range(len(columns))]
+        for c, column in enumerate(columns):
+            positive = ensemble["label"] == c
+            if positive.any() and not positive.all():
+                fpr, tpr, _ = roc_curve(positive, ensemble[column])
+                ax.plot(fpr, tpr, lw=2, label=f"{names[c]} vs rest, AUC {auc_or_nan(positive, ensemble[column]):.2f}")
+        ax.text(0.02, 0.98, f"macro AUC {auc['honest']['auc']:.2f} [{low:.2f}, {high:.2f}]", va="top", fontsize=8)
     ax.plot([0, 1], [0, 1], ls=":", color="k")
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")

@@ -21,7 +21,14 @@ import pandas as pd
 
 from glioma_lib.core.atomic import write_json, write_table
 from glioma_lib.core.layout import TrainingRun
-from glioma_lib.core.metrics import auc_or_nan, bootstrap_auc
+from glioma_lib.core.metrics import (
+    auc_or_nan,
+    bootstrap_auc,
+    ensemble_of_trials,
+    prediction_scores,
+    probability_spread,
+)
+from glioma_lib.core.naming import TASK_CLASSES
 from glioma_lib.models.checkpoint import load_checkpoint_model, read_checkpoint
 from glioma_lib.training.batched import run_trials_batched
 from glioma_lib.training.config import TrainConfig
@@ -33,7 +40,7 @@ from glioma_lib.training.trial import RunContext, best_evaluation, run_trial, sc
 def summarise_aucs(files: TrainingRun, config: TrainConfig) -> tuple[dict, pd.DataFrame]:
     """The paper's AUC (mean over trials of the max over evaluations), the honest AUC with its CI,
     and per trial the optimism of the paper's protocol (its max minus that trial's honest AUC)."""
-    paper, honest_tables = [], []
+    paper, honest_tables, n_classes = [], [], len(TASK_CLASSES[config.task])
     for trial in range(config.trials):
         state = read_checkpoint(files.checkpoint(trial, "last"))
         history = pd.DataFrame(json.loads(state["history"]))
@@ -42,17 +49,18 @@ def summarise_aucs(files: TrainingRun, config: TrainConfig) -> tuple[dict, pd.Da
         validation = pd.DataFrame(json.loads(state["predictions"])[chosen]["validation"])
         honest_tables.append(validation.assign(trial=trial, evaluation=chosen))
     predictions = pd.concat(honest_tables, ignore_index=True)
-    ensemble = predictions.groupby("patient_id").agg(label=("label", "first"), probability=("probability", "mean"))
-    auc, low, high = bootstrap_auc(ensemble["label"], ensemble["probability"], config.bootstrap, config.seed)
-    per_trial = [auc_or_nan(t["label"], t["probability"]) for t in honest_tables]
+    ensemble = ensemble_of_trials(predictions)
+    auc, low, high = bootstrap_auc(ensemble["label"], prediction_scores(ensemble), config.bootstrap, config.seed)
+    per_trial = [auc_or_nan(t["label"], prediction_scores(t)) for t in honest_tables]
     return {
         "paper_max_over_evaluations": {"mean": float(np.nanmean(paper)) if not np.isnan(paper).all() else np.nan,
                                        "per_trial": paper,
                                        "note": "selects on the validation set; for comparison with the paper only"},
         "honest": {"auc": auc, "ci95": [low, high], "per_trial": per_trial,
                    "selected_evaluations": [int(t["evaluation"].iloc[0]) for t in honest_tables],
-                   "probability_sd": float(ensemble["probability"].std(ddof=0)),
-                   "n_validation": int(len(ensemble)), "n_positive": int(ensemble["label"].sum())},
+                   "probability_sd": probability_spread(ensemble),
+                   "n_validation": int(len(ensemble)), "n_positive": int((ensemble["label"] > 0).sum()),
+                   "class_counts": np.bincount(ensemble["label"], minlength=n_classes).tolist()},
         "optimism_per_trial": [p - h for p, h in zip(paper, per_trial, strict=True)],
     }, predictions  # fmt: skip
 

@@ -17,13 +17,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 from tqdm import tqdm
 
 from glioma_lib.core.layout import TrainingRun
-from glioma_lib.core.metrics import auc_or_nan
+from glioma_lib.core.metrics import auc_or_nan, class_probability_columns, prediction_scores, probability_spread
 from glioma_lib.core.naming import TASK_CLASSES
 from glioma_lib.inputs.dataset import MultiTaskDataset, make_loader, update_batches
 from glioma_lib.inputs.formats import InputFormat
@@ -160,18 +159,24 @@ def train_updates(model: SubtypeModel, optimizer, run: RunContext, trial: int, s
 @torch.no_grad()
 def score_patients(model: SubtypeModel, dataset: MultiTaskDataset, device: torch.device, mixed: bool,
                    batch_size: int = INFERENCE_BATCH) -> pd.DataFrame:
-    """Per patient: label, P(class 1) (one softmax, on the logits) and the embedding; no decoder."""
+    """Per patient: label, class probabilities (one softmax, on the logits; a binary task keeps
+    P(class 1) as ``probability``, a multi-class one ``probability_<c>`` per class) and the
+    embedding; no decoder."""
     model.eval()
+    columns = class_probability_columns(model.classifier.out_features)
     rows = []
     if len(dataset) == 0:
-        return pd.DataFrame(columns=["patient_id", "label", "probability", "embedding"])
+        return pd.DataFrame(columns=["patient_id", "label", *columns, "embedding"])
     for batch in make_loader(dataset, batch_size, shuffle=False):
         batch, out = _forward(model, batch, device, mixed, segment=False)
-        probability = torch.softmax(out.logits.float(), dim=1)[:, 1].cpu().numpy()
+        probabilities = torch.softmax(out.logits.float(), dim=1).cpu().numpy()
+        if len(columns) == 1:
+            probabilities = probabilities[:, 1:]  # binary: P(class 1)
         embedding = out.embedding.float().cpu().numpy()
         for i, patient in enumerate(batch["patient_id"]):
             rows.append({"patient_id": patient, "label": int(batch["label"][i]),
-                         "probability": float(probability[i]), "embedding": embedding[i].tolist()})  # fmt: skip
+                         **dict(zip(columns, map(float, probabilities[i]), strict=True)),
+                         "embedding": embedding[i].tolist()})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -211,7 +216,7 @@ def initial_model(run: RunContext, trial: int, mixed: bool) -> SubtypeModel:
     one), on the run's device."""
     config, fmt = run.config, run.data.fmt
     torch.manual_seed(config.trial_seed(trial))
-    model = SubtypeModel(config.model, fmt.n_channels, fmt.n_seg_classes,
+    model = SubtypeModel(config.model, fmt.n_channels, fmt.n_seg_classes, n_classes=len(TASK_CLASSES[config.task]),
                          scna_dim=run.data.train.scna_dim if config.use_scna else 0, norm=config.norm,
                          pooled_levels=config.pooled_levels)  # fmt: skip
     if run.teacher is not None:
@@ -284,9 +289,9 @@ def record_evaluation(run: RunContext, trial: int, state: TrialState, model: Sub
     selection = score_patients(scored, run.data.selection, run.device, run.mixed)
     validation = score_patients(scored, run.data.validation, run.device, run.mixed)
     row = {"trial": trial, "evaluation": evaluation, "updates": updates, **losses,
-           "selection_auc": auc_or_nan(selection["label"], selection["probability"]),
-           "validation_auc": auc_or_nan(validation["label"], validation["probability"]),
-           "validation_probability_sd": float(validation["probability"].std(ddof=0)) if len(validation) else np.nan,
+           "selection_auc": auc_or_nan(selection["label"], prediction_scores(selection)),
+           "validation_auc": auc_or_nan(validation["label"], prediction_scores(validation)),
+           "validation_probability_sd": probability_spread(validation),
            "seconds": time.perf_counter() - started}  # fmt: skip
     state.history.append(row)
     state.predictions.append({"evaluation": evaluation,

@@ -220,7 +220,10 @@ def test_ceilings_cover_imaging_scna_and_both():
     from glioma_lib.cohort.phantom import ceilings
 
     table = ceilings(PhantomConfig(seed=2), n=6000).set_index("planted cues")
-    assert list(table.index) == ["imaging", "SCNA", "imaging + SCNA"] and list(table.columns) == ["idh", "codel"]
+    assert list(table.index) == ["imaging", "SCNA", "imaging + SCNA"]
+    assert list(table.columns) == ["idh", "codel", "who2021"]
+    # the three-class ceiling: a multinomial regression's macro one-vs-rest AUC, between the two binary ones here
+    assert table["who2021"].between(table[["idh", "codel"]].min(axis=1) - 0.05, 1).all()
     assert table.loc["SCNA", "codel"] > 0.95 > table.loc["imaging", "codel"]
     both = table.loc["imaging + SCNA"]
     assert (both >= table.loc[["imaging", "SCNA"]].max() - 0.01).all() and (both < 1).all()

@@ -52,7 +52,7 @@ def test_a_misspelled_key_is_named_with_its_file_and_the_closest_key(tmp_path):
     ("training: {trials: three}", "training.trials: Input should be a valid integer"),
     ("training: {evaluations: 50, updates: 10}", "evaluations (50) must not exceed updates (10)"),
     ("cohort: {validation_fraction: 1.5}", "cohort.validation_fraction: Input should be less than 1"),
-    ("training: {grid: {tasks: [grade]}}", "training.grid.tasks.0: Input should be 'idh' or 'codel'"),
+    ("training: {grid: {tasks: [grade]}}", "training.grid.tasks.0: Input should be 'idh', 'codel' or 'who2021'"),
     ("training: {device: gpu}", "training.device: String should match pattern"),
     ("analyses: {ring_run: idh-t1-mtl}", "(top level): Value error, analyses.ring_run 'idh-t1-mtl' is not one of"),
 ])  # fmt: skip

@@ -117,3 +117,25 @@ def test_weighted_auc_equals_sklearns_with_sample_weights_ties_included():
                 for w in weights]  # fmt: skip
     np.testing.assert_allclose(weighted_auc(labels, scores, weights), expected)
     assert np.isnan(weighted_auc(labels, scores, (labels == 1)[None, :].astype(float)))[0]  # one class only
+
+
+def test_the_macro_one_vs_rest_auc_matches_sklearn_and_a_naive_mean(seed=3):
+    """Three classes: the macro one-vs-rest AUC (every AUC function's matrix form) against
+    sklearn's and a naive per-class mean; its weighted and bootstrap forms agree on the sample."""
+    from glioma_lib.core.metrics import auc_or_nan, score_auc_rows, weighted_auc
+
+    rng = np.random.default_rng(seed)
+    labels = np.repeat([0, 1, 2], [30, 20, 10])
+    logits = rng.normal(size=(60, 3)) + 1.5 * np.eye(3)[labels]
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    naive = np.mean([roc_auc_score(labels == c, probabilities[:, c]) for c in range(3)])
+    expected = roc_auc_score(labels, probabilities, multi_class="ovr", average="macro")
+    assert naive == pytest.approx(expected)
+    assert auc_or_nan(labels, probabilities) == pytest.approx(expected)
+    assert score_auc_rows(labels[None], probabilities[None])[0] == pytest.approx(expected)
+    assert weighted_auc(labels, probabilities, np.ones((1, 60)))[0] == pytest.approx(expected)
+    auc, low, high = bootstrap_auc(labels, probabilities, 300, 0)
+    assert auc == pytest.approx(expected) and low < auc < high
+    assert np.isnan(auc_or_nan(labels[labels < 2], probabilities[labels < 2]))  # a class absent: undefined
+    same = paired_auc_difference(labels, probabilities, probabilities, 100)
+    assert same.difference == 0 and same.ci_low == same.ci_high == 0

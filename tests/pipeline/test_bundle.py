@@ -64,3 +64,15 @@ def test_a_format_2_bundle_still_loads(trained_run, tmp_path):
     (bundle / "metadata.json").write_text(json.dumps(metadata))
     loaded = load_trained_model(bundle)
     assert loaded.settings == recorded  # completed from the preprocessing and format 2's implicit values
+
+
+def test_a_three_class_run_is_refused_by_export_and_predict_naming_it(trained_run, tmp_path):
+    """Export and `glioma predict` report P(class 1) of binary models; a WHO 2021 run is refused
+    with its name, not exported with a wrong meaning."""
+    run = tmp_path / "train" / "who2021-t1ce-cnn"
+    shutil.copytree(trained_run.folder, run)
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "task": "who2021"}))
+    for action in (lambda: export_bundle(run, tmp_path / "bundle"), lambda: load_trained_model(run)):
+        with pytest.raises(InputDataError, match="who2021-t1ce-cnn: a 3-class model"):
+            action()
