@@ -70,7 +70,8 @@ class Grid(Section):
     tasks: list[Task]
     formats: list[InputFormat]
     models: list[Model]
-    scna_formats: list[InputFormat]
+    scna_formats: list[InputFormat]  # MTL+SCNA runs: scna_tasks x these formats
+    scna_tasks: list[Task]
     mean_teacher_formats: list[InputFormat]  # the semi-supervised baseline, on every task in these formats
     who2021_formats: list[InputFormat]  # the three-class WHO 2021 task, with the grid's models, in these formats
 
@@ -171,7 +172,7 @@ class TrainingSettings(TrainingKnobs):
         """Every training run the configuration asks for: the grid, MTL+SCNA, the mean teacher, the
         WHO 2021 three-class task, label efficiency."""
         grid = [run_name(t, f, m, False) for t in self.grid.tasks for f in self.grid.formats for m in self.grid.models]
-        scna = [run_name(t, f, "mtl", True) for t in self.grid.tasks for f in self.grid.scna_formats]
+        scna = [run_name(t, f, "mtl", True) for t in self.grid.scna_tasks for f in self.grid.scna_formats]
         mean_teacher = [run_name(t, f, "mean_teacher", False) for t in self.grid.tasks
                         for f in self.grid.mean_teacher_formats]  # fmt: skip
         who2021 = [run_name("who2021", f, m, False) for f in self.grid.who2021_formats for m in self.grid.models]

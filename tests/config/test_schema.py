@@ -10,7 +10,7 @@ from glioma_lib.config.schema import RunSettings, TrainingKnobs, TrainingSetting
 
 def test_the_training_runs_of_the_default_book():
     runs = TrainingSettings.model_validate(load_config("default")["training"]).runs()
-    assert len(runs) == 12 + 2 + 2 + 3 + 3 and "idh-t1ce-mtl-scna" in runs and "idh-t1ce-radiomics-n20" in runs
+    assert len(runs) == 12 + 1 + 2 + 3 + 3 and "idh-t1ce-mtl-scna" in runs and "idh-t1ce-radiomics-n20" in runs
     assert {"idh-t1ce-mean_teacher", "codel-t1ce-mean_teacher", "who2021-t1ce-mtl"} <= set(runs)
     assert not any("mean_teacher" in run for run in TrainingSettings.model_validate(
         load_config("paper")["training"]).runs())  # fmt: skip
