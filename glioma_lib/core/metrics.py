@@ -2,13 +2,15 @@
 
 Bootstraps are stratified: each resample draws the positives and the negatives (or any other
 strata) separately, with replacement, so every resample keeps the class balance of the sample
-and an AUC is always defined. A three-class task (WHO 2021) is scored with the macro one-vs-rest
-AUC: the mean over classes of each class's AUC against the others, on a (patients, classes)
-probability matrix; every AUC function here takes either a score vector or such a matrix.
-Paired comparisons resample *patients*, so both models are scored
+and an AUC is always defined. Paired comparisons resample *patients*, so both models are scored
 on the same resample each time: the spread of the difference then reflects what the two models
 share. A statistic that is undefined on a resample (e.g. a C-index without comparable pairs) is
 dropped and counted, never replaced.
+
+A three-class task (WHO 2021) is scored with the macro one-vs-rest AUC: the mean over classes of
+each class's AUC against the others, on a (patients, classes) probability matrix; every AUC
+function here takes either a score vector or such a matrix, and a predictions table holds either
+one ``probability`` column (P(class 1)) or one ``probability_<c>`` column per class.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.stats import rankdata
 from sklearn.metrics import roc_auc_score
 
@@ -36,7 +39,7 @@ def auc_or_nan(labels: np.ndarray, scores: np.ndarray) -> float:
     return float(roc_auc_score(labels, scores))
 
 
-def prediction_scores(predictions) -> np.ndarray:
+def prediction_scores(predictions: pd.DataFrame) -> np.ndarray:
     """The scores of a predictions table: its ``probability`` column (P(class 1) of a binary task),
     or the (patients, classes) matrix of its ``probability_<c>`` columns (a multi-class task)."""
     columns = probability_columns(predictions)
@@ -45,7 +48,7 @@ def prediction_scores(predictions) -> np.ndarray:
     return predictions[columns].to_numpy(float)
 
 
-def ensemble_of_trials(predictions):
+def ensemble_of_trials(predictions: pd.DataFrame) -> pd.DataFrame:
     """Per patient: its label and the trials' mean of each probability column (patients as index)."""
     columns = probability_columns(predictions)
     return predictions.groupby("patient_id").agg(label=("label", "first"), **{c: (c, "mean") for c in columns})
@@ -57,7 +60,7 @@ def class_probability_columns(n_classes: int) -> list[str]:
     return ["probability"] if n_classes == 2 else [f"probability_{c}" for c in range(n_classes)]
 
 
-def probability_spread(predictions) -> float:
+def probability_spread(predictions: pd.DataFrame) -> float:
     """How much a model's predictions vary between patients: the standard deviation of P(class 1),
     or the mean over classes of each class probability's SD (NaN without patients). Near zero is a
     collapsed model that says the same for everyone."""
@@ -67,7 +70,7 @@ def probability_spread(predictions) -> float:
     return float(np.mean(np.atleast_2d(scores.T).std(axis=1, ddof=0)))
 
 
-def probability_columns(predictions) -> list[str]:
+def probability_columns(predictions: pd.DataFrame) -> list[str]:
     """The probability columns of a predictions table, class by class (``probability`` alone for a
     binary task)."""
     if "probability" in predictions.columns:

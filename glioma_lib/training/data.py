@@ -101,23 +101,23 @@ def data_identity(parts: dict[str, pd.DataFrame], scna: pd.DataFrame | None) -> 
     return digest.hexdigest()[:16]
 
 
-def loss_weights(plain: MultiTaskDataset, labels: np.ndarray, n_classes: int) -> LossWeights:
-    """Balanced subtype weights, and ENet weights from the voxel counts of the training masks
-    (ground truth and weak masks counted apart)."""
-    n_classes = plain.fmt.n_seg_classes
-    counts = np.zeros(n_classes)
+def loss_weights(plain: MultiTaskDataset, labels: np.ndarray, n_subtypes: int) -> LossWeights:
+    """Balanced weights of the ``n_subtypes`` subtype classes, and ENet weights from the voxel
+    counts of the training masks (ground truth and weak masks counted apart)."""
+    n_seg = plain.fmt.n_seg_classes
+    counts = np.zeros(n_seg)
     weak_counts = np.zeros(2)
     for i, row in enumerate(plain.rows):
         if row["mask_kind"] == "none":
             continue
         target = plain[i]["target"].numpy()
-        binc = np.bincount(target[target != IGNORE], minlength=n_classes)
+        binc = np.bincount(target[target != IGNORE], minlength=n_seg)
         if row["mask_kind"] == "gt":
-            counts += binc[:n_classes]
+            counts += binc[:n_seg]
         else:
             weak_counts += np.bincount(target[target != IGNORE].clip(0, 1), minlength=2)
-    return LossWeights(balanced_class_weights(labels, n_classes),
-                       enet_class_weights(counts if counts.sum() else np.ones(n_classes)),
+    return LossWeights(balanced_class_weights(labels, n_subtypes),
+                       enet_class_weights(counts if counts.sum() else np.ones(n_seg)),
                        enet_class_weights(weak_counts if weak_counts.sum() else np.ones(2)))  # fmt: skip
 
 

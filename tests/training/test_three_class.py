@@ -57,3 +57,18 @@ def test_the_radiomics_arm_fits_three_classes():
     predictions, fit = fit_and_score(features, patients, seed=0, n_classes=3)
     assert list(predictions.filter(like="probability").columns) == ["probability_0", "probability_1", "probability_2"]
     assert fit["inner_cv_auc"] > 0.6 and len(predictions) == 30
+
+
+def test_loss_weights_have_one_entry_per_subtype_class_whatever_the_segmentation_classes(planted_entries):
+    """A four-class segmentation format (the cropped four-channel one) with a binary or a
+    three-class task: the subtype weights follow the task, the segmentation weights the format."""
+    from glioma_lib.inputs.dataset import MultiTaskDataset
+    from glioma_lib.inputs.formats import FORMATS
+    from glioma_lib.training.data import loss_weights
+
+    labels = planted_entries.set_index("patient_id")["label"]
+    dataset = MultiTaskDataset(planted_entries, FORMATS["t1ce"], labels)
+    dataset.fmt = FORMATS["all_cropped"]  # only its class count is read here
+    for n_subtypes in (2, 3):
+        weights = loss_weights(dataset, np.arange(len(planted_entries)) % n_subtypes, n_subtypes)
+        assert weights.classification.shape == (n_subtypes,) and weights.segmentation.shape == (4,)
