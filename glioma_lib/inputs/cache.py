@@ -106,6 +106,13 @@ class CacheEntry:
             meta.get("channels") == list(fmt.channels) and image.dtype == np.dtype(spec.stored_dtype)
 
 
+def cache_entries(cache_dir: str | Path) -> list[CacheEntry]:
+    """Every published entry under a cache folder (``<format>/<key>/`` with its ``meta.json``), in
+    a stable order; an entry still being written (a hidden temporary folder beside it) is left out."""
+    metas = sorted(Path(cache_dir).glob("*/*/meta.json"))
+    return [CacheEntry(meta.parent) for meta in metas if not meta.parent.name.startswith(".")]
+
+
 def mask_source(row: pd.Series, weak_dir: str | Path | None) -> tuple[str | None, str]:
     """The mask a patient's targets and crop come from: ("gt" | "weak" | "none")."""
     if pd.notna(row.get("path_seg")):

@@ -28,6 +28,7 @@ from glioma_lib.core import paper_values
 from glioma_lib.core.cost_model import REFERENCE_SAMPLES_PER_S, STEP_COST
 from glioma_lib.core.errors import InputDataError
 from glioma_lib.core.layout import RunLayout
+from glioma_lib.inputs.cache import cache_entries
 from glioma_lib.inputs.formats import get_format
 from glioma_lib.pipeline.costs import step_costs
 
@@ -57,7 +58,7 @@ def measure_run(layout: RunLayout) -> MeasuredRun:
     if missing or not layout.teacher_curve.exists():
         raise InputDataError(f"{layout.root} lacks the records of {sorted(missing) or 'the teacher curve'}: run "
                                 "its workflow to the end first (`glioma run --profile rehearsal`)")
-    metas = [json.loads(p.read_text()) for p in sorted(layout.cache.glob("*/*/meta.json"))]
+    metas = [entry.meta() for entry in cache_entries(layout.cache)]
     timed = [m for m in metas if "build_seconds" in m]
     if not timed:
         raise InputDataError(f"no cache entry under {layout.cache} records its build time")

@@ -46,11 +46,15 @@ def label_efficiency_figure(table: pd.DataFrame) -> plt.Figure:
 
 
 def confusion_figure(confusion: pd.DataFrame) -> plt.Figure:
-    """One heatmap per model or call: patients by true subtype (rows) and most probable subtype
-    (columns), each row's share of its true subtype written in its cell with the count."""
+    """One heatmap per model or call, two to a row (a three-class model beside its two-binary
+    call): patients by true subtype (rows) and most probable subtype (columns), each row's share
+    of its true subtype written in its cell with the count."""
     models = list(dict.fromkeys(confusion["model"]))
-    fig, axes = plt.subplots(1, max(1, len(models)), figsize=(4.2 * max(1, len(models)), 3.8), squeeze=False)
-    for ax, model in zip(axes[0], models, strict=False):
+    rows = max(1, -(-len(models) // 2))
+    fig, axes = plt.subplots(rows, 2, figsize=(10, 4.2 * rows), squeeze=False)
+    for ax in axes.flat[len(models):]:
+        ax.set_axis_off()
+    for ax, model in zip(axes.flat, models, strict=False):
         part = confusion[confusion["model"] == model]
         order = list(dict.fromkeys(part["true"]))
         counts = part.pivot(index="true", columns="called", values="patients").loc[order, order]

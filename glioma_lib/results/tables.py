@@ -277,13 +277,13 @@ def table_i(aucs: pd.DataFrame, c_index: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def label_efficiency(aucs: pd.DataFrame) -> pd.DataFrame:
-    """Honest AUC by the number of labelled patients a run used, for the (task, format) pairs that
-    have label-limited runs; the full-size run is the largest point. Every label counts: those the
-    network was fitted on and those of the inner split that chose its checkpoint (held out before
-    the subsets are drawn, so the same at every size)."""
+    """Honest AUC by the number of labelled patients a run used, for the (task, format, model)
+    triples that have label-limited runs; the full-size run is the largest point. Every label
+    counts: those the network was fitted on and those of the inner split that chose its checkpoint
+    (held out before the subsets are drawn, so the same at every size)."""
     limited = aucs[aucs["labelled_limit"].notna()]
-    pairs = limited[["task", "input_format"]].drop_duplicates()
-    chosen = aucs.merge(pairs, on=["task", "input_format"])
+    series = limited[["task", "input_format", "model"]].drop_duplicates()
+    chosen = aucs.merge(series, on=["task", "input_format", "model"])
     chosen = chosen[~chosen["use_scna"]]
     n_labelled = chosen["n_train_labelled"] + chosen["n_selection"]
     return chosen.assign(n_labelled=n_labelled).sort_values(["task", "input_format", "n_labelled"])

@@ -166,3 +166,16 @@ def test_the_float16_cache_keeps_the_real_cases_inputs_within_the_tolerance(real
     row = pd.Series({"patient_id": case, **{f"path_{m}": str(paths[m]) for m in ("t1", "t1ce", "t2", "flair")},
                      "path_seg": str(paths["seg"])})  # fmt: skip
     _float16_against_float32(row, [FORMATS[f] for f in ("all_whole", "all_cropped", "t1ce_minus_t1")], tmp_path)
+
+
+def test_the_entries_of_a_cache_are_the_published_ones(seg_row, tmp_path):
+    """`cache_entries` lists each built entry once, and not a writer's temporary folder beside it
+    (which already holds its meta.json just before the rename)."""
+    import shutil
+
+    from glioma_lib.inputs.cache import cache_entries
+
+    built = [build_entry(seg_row, FORMATS[name], SPEC, tmp_path)[0] for name in ("all_cropped", "t1ce")]
+    shutil.copytree(built[0].folder, built[0].folder.parent / f".{built[0].folder.name}.x1y2.tmp")
+    assert sorted(e.folder for e in cache_entries(tmp_path)) == sorted(e.folder for e in built)
+    assert cache_entries(tmp_path)[0].meta()["format"] in ("all_cropped", "t1ce")

@@ -21,8 +21,8 @@ def test_forest_and_label_efficiency_figures_draw_every_row(runs):
     figure = label_efficiency_figure(label_efficiency(aucs))
     assert len(figure.axes) == 1 and len(figure.axes[0].containers) == 2  # CNN and MTL
     labels = np.array([0, 1] * 40)
-    for name in ("idh-t1ce-radiomics", "idh-t1ce-radiomics-n20"):
-        _write_run(runs, name, labels, np.random.default_rng(3).normal(size=80))
+    for name in ("idh-t1ce-radiomics", "idh-t1ce-radiomics-n20", "idh-t1ce-mean_teacher"):
+        _write_run(runs, name, labels, np.random.default_rng(3).normal(size=80))  # mean teacher: full size only
     figure = label_efficiency_figure(label_efficiency(collect_aucs(runs, runs.finished_runs())))
     legend = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
-    assert sorted(legend) == ["CNN", "MTL", "Radiomics"] and len(figure.axes[0].containers) == 3
+    assert sorted(legend) == ["CNN", "MTL", "Radiomics"] and len(figure.axes[0].containers) == 3  # no one-point series

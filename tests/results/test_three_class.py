@@ -109,7 +109,7 @@ def test_the_confusion_figure_has_one_panel_per_model_with_counts(layout):
 
     confusion = confusion_matrices(three_class_predictions(layout, collect_aucs(layout, layout.finished_runs())))
     figure = confusion_figure(confusion)
-    assert len(figure.axes) == 4 and figure.axes[0].get_ylabel() == "true subtype"
+    assert len(figure.axes) == 4 and figure.axes[0].get_ylabel() == "true subtype"  # two rows of two
     first = confusion[confusion["model"] == confusion["model"].iloc[0]]
     written = sum(int(text.get_text().split("\n")[0]) for text in figure.axes[0].texts)
     assert written == first["patients"].sum() == len(SUBTYPE)
