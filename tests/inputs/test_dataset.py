@@ -73,3 +73,20 @@ def test_update_batches_add_unlabelled_scans_to_each_labelled_batch(phantom_mani
         assert a["patient_id"] == b["patient_id"] and torch.equal(a["image"], b["image"])
     with pytest.raises(ValueError, match="training split's unlabelled part has .* fewer than one batch of 99"):
         next(update_batches(dataset, 2, 0, 0, 1, unlabelled_per_batch=99))
+
+
+def test_who2021_labels_of_the_real_tcga_cohort_match_the_published_subtypes(realdata):
+    """The three-class labels come from the IDH and 1p/19q columns; Ceccarelli 2016 also publishes
+    the subtype itself ("IDH/codel subtype"): every TCGA patient with both must agree, and no
+    patient may be labelled by one and not the other."""
+    from glioma_lib.cohort.manifest import build_manifest
+    from glioma_lib.cohort.sources import CohortSources
+
+    manifest, _ = build_manifest(CohortSources.realdata(realdata))
+    labels = task_labels(manifest, "who2021")
+    table = pd.read_csv(realdata / "tcga_clinical/ceccarelli2016_table_s1a.csv").drop_duplicates("Case")
+    published = table.set_index("Case")["IDH/codel subtype"].map({"IDHwt": 0, "IDHmut-non-codel": 1,
+                                                                  "IDHmut-codel": 2})  # fmt: skip
+    published = published.reindex(labels.index).fillna(-1).astype(int)
+    assert (labels >= 0).sum() > 800 and set(labels) == {-1, 0, 1, 2}
+    pd.testing.assert_series_equal(labels, published, check_names=False)
